@@ -1,0 +1,108 @@
+"""create_app(): builds the FastAPI application and mounts every slice's api and pages once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cordon import __version__
+from cordon.audit import api as audit_api
+from cordon.audit import service as audit_service
+from cordon.auth import api as auth_api
+from cordon.config import Settings, get_settings
+from cordon.db import make_engine, make_session_factory, transaction
+from cordon.errors import CordonError, OutOfJurisdiction
+from cordon.geo import api as geo_api
+from cordon.people import api as people_api
+from cordon.security.crypto import FieldCipher
+from cordon.web import pages as web_pages
+from cordon.web.deps import LoginRequired, client_addr
+from cordon.web.limits import BodyLimitMiddleware
+
+log = logging.getLogger("cordon")
+
+API_PREFIX = "/api/v1"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _problem_response(request: Request, exc: CordonError) -> Response:
+    if isinstance(exc, LoginRequired) and not _is_api(request):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    if _is_api(request):
+        return JSONResponse(exc.as_dict(), status_code=exc.status_code)
+    return web_pages.error_page(request, exc)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CordonError)
+    async def cordon_error(request: Request, exc: CordonError) -> Response:
+        if isinstance(exc, OutOfJurisdiction):
+            # The request's transaction was rolled back; the attempt is still recorded.
+            with transaction(request.app.state.session_factory) as session:
+                audit_service.record_denied(
+                    session=session, denied=exc.denied, client_addr=client_addr(request)
+                )
+        return _problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for error in exc.errors():
+            loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+            problems.append({"field": ".".join(loc) or "body", "message": error.get("msg", "")})
+        body: dict[str, Any] = {
+            "error": "validation_failed",
+            "message": "; ".join(f"{p['field']}: {p['message']}" for p in problems),
+            "problems": problems,
+        }
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request) or exc.status_code not in (403, 404):
+            body = {"error": "http_error", "message": str(exc.detail), "problems": []}
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return web_pages.error_page(request, CordonError(str(exc.detail)), status=exc.status_code)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = FastAPI(
+        title="Cordon",
+        version=__version__,
+        description="Outbreak command platform for border cities.",
+        docs_url="/docs",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
+    engine = make_engine(settings.resolved_database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.cipher = FieldCipher(
+        field_key=settings.secret("field_key"), lookup_key=settings.secret("lookup_key")
+    )
+    _install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    for module in (auth_api, people_api, geo_api, audit_api):
+        app.include_router(module.router, prefix=API_PREFIX)
+    web_pages.mount(app)
+    app.mount("/static", StaticFiles(packages=[("cordon.web", "static")]), name="static")
+    return app

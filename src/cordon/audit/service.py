@@ -1,0 +1,87 @@
+"""Writing and browsing audit entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cordon.audit.models import AuditEntry
+from cordon.auth.schemas import Actor
+from cordon.errors import DeniedAccess
+
+
+def record(
+    *,
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: str | int,
+    outcome: str = "ok",
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        user_id=actor.user_id,
+        username=actor.username,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        outcome=outcome,
+        client_addr=actor.client_addr,
+        detail=detail or {},
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def record_denied(*, session: Session, denied: DeniedAccess, client_addr: str | None) -> None:
+    """Store a denied attempt; called in its own transaction after the request's rollback."""
+    session.add(
+        AuditEntry(
+            user_id=denied.user_id,
+            username=denied.username,
+            action=denied.action,
+            entity=denied.entity,
+            entity_id=denied.entity_id,
+            outcome="denied",
+            client_addr=client_addr,
+            detail=denied.detail,
+        )
+    )
+    session.flush()
+
+
+def browse(
+    *,
+    session: Session,
+    username: str | None = None,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    outcome: str | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[AuditEntry]]:
+    query = select(AuditEntry)
+    if username:
+        query = query.where(AuditEntry.username == username)
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    if outcome:
+        query = query.where(AuditEntry.outcome == outcome)
+    if since:
+        if since.tzinfo is None:  # a bare time from a user means China Standard Time
+            since = since.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+        query = query.where(AuditEntry.at >= since)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
+    )
+    return total, list(rows)

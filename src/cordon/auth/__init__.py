@@ -1,0 +1,1 @@
+"""Users, roles and permissions, jurisdictions, sessions and API tokens."""

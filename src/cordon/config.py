@@ -1,0 +1,64 @@
+"""One Settings object for the whole product (environment prefix ``CORDON_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["zh_CN", "en"]
+
+# Each secret is 32 random bytes, kept as hex in its own file under the data folder.
+SECRET_NAMES = ("session_key", "field_key", "lookup_key")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CORDON_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default=Path("./var"), description="Where Cordon keeps its files.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is a SQLite file in the data folder.",
+    )
+    # Secret keys: given in the environment (hex) or generated into data_dir/secrets on first run.
+    session_key: str | None = None
+    field_key: str | None = Field(default=None, description="AES-256-GCM key for identity/phone.")
+    lookup_key: str | None = Field(default=None, description="HMAC key for exact-match lookups.")
+    default_language: Language = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+    max_upload_bytes: int = 10 * 1024 * 1024
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    secure_cookies: bool = False
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cordon.db').resolve()}"
+
+    def secret(self, name: str) -> bytes:
+        """The named secret key as bytes, generating and storing it on first use."""
+        if name not in SECRET_NAMES:
+            raise KeyError(name)
+        given = getattr(self, name)
+        if given:
+            return bytes.fromhex(given)
+        folder = self.data_dir / "secrets"
+        path = folder / f"{name}.hex"
+        if not path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            folder.chmod(0o700)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return bytes.fromhex(path.read_text().strip())
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

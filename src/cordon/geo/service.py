@@ -1,0 +1,116 @@
+"""Loading and reading divisions and grids."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cordon.errors import Problem, ValidationFailed
+from cordon.geo import rules
+from cordon.geo.models import Division, Grid
+from cordon.geo.schemas import GridIn
+
+DIVISION_FILES = ("admin_divisions_guangxi.csv", "admin_divisions_450681.csv")
+
+
+def _data_text(name: str) -> str:
+    return resources.files("cordon.geo").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def packaged_divisions() -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    for name in DIVISION_FILES:
+        rows.extend(csv.DictReader(io.StringIO(_data_text(name))))
+    return rows
+
+
+def load_divisions(*, session: Session) -> int:
+    """Insert the packaged divisions that are not there yet; returns how many were added."""
+    known = set(session.scalars(select(Division.code)))
+    added = 0
+    for row in packaged_divisions():  # parents come before children in the files
+        if row["code"] in known:
+            continue
+        session.add(
+            Division(
+                code=row["code"],
+                name=row["name"],
+                level=row["level"],
+                parent_code=row["parent_code"] or None,
+            )
+        )
+        known.add(row["code"])
+        added += 1
+    session.flush()
+    return added
+
+
+def get_division(*, session: Session, code: str) -> Division | None:
+    return session.get(Division, code)
+
+
+def require_division(*, session: Session, code: str, field: str = "division_code") -> Division:
+    """The division with this code, or a validation error naming ``field``."""
+    try:
+        normal = rules.normalise_code(code)
+    except rules.BadDivisionCode as exc:
+        raise ValidationFailed(str(exc), problems=[Problem(field, str(exc))]) from exc
+    division = session.get(Division, normal)
+    if division is None:
+        message = f"unknown division code {code!r}"
+        raise ValidationFailed(message, problems=[Problem(field, message)])
+    return division
+
+
+def children(*, session: Session, code: str) -> list[Division]:
+    return list(session.scalars(select(Division).where(Division.parent_code == code)))
+
+
+def divisions_named(*, session: Session, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = session.execute(select(Division.code, Division.name).where(Division.code.in_(codes)))
+    return {code: name for code, name in rows}
+
+
+def add_grid(*, session: Session, grid: GridIn) -> Grid:
+    village = require_division(session=session, code=grid.division_code)
+    if village.level != "village" or not grid.code.startswith(village.code):
+        message = f"grid {grid.code!r} must be numbered under its village {village.code}"
+        raise ValidationFailed(message, problems=[Problem("code", message)])
+    row = Grid(
+        code=grid.code, name=grid.name, division_code=village.code, lon=grid.lon, lat=grid.lat
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_grid(*, session: Session, code: str) -> Grid | None:
+    return session.get(Grid, code)
+
+
+def grids_within(*, session: Session, code: str) -> list[Grid]:
+    return list(
+        session.scalars(select(Grid).where(Grid.code.startswith(code)).order_by(Grid.code))
+    )
+
+
+@cache
+def boundary_geojson(name: str = "fangchenggang_counties.geojson") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_data_text(name))
+    return data
+
+
+@cache
+def town_seats() -> dict[str, tuple[float, float]]:
+    """Approximate (lon, lat) of each Dongxing town seat (see data/SOURCES.md)."""
+    reader = csv.DictReader(io.StringIO(_data_text("town_seats.csv")))
+    return {row["code"]: (float(row["lon"]), float(row["lat"])) for row in reader}

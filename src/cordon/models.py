@@ -1,0 +1,9 @@
+"""Imports every slice's models so that Base.metadata holds the whole schema (for Alembic)."""
+
+from cordon.audit import models as audit_models
+from cordon.auth import models as auth_models
+from cordon.db import Base
+from cordon.geo import models as geo_models
+from cordon.people import models as people_models
+
+__all__ = ["Base", "audit_models", "auth_models", "geo_models", "people_models"]

@@ -1,0 +1,1 @@
+"""The people registry: persons and households, with their identity data protected."""

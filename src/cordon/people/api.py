@@ -1,0 +1,90 @@
+"""People registry API: create, search, view, edit, import."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+
+from cordon.auth.schemas import Actor
+from cordon.errors import Problem, TooLarge, ValidationFailed
+from cordon.people import imports, service, tabular
+from cordon.people.schemas import ImportReport, PersonIn, PersonOut, PersonPage, PersonPatch
+from cordon.web.deps import Cipher, CurrentActor, DbSession, SettingsDep, require
+
+router = APIRouter(prefix="/people", tags=["people"])
+
+Importer = Annotated[Actor, Depends(require("people:import"))]
+
+
+@router.get("", response_model=PersonPage)
+def search(
+    actor: CurrentActor,
+    session: DbSession,
+    cipher: Cipher,
+    name: Annotated[str | None, Query(max_length=64)] = None,
+    id_number: Annotated[str | None, Query(max_length=32)] = None,
+    grid_code: Annotated[str | None, Query(max_length=15)] = None,
+    division_code: Annotated[str | None, Query(max_length=12)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PersonPage:
+    total, people = service.search_people(
+        session=session,
+        actor=actor,
+        cipher=cipher,
+        name=name,
+        id_number=id_number,
+        grid_code=grid_code,
+        division_code=division_code,
+        limit=limit,
+        offset=offset,
+    )
+    return PersonPage(total=total, people=people)
+
+
+@router.post("", response_model=PersonOut, status_code=201)
+def create(body: PersonIn, actor: CurrentActor, session: DbSession, cipher: Cipher) -> PersonOut:
+    return service.create_person(session=session, actor=actor, cipher=cipher, data=body)
+
+
+@router.get("/{person_id}", response_model=PersonOut)
+def view(person_id: int, actor: CurrentActor, session: DbSession, cipher: Cipher) -> PersonOut:
+    return service.get_person(session=session, actor=actor, cipher=cipher, person_id=person_id)
+
+
+@router.patch("/{person_id}", response_model=PersonOut)
+def edit(
+    person_id: int, body: PersonPatch, actor: CurrentActor, session: DbSession, cipher: Cipher
+) -> PersonOut:
+    return service.update_person(
+        session=session, actor=actor, cipher=cipher, person_id=person_id, patch=body
+    )
+
+
+async def read_upload(upload: UploadFile, *, max_bytes: int) -> bytes:
+    data = await upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise TooLarge(
+            f"file is larger than {max_bytes} bytes",
+            problems=[Problem("file", f"at most {max_bytes} bytes")],
+        )
+    if not data:
+        raise ValidationFailed("the file is empty", problems=[Problem("file", "empty")])
+    return data
+
+
+@router.post("/import", response_model=ImportReport)
+async def import_file(
+    actor: Importer,
+    session: DbSession,
+    cipher: Cipher,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="XLSX or CSV, Chinese or English headers")],
+    mode: Annotated[Literal["all_or_nothing", "valid_rows"], Query()] = "all_or_nothing",
+) -> ImportReport:
+    """Check every row; write all or none (or, with mode=valid_rows, the valid ones).
+    The report lists each rejected row with the field and the reason."""
+    data = await read_upload(file, max_bytes=settings.max_upload_bytes)
+    rows = tabular.read_table(file.filename or "", data)
+    return imports.import_people(session=session, actor=actor, cipher=cipher, rows=rows, mode=mode)

@@ -1,0 +1,72 @@
+"""Person and household shapes for the API, pages and imports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Sex = Literal["M", "F"]
+
+
+class PersonIn(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    id_number: str = Field(min_length=1, max_length=32)
+    sex: Sex | None = Field(default=None, description="Defaults to what the identity number says.")
+    birth_date: date | None = Field(
+        default=None, description="Defaults to what the identity number says."
+    )
+    phone: str | None = Field(default=None, max_length=32)
+    address: str = Field(default="", max_length=200)
+    household: str | None = Field(default=None, max_length=32, description="Household number")
+    division_code: str | None = Field(
+        default=None, max_length=12, description="Defaults to the grid's village."
+    )
+    grid_code: str | None = Field(default=None, max_length=15)
+
+
+class PersonPatch(BaseModel):
+    """Fields to change; the identity number is not changed by editing."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=64)
+    phone: str | None = Field(default=None, max_length=32)
+    address: str | None = Field(default=None, max_length=200)
+    household: str | None = Field(default=None, max_length=32)
+    division_code: str | None = Field(default=None, max_length=12)
+    grid_code: str | None = Field(default=None, max_length=15)
+
+
+class PersonOut(BaseModel):
+    id: int
+    name: str
+    id_number: str
+    sex: Sex
+    birth_date: date
+    phone: str | None
+    address: str
+    household: str | None
+    division_code: str
+    division_name: str | None
+    grid_code: str | None
+    masked: bool = Field(description="True when identity number and phone are shown masked.")
+    updated_at: datetime
+
+
+class PersonPage(BaseModel):
+    total: int
+    people: list[PersonOut]
+
+
+class RowError(BaseModel):
+    row: int
+    field: str
+    message: str
+
+
+class ImportReport(BaseModel):
+    rows: int
+    written: int
+    rejected: int
+    mode: Literal["all_or_nothing", "valid_rows"]
+    errors: list[RowError]

@@ -1,0 +1,394 @@
+"""Registry queries and changes. Every query is scoped to the actor's jurisdiction and every
+read or change of a person's record is audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from cordon.audit import service as audit
+from cordon.auth.schemas import Actor
+from cordon.errors import (
+    DeniedAccess,
+    Forbidden,
+    NotFound,
+    OutOfJurisdiction,
+    Problem,
+    ValidationFailed,
+)
+from cordon.geo import rules as geo_rules
+from cordon.geo import service as geo
+from cordon.people import rules
+from cordon.people.models import Household, Person
+from cordon.people.schemas import PersonIn, PersonOut, PersonPatch
+from cordon.security.crypto import FieldCipher
+from cordon.security.masking import mask_id_number, mask_phone
+
+ID_CONTEXT = "person.id_number"
+PHONE_CONTEXT = "person.phone"
+_MASKED_ID = re.compile(r"^(\d{6})?\*+(\d{3}[\dX])?$")
+
+
+def require(actor: Actor, permission: str) -> None:
+    if not actor.can(permission):
+        raise Forbidden(f"your role ({actor.role}) may not do {permission}")
+
+
+def scoped(query: Select[Any], actor: Actor) -> Select[Any]:
+    return query.where(Person.division_code.startswith(actor.jurisdiction))
+
+
+@dataclass
+class Prepared:
+    """A person's values after validation, ready to be written."""
+
+    name: str
+    id_number: rules.IdNumber
+    phone: str | None
+    address: str
+    household: str | None
+    division_code: str
+    grid_code: str | None
+
+
+def _place(
+    *, session: Session, actor: Actor, division_code: str | None, grid_code: str | None
+) -> tuple[str, str | None, list[Problem]]:
+    """Resolve where a person lives; returns (division, grid, problems)."""
+    problems: list[Problem] = []
+    division: str | None = None
+    if grid_code:
+        grid = geo.get_grid(session=session, code=grid_code.strip())
+        if grid is None:
+            problems.append(Problem("grid_code", f"unknown grid {grid_code!r}"))
+        else:
+            division = grid.division_code
+            grid_code = grid.code
+    if division_code:
+        try:
+            given = geo.require_division(session=session, code=division_code).code
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+            given = None
+        if given and division and not geo_rules.is_within(division, given):
+            problems.append(Problem("grid_code", f"grid {grid_code} is not inside {given}"))
+        division = division or given
+    if division is None and not problems:
+        problems.append(Problem("division_code", "give a division code or a grid code"))
+    if division is not None and not geo_rules.is_within(division, actor.jurisdiction):
+        problems.append(
+            Problem("division_code", f"{division} is outside your jurisdiction ({actor.jurisdiction})")
+        )
+    return division or "", grid_code or None, problems
+
+
+def prepare(*, session: Session, actor: Actor, data: PersonIn) -> Prepared:
+    """Validate one person; raises ValidationFailed listing every wrong field."""
+    problems: list[Problem] = []
+    parsed: rules.IdNumber | None = None
+    try:
+        parsed = rules.parse_id_number(data.id_number)
+    except rules.IdNumberError as exc:
+        problems.append(Problem("id_number", f"identity number {exc.part}: {exc.message}"))
+    if parsed is not None:
+        if data.sex is not None and data.sex != parsed.sex:
+            problems.append(Problem("sex", f"identity number says {parsed.sex}"))
+        if data.birth_date is not None and data.birth_date != parsed.birth_date:
+            problems.append(
+                Problem("birth_date", f"identity number says {parsed.birth_date.isoformat()}")
+            )
+    phone: str | None = None
+    if data.phone:
+        try:
+            phone = rules.normalise_phone(data.phone)
+        except rules.PhoneError as exc:
+            problems.append(Problem("phone", str(exc)))
+    name = data.name.strip()
+    if not name:
+        problems.append(Problem("name", "must not be blank"))
+    division, grid, place_problems = _place(
+        session=session, actor=actor, division_code=data.division_code, grid_code=data.grid_code
+    )
+    problems.extend(place_problems)
+    if problems or parsed is None:
+        raise ValidationFailed("the person's data is not valid", problems=problems)
+    return Prepared(
+        name=name,
+        id_number=parsed,
+        phone=phone,
+        address=data.address.strip(),
+        household=(data.household or "").strip() or None,
+        division_code=division,
+        grid_code=grid,
+    )
+
+
+def _household(
+    *, session: Session, actor: Actor, number: str | None, prepared: Prepared
+) -> int | None:
+    if not number:
+        return None
+    row = session.scalar(select(Household).where(Household.number == number))
+    if row is None:
+        row = Household(
+            number=number,
+            address=prepared.address,
+            division_code=prepared.division_code,
+            grid_code=prepared.grid_code,
+        )
+        session.add(row)
+        session.flush()
+    elif not geo_rules.is_within(row.division_code, actor.jurisdiction):
+        raise ValidationFailed(
+            "household outside your jurisdiction",
+            problems=[Problem("household", f"household {number} is outside your jurisdiction")],
+        )
+    return row.id
+
+
+def id_hash(cipher: FieldCipher, number: str) -> str:
+    return cipher.lookup_hash(number, context=ID_CONTEXT)
+
+
+def write_new(*, session: Session, actor: Actor, cipher: FieldCipher, prepared: Prepared) -> Person:
+    number = prepared.id_number.number
+    person = Person(
+        name=prepared.name,
+        id_number_cipher=cipher.encrypt(number, context=ID_CONTEXT),
+        id_number_hash=id_hash(cipher, number),
+        id_region=number[:6],
+        id_last4=number[-4:],
+        sex=prepared.id_number.sex,
+        birth_date=prepared.id_number.birth_date,
+        phone_cipher=cipher.encrypt(prepared.phone, context=PHONE_CONTEXT)
+        if prepared.phone
+        else None,
+        phone_hash=cipher.lookup_hash(prepared.phone, context=PHONE_CONTEXT)
+        if prepared.phone
+        else None,
+        address=prepared.address,
+        household_id=_household(
+            session=session, actor=actor, number=prepared.household, prepared=prepared
+        ),
+        division_code=prepared.division_code,
+        grid_code=prepared.grid_code,
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def create_person(
+    *, session: Session, actor: Actor, cipher: FieldCipher, data: PersonIn
+) -> PersonOut:
+    require(actor, "people:edit")
+    prepared = prepare(session=session, actor=actor, data=data)
+    number = prepared.id_number.number
+    if session.scalar(select(Person.id).where(Person.id_number_hash == id_hash(cipher, number))):
+        raise ValidationFailed(
+            "already registered",
+            problems=[Problem("id_number", "a person with this identity number is registered")],
+        )
+    person = write_new(session=session, actor=actor, cipher=cipher, prepared=prepared)
+    audit.record(session=session, actor=actor, action="create", entity="person", entity_id=person.id)
+    return to_out(session=session, actor=actor, cipher=cipher, people=[person])[0]
+
+
+def _load_in_scope(*, session: Session, actor: Actor, person_id: int, action: str) -> Person:
+    person = session.scalar(scoped(select(Person).where(Person.id == person_id), actor))
+    if person is not None:
+        return person
+    if session.get(Person, person_id) is None:
+        raise NotFound(f"no person {person_id}")
+    raise OutOfJurisdiction(
+        f"no person {person_id}",
+        denied=DeniedAccess(
+            user_id=actor.user_id,
+            username=actor.username,
+            action=action,
+            entity="person",
+            entity_id=str(person_id),
+            detail={"reason": "outside jurisdiction", "jurisdiction": actor.jurisdiction},
+        ),
+    )
+
+
+def get_person(*, session: Session, actor: Actor, cipher: FieldCipher, person_id: int) -> PersonOut:
+    require(actor, "people:view")
+    person = _load_in_scope(session=session, actor=actor, person_id=person_id, action="view")
+    audit.record(session=session, actor=actor, action="view", entity="person", entity_id=person.id)
+    return to_out(session=session, actor=actor, cipher=cipher, people=[person])[0]
+
+
+def update_person(
+    *, session: Session, actor: Actor, cipher: FieldCipher, person_id: int, patch: PersonPatch
+) -> PersonOut:
+    require(actor, "people:edit")
+    person = _load_in_scope(session=session, actor=actor, person_id=person_id, action="update")
+    changes = patch.model_dump(exclude_unset=True)
+    problems: list[Problem] = []
+    if "name" in changes:
+        name = (patch.name or "").strip()
+        if not name:
+            problems.append(Problem("name", "must not be blank"))
+        person.name = name
+    if "phone" in changes:
+        if patch.phone:
+            try:
+                phone = rules.normalise_phone(patch.phone)
+                person.phone_cipher = cipher.encrypt(phone, context=PHONE_CONTEXT)
+                person.phone_hash = cipher.lookup_hash(phone, context=PHONE_CONTEXT)
+            except rules.PhoneError as exc:
+                problems.append(Problem("phone", str(exc)))
+        else:
+            person.phone_cipher = person.phone_hash = None
+    if "address" in changes:
+        person.address = (patch.address or "").strip()
+    if "division_code" in changes or "grid_code" in changes:
+        division, grid, place_problems = _place(
+            session=session,
+            actor=actor,
+            division_code=changes.get("division_code", person.division_code),
+            grid_code=changes.get("grid_code", person.grid_code if "division_code" not in changes else None),
+        )
+        problems.extend(place_problems)
+        person.division_code, person.grid_code = division or person.division_code, grid
+    if problems:
+        raise ValidationFailed("the changes are not valid", problems=problems)
+    if "household" in changes:
+        prepared = Prepared(
+            name=person.name,
+            id_number=rules.parse_id_number(cipher.decrypt(person.id_number_cipher, context=ID_CONTEXT)),
+            phone=None,
+            address=person.address,
+            household=patch.household,
+            division_code=person.division_code,
+            grid_code=person.grid_code,
+        )
+        person.household_id = _household(
+            session=session, actor=actor, number=(patch.household or "").strip() or None,
+            prepared=prepared,
+        )
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="update",
+        entity="person",
+        entity_id=person.id,
+        detail={"fields": sorted(changes)},
+    )
+    return to_out(session=session, actor=actor, cipher=cipher, people=[person])[0]
+
+
+def search_people(
+    *,
+    session: Session,
+    actor: Actor,
+    cipher: FieldCipher,
+    name: str | None = None,
+    id_number: str | None = None,
+    grid_code: str | None = None,
+    division_code: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[PersonOut]]:
+    """Search inside the actor's jurisdiction by name (substring), identity number (full or
+    masked like ``450681********1234``), grid or division."""
+    require(actor, "people:view")
+    query = scoped(select(Person), actor)
+    if name:
+        query = query.where(Person.name.contains(name.strip(), autoescape=True))
+    if id_number:
+        text = id_number.strip().upper()
+        masked = _MASKED_ID.match(text)
+        if masked:
+            region, last4 = masked.groups()
+            if not region and not last4:
+                raise ValidationFailed(
+                    "masked identity number needs a region prefix or last four characters",
+                    problems=[Problem("id_number", "give e.g. 450681********1234")],
+                )
+            if region:
+                query = query.where(Person.id_region == region)
+            if last4:
+                query = query.where(Person.id_last4 == last4)
+        else:
+            query = query.where(Person.id_number_hash == id_hash(cipher, text))
+    if grid_code:
+        query = query.where(Person.grid_code == grid_code.strip())
+    if division_code:
+        try:
+            code = geo_rules.normalise_code(division_code)
+        except geo_rules.BadDivisionCode as exc:
+            raise ValidationFailed(str(exc), problems=[Problem("division_code", str(exc))]) from exc
+        query = query.where(Person.division_code.startswith(code))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(session.scalars(query.order_by(Person.id).limit(limit).offset(offset)))
+    audit.record(
+        session=session,
+        actor=actor,
+        action="search",
+        entity="person",
+        entity_id="search",
+        detail={
+            "ids": [p.id for p in rows],
+            "name": name or None,
+            "id_number": mask_id_number(id_number.strip()) if id_number else None,
+            "grid_code": grid_code or None,
+            "division_code": division_code or None,
+        },
+    )
+    return total, to_out(session=session, actor=actor, cipher=cipher, people=rows)
+
+
+def to_out(
+    *, session: Session, actor: Actor, cipher: FieldCipher, people: list[Person]
+) -> list[PersonOut]:
+    """Shape records for display, masked unless the actor's role may see identity data."""
+    full = actor.can("people:view_pii")
+    names = geo.divisions_named(session=session, codes=sorted({p.division_code for p in people}))
+    household_ids = sorted({p.household_id for p in people if p.household_id})
+    households: dict[int, str] = {}
+    if household_ids:
+        rows = session.execute(
+            select(Household.id, Household.number).where(Household.id.in_(household_ids))
+        )
+        households = {hid: number for hid, number in rows}
+    out = []
+    for p in people:
+        number = cipher.decrypt(p.id_number_cipher, context=ID_CONTEXT)
+        phone = cipher.decrypt(p.phone_cipher, context=PHONE_CONTEXT) if p.phone_cipher else None
+        out.append(
+            PersonOut(
+                id=p.id,
+                name=p.name,
+                id_number=number if full else mask_id_number(number),
+                sex="M" if p.sex == "M" else "F",
+                birth_date=p.birth_date,
+                phone=(phone if full else mask_phone(phone)) if phone else None,
+                address=p.address,
+                household=households.get(p.household_id) if p.household_id else None,
+                division_code=p.division_code,
+                division_name=names.get(p.division_code),
+                grid_code=p.grid_code,
+                masked=not full,
+                updated_at=p.updated_at,
+            )
+        )
+    return out
+
+
+def count_by_prefix(*, session: Session, actor: Actor, digits: int) -> dict[str, int]:
+    """Registered people per division at one level (digits: 6 county, 9 town), in scope.
+
+    Aggregate counts only: no personal record is read, so no audit entry."""
+    require(actor, "overview:view")
+    key = func.substr(Person.division_code, 1, digits)
+    rows = session.execute(scoped(select(key, func.count()), actor).group_by(key))
+    return {code: int(n) for code, n in rows}

@@ -1,0 +1,126 @@
+"""Reading people from the spreadsheets users exchange (XLSX, CSV in UTF-8 or GB18030).
+
+Headers may be Chinese or English. Returns raw rows keyed by PersonIn field names with their
+spreadsheet row numbers (header = row 1), so every error can name the row a user sees.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import load_workbook
+
+from cordon.errors import Problem, ValidationFailed
+
+HEADERS = {
+    "name": ("name", "姓名"),
+    "id_number": ("id_number", "身份证号", "身份证号码", "证件号码"),
+    "sex": ("sex", "性别"),
+    "birth_date": ("birth_date", "出生日期"),
+    "phone": ("phone", "手机号", "联系电话", "电话"),
+    "address": ("address", "住址", "现住址"),
+    "household": ("household", "户号"),
+    "division_code": ("division_code", "区划代码", "行政区划代码"),
+    "grid_code": ("grid_code", "网格编码", "网格"),
+}
+REQUIRED = ("name", "id_number")
+SEX_WORDS = {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"}
+MAX_ROWS = 200_000
+
+Row = tuple[int, dict[str, Any]]
+
+
+def _field_for(header: str) -> str | None:
+    text = header.strip().lower()
+    for field, names in HEADERS.items():
+        if text in names:
+            return field
+    return None
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+def _rows(header: list[Any], body: list[tuple[int, list[Any]]]) -> list[Row]:
+    fields = [_field_for(str(h)) if h is not None else None for h in header]
+    missing = [f for f in REQUIRED if f not in fields]
+    if missing:
+        names = ", ".join(f"{f} ({HEADERS[f][1]})" for f in missing)
+        raise ValidationFailed(
+            f"missing columns: {names}",
+            problems=[Problem(f, "column missing", row=1) for f in missing],
+        )
+    out: list[Row] = []
+    for number, values in body:
+        record: dict[str, Any] = {}
+        for field, value in zip(fields, values, strict=False):
+            if field is not None:
+                record[field] = _cell(value)
+        if not any(record.values()):
+            continue  # blank line
+        if isinstance(record.get("sex"), str):
+            record["sex"] = SEX_WORDS.get(record["sex"].lower(), record["sex"])
+        out.append((number, record))
+        if len(out) > MAX_ROWS:
+            raise ValidationFailed(f"more than {MAX_ROWS} rows; split the file")
+    return out
+
+
+def read_xlsx(data: bytes) -> list[Row]:
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ValidationFailed(
+            "not a readable XLSX file", problems=[Problem("file", str(exc) or "bad file")]
+        ) from exc
+    sheet = book.worksheets[0]
+    lines = sheet.iter_rows(values_only=True)
+    header = next(lines, None)
+    if header is None:
+        raise ValidationFailed("the sheet is empty", problems=[Problem("file", "no header row")])
+    body = [(i, list(values)) for i, values in enumerate(lines, start=2)]
+    book.close()
+    return _rows(list(header), body)
+
+
+def read_csv(data: bytes) -> list[Row]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte string
+        raise ValidationFailed("unreadable text encoding", problems=[Problem("file", "encoding")])
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise ValidationFailed("the file is empty", problems=[Problem("file", "no header row")])
+    body = [(reader.line_num, list(values)) for values in reader]
+    return _rows(list(header), body)
+
+
+def read_table(filename: str, data: bytes) -> list[Row]:
+    lower = filename.lower()
+    if lower.endswith(".xlsx"):
+        return read_xlsx(data)
+    if lower.endswith(".csv"):
+        return read_csv(data)
+    raise ValidationFailed(
+        f"unsupported file type: {filename!r}",
+        problems=[Problem("file", "use .xlsx or .csv")],
+    )

@@ -1,0 +1,1 @@
+"""Protection of personal data: field encryption, keyed lookup hashes, masking."""

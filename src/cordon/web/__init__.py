@@ -1,0 +1,1 @@
+"""The web shell: dependencies, templates, static files and translations shared by slices."""
