@@ -52,6 +52,14 @@ def create_user(*, session: Session, user: UserIn, actor: Actor | None = None) -
     return row
 
 
+def find_user(*, session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def set_password(*, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+
+
 def list_users(*, session: Session, actor: Actor) -> list[User]:
     if not actor.can("users:manage"):
         raise Forbidden("you may not manage users")
@@ -71,7 +79,12 @@ def actor_for(user: User, *, client_addr: str | None) -> Actor:
 
 
 def check_login_brake(
-    *, session: Session, username: str, client_addr: str | None, max_failures: int, window: timedelta
+    *,
+    session: Session,
+    username: str,
+    client_addr: str | None,
+    max_failures: int,
+    window: timedelta,
 ) -> None:
     """Refuse further attempts once a name, or an address, has failed too often lately."""
     since = utcnow() - window
@@ -161,7 +174,5 @@ def revoke_token(*, session: Session, token: str) -> None:
 
 def purge_expired(*, session: Session, now: datetime | None = None) -> int:
     moment = now or utcnow()
-    result = session.execute(
-        delete(AuthToken).where(or_(AuthToken.expires_at <= moment))
-    )
+    result = session.execute(delete(AuthToken).where(or_(AuthToken.expires_at <= moment)))
     return int(getattr(result, "rowcount", 0) or 0)

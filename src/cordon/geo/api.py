@@ -23,13 +23,18 @@ def division(code: str, actor: CurrentActor, session: DbSession) -> DivisionOut:
 @router.get("/divisions/{code}/children", response_model=list[DivisionOut])
 def children(code: str, actor: CurrentActor, session: DbSession) -> list[DivisionOut]:
     parent = service.require_division(session=session, code=code, field="code")
-    return [DivisionOut.model_validate(d) for d in service.children(session=session, code=parent.code)]
+    return [
+        DivisionOut.model_validate(d) for d in service.children(session=session, code=parent.code)
+    ]
 
 
 @router.get("/grids", response_model=list[GridOut])
 def grids(actor: CurrentActor, session: DbSession) -> list[GridOut]:
     """Grids inside the caller's jurisdiction."""
-    return [GridOut.model_validate(g) for g in service.grids_within(session=session, code=actor.jurisdiction)]
+    return [
+        GridOut.model_validate(g)
+        for g in service.grids_within(session=session, code=actor.jurisdiction)
+    ]
 
 
 @router.get("/grids/{code}", response_model=GridOut)

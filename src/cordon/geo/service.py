@@ -17,6 +17,11 @@ from cordon.geo import rules
 from cordon.geo.models import Division, Grid
 from cordon.geo.schemas import GridIn
 
+# The pure rules other slices need, offered through this slice's public face.
+is_within = rules.is_within
+normalise_code = rules.normalise_code
+BadDivisionCode = rules.BadDivisionCode
+
 DIVISION_FILES = ("admin_divisions_guangxi.csv", "admin_divisions_450681.csv")
 
 
@@ -98,9 +103,7 @@ def get_grid(*, session: Session, code: str) -> Grid | None:
 
 
 def grids_within(*, session: Session, code: str) -> list[Grid]:
-    return list(
-        session.scalars(select(Grid).where(Grid.code.startswith(code)).order_by(Grid.code))
-    )
+    return list(session.scalars(select(Grid).where(Grid.code.startswith(code)).order_by(Grid.code)))
 
 
 @cache

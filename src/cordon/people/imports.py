@@ -64,10 +64,10 @@ def import_people(
             session.scalars(select(Person.id_number_hash).where(Person.id_number_hash.in_(chunk)))
         )
     for digest in existing:
-        errors.append(
-            RowError(row=hashes[digest], field="id_number", message="already registered")
-        )
-    ready = [(n, p) for n, p in ready if service.id_hash(cipher, p.id_number.number) not in existing]
+        errors.append(RowError(row=hashes[digest], field="id_number", message="already registered"))
+    ready = [
+        (n, p) for n, p in ready if service.id_hash(cipher, p.id_number.number) not in existing
+    ]
     errors.sort(key=lambda e: (e.row, e.field))
 
     written = 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -21,7 +20,6 @@ from cordon.errors import (
     Problem,
     ValidationFailed,
 )
-from cordon.geo import rules as geo_rules
 from cordon.geo import service as geo
 from cordon.people import rules
 from cordon.people.models import Household, Person
@@ -75,14 +73,16 @@ def _place(
         except ValidationFailed as exc:
             problems.extend(exc.problems)
             given = None
-        if given and division and not geo_rules.is_within(division, given):
+        if given and division and not geo.is_within(division, given):
             problems.append(Problem("grid_code", f"grid {grid_code} is not inside {given}"))
         division = division or given
     if division is None and not problems:
         problems.append(Problem("division_code", "give a division code or a grid code"))
-    if division is not None and not geo_rules.is_within(division, actor.jurisdiction):
+    if division is not None and not geo.is_within(division, actor.jurisdiction):
         problems.append(
-            Problem("division_code", f"{division} is outside your jurisdiction ({actor.jurisdiction})")
+            Problem(
+                "division_code", f"{division} is outside your jurisdiction ({actor.jurisdiction})"
+            )
         )
     return division or "", grid_code or None, problems
 
@@ -129,21 +129,25 @@ def prepare(*, session: Session, actor: Actor, data: PersonIn) -> Prepared:
 
 
 def _household(
-    *, session: Session, actor: Actor, number: str | None, prepared: Prepared
+    *,
+    session: Session,
+    actor: Actor,
+    number: str | None,
+    address: str,
+    division_code: str,
+    grid_code: str | None,
 ) -> int | None:
+    """The id of household ``number``, created at the person's address if new."""
     if not number:
         return None
     row = session.scalar(select(Household).where(Household.number == number))
     if row is None:
         row = Household(
-            number=number,
-            address=prepared.address,
-            division_code=prepared.division_code,
-            grid_code=prepared.grid_code,
+            number=number, address=address, division_code=division_code, grid_code=grid_code
         )
         session.add(row)
         session.flush()
-    elif not geo_rules.is_within(row.division_code, actor.jurisdiction):
+    elif not geo.is_within(row.division_code, actor.jurisdiction):
         raise ValidationFailed(
             "household outside your jurisdiction",
             problems=[Problem("household", f"household {number} is outside your jurisdiction")],
@@ -173,7 +177,12 @@ def write_new(*, session: Session, actor: Actor, cipher: FieldCipher, prepared: 
         else None,
         address=prepared.address,
         household_id=_household(
-            session=session, actor=actor, number=prepared.household, prepared=prepared
+            session=session,
+            actor=actor,
+            number=prepared.household,
+            address=prepared.address,
+            division_code=prepared.division_code,
+            grid_code=prepared.grid_code,
         ),
         division_code=prepared.division_code,
         grid_code=prepared.grid_code,
@@ -195,7 +204,9 @@ def create_person(
             problems=[Problem("id_number", "a person with this identity number is registered")],
         )
     person = write_new(session=session, actor=actor, cipher=cipher, prepared=prepared)
-    audit.record(session=session, actor=actor, action="create", entity="person", entity_id=person.id)
+    audit.record(
+        session=session, actor=actor, action="create", entity="person", entity_id=person.id
+    )
     return to_out(session=session, actor=actor, cipher=cipher, people=[person])[0]
 
 
@@ -250,29 +261,26 @@ def update_person(
     if "address" in changes:
         person.address = (patch.address or "").strip()
     if "division_code" in changes or "grid_code" in changes:
+        # A new grid implies its village; a new division alone leaves the old grid behind.
         division, grid, place_problems = _place(
             session=session,
             actor=actor,
-            division_code=changes.get("division_code", person.division_code),
-            grid_code=changes.get("grid_code", person.grid_code if "division_code" not in changes else None),
+            division_code=changes.get("division_code"),
+            grid_code=changes.get("grid_code"),
         )
         problems.extend(place_problems)
-        person.division_code, person.grid_code = division or person.division_code, grid
+        if not place_problems:
+            person.division_code, person.grid_code = division, grid
     if problems:
         raise ValidationFailed("the changes are not valid", problems=problems)
     if "household" in changes:
-        prepared = Prepared(
-            name=person.name,
-            id_number=rules.parse_id_number(cipher.decrypt(person.id_number_cipher, context=ID_CONTEXT)),
-            phone=None,
+        person.household_id = _household(
+            session=session,
+            actor=actor,
+            number=(patch.household or "").strip() or None,
             address=person.address,
-            household=patch.household,
             division_code=person.division_code,
             grid_code=person.grid_code,
-        )
-        person.household_id = _household(
-            session=session, actor=actor, number=(patch.household or "").strip() or None,
-            prepared=prepared,
         )
     session.flush()
     audit.record(
@@ -324,8 +332,8 @@ def search_people(
         query = query.where(Person.grid_code == grid_code.strip())
     if division_code:
         try:
-            code = geo_rules.normalise_code(division_code)
-        except geo_rules.BadDivisionCode as exc:
+            code = geo.normalise_code(division_code)
+        except geo.BadDivisionCode as exc:
             raise ValidationFailed(str(exc), problems=[Problem("division_code", str(exc))]) from exc
         query = query.where(Person.division_code.startswith(code))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -1,0 +1,50 @@
+"""``cordon users …``"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+
+from cordon.auth import service
+from cordon.auth.rules import Role
+from cordon.auth.schemas import UserIn
+from cordon.cli_support import DataDirOption, command_session, console, err_console, settings_for
+
+app = typer.Typer(help="Users, roles and jurisdictions.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    username: str = typer.Argument(..., help="Login name."),
+    role: Role = typer.Option(..., "--role", help="Role of the user."),
+    jurisdiction: str = typer.Option(
+        ..., "--jurisdiction", help="Division code the user may act in, e.g. 450681."
+    ),
+    display_name: str = typer.Option("", "--name", help="Name shown in pages."),
+    password: str | None = typer.Option(
+        None, "--password", help="Password (at least 10 characters); generated if omitted."
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Create a user; prints the generated password when none was given."""
+    chosen = password or secrets.token_urlsafe(12)
+    try:
+        data = UserIn(
+            username=username,
+            password=chosen,
+            display_name=display_name,
+            role=role,
+            jurisdiction=jurisdiction,
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            err_console.print(f"[bold red]Error:[/] {error['loc'][0]}: {error['msg']}")
+        raise typer.Exit(code=2) from exc
+    with command_session(settings_for(data_dir)) as session:
+        user = service.create_user(session=session, user=data)
+        console.print(f"Created user [bold]{user.username}[/] ({user.role}) in {user.jurisdiction}")
+    if password is None:
+        console.print(f"Password: {chosen}")

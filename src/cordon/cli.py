@@ -1,0 +1,106 @@
+"""The ``cordon`` command: the root Typer app, to which every slice adds its commands."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from cordon import migrate
+from cordon.auth import cli as auth_cli
+from cordon.auth import service as auth_service
+from cordon.auth.rules import Role
+from cordon.auth.schemas import UserIn
+from cordon.cli_support import (
+    DataDirOption,
+    cipher_for,
+    command_session,
+    console,
+    settings_for,
+)
+from cordon.config import Settings
+from cordon.db import make_engine
+from cordon.geo import service as geo_service
+from cordon.people import cli as people_cli
+
+app = typer.Typer(help="Cordon: outbreak command for border cities.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(auth_cli.app, name="users")
+app.add_typer(people_cli.app, name="people")
+
+
+def _upgrade(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: Path | None = DataDirOption) -> None:
+    """Create or migrate the schema to the newest version, and load the geography."""
+    settings = settings_for(data_dir)
+    _upgrade(settings)
+    with command_session(settings) as session:
+        added = geo_service.load_divisions(session=session)
+    console.print(f"Schema is up to date; {added} divisions added.")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Serve the pages and the API."""
+    from cordon.app import create_app
+
+    uvicorn.run(create_app(settings_for(data_dir)), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    port: int = typer.Option(8000, help="Port to serve on (127.0.0.1)."),
+    people: int = typer.Option(3000, help="How many demo people to generate."),
+    seed: int = typer.Option(7, help="Seed of the demo population."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Migrate, load geography and a demo population, create a demo admin, and serve."""
+    from cordon import demo as demo_data
+    from cordon.app import create_app
+
+    settings = settings_for(data_dir)
+    _upgrade(settings)
+    password = secrets.token_urlsafe(12)
+    with command_session(settings) as session:
+        geo_service.load_divisions(session=session)
+        with console.status("Generating the demo population…"):
+            made = demo_data.make_people(
+                session=session, cipher=cipher_for(settings), count=people, seed=seed
+            )
+        admin = auth_service.find_user(session=session, username="admin")
+        if admin is None:
+            auth_service.create_user(
+                session=session,
+                user=UserIn(
+                    username="admin",
+                    password=password,
+                    display_name="演示管理员",
+                    role=Role.ADMIN,
+                    jurisdiction="45",
+                ),
+            )
+        else:  # a new password every run, so the printed one always works
+            auth_service.set_password(user=admin, password=password)
+    if made:
+        console.print(f"Generated {made} demo people.")
+    console.print(
+        f"Admin login: username=admin password={password}", highlight=False, soft_wrap=True
+    )
+    console.print(f"Serving on http://127.0.0.1:{port}/", highlight=False)
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

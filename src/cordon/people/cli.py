@@ -1,0 +1,63 @@
+"""``cordon people …``"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from cordon.auth import service as auth_service
+from cordon.cli_support import (
+    DataDirOption,
+    cipher_for,
+    command_session,
+    console,
+    err_console,
+    settings_for,
+)
+from cordon.errors import NotFound
+from cordon.people import imports, tabular
+
+app = typer.Typer(help="The people registry.", no_args_is_help=True)
+
+
+@app.command("import")
+def import_file(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="XLSX or CSV file."),
+    user: str = typer.Option(..., "--user", help="The user the import is done as (audited)."),
+    valid_rows: bool = typer.Option(
+        False, "--valid-rows", help="Write the valid rows even when some rows are rejected."
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Import people; without --valid-rows nothing is written when any row is rejected."""
+    settings = settings_for(data_dir)
+    size = path.stat().st_size
+    if size > settings.max_upload_bytes:
+        err_console.print(
+            f"[bold red]Error:[/] file: {size} bytes, more than {settings.max_upload_bytes}"
+        )
+        raise typer.Exit(code=2)
+    with command_session(settings) as session:
+        row = auth_service.find_user(session=session, username=user)
+        if row is None:
+            raise NotFound(f"no user {user!r}")
+        actor = auth_service.actor_for(row, client_addr="cli")
+        rows = tabular.read_table(path.name, path.read_bytes())
+        report = imports.import_people(
+            session=session,
+            actor=actor,
+            cipher=cipher_for(settings),
+            rows=rows,
+            mode="valid_rows" if valid_rows else "all_or_nothing",
+        )
+    if report.errors:
+        table = Table("row", "field", "reason", title="Rejected rows")
+        for error in report.errors:
+            table.add_row(str(error.row), error.field, error.message)
+        err_console.print(table)
+    console.print(f"{report.rows} rows read, {report.written} written, {report.rejected} rejected")
+    if report.rejected and not valid_rows:
+        err_console.print("Nothing was written. Fix the rows, or use --valid-rows.")
+        raise typer.Exit(code=2)
