@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cordon import __version__
@@ -53,6 +54,28 @@ def _install_error_handlers(app: FastAPI) -> None:
                     session=session, denied=exc.denied, client_addr=client_addr(request)
                 )
         return _problem_response(request, exc)
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        # A safety net: values the schemas let through but the database refuses.
+        log.warning("database refused a value: %s", exc.orig)
+        body = {
+            "error": "validation_failed",
+            "message": "a value cannot be stored",
+            "problems": [{"field": "body", "message": str(exc.orig).splitlines()[0]}],
+        }
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # Two requests raced to create the same thing; the loser is told, nothing is half-done.
+        log.warning("integrity error: %s", exc.orig)
+        body = {
+            "error": "conflict",
+            "message": "the record conflicts with an existing one",
+            "problems": [],
+        }
+        return JSONResponse(body, status_code=409)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -104,6 +104,7 @@ def make_people(*, session: Session, cipher: FieldCipher, count: int, seed: int 
     make_grids(session=session, rng=rng)
     grids = list(session.scalars(select(Grid).order_by(Grid.code)))
     used: set[str] = set()
+    batch: list[people.Prepared] = []
     written = 0
     household = 0
     while written < count:
@@ -132,8 +133,9 @@ def make_people(*, session: Session, cipher: FieldCipher, count: int, seed: int 
                 division_code=FANGCHENG if grid is None else grid.division_code,
                 grid_code=grid.code if grid else None,
             )
-            people.write_new(session=session, actor=SYSTEM, cipher=cipher, prepared=prepared)
+            batch.append(prepared)
             written += 1
+    people.write_many(session=session, actor=SYSTEM, cipher=cipher, prepared=batch)
     audit.record(
         session=session,
         actor=SYSTEM,

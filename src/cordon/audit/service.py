@@ -14,7 +14,7 @@ from cordon.auth.schemas import Actor
 from cordon.errors import DeniedAccess
 
 
-def record(
+def add(
     *,
     session: Session,
     actor: Actor,
@@ -24,6 +24,7 @@ def record(
     outcome: str = "ok",
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    """Add an entry to the session without flushing (for many entries at once)."""
     entry = AuditEntry(
         user_id=actor.user_id,
         username=actor.username,
@@ -35,6 +36,28 @@ def record(
         detail=detail or {},
     )
     session.add(entry)
+    return entry
+
+
+def record(
+    *,
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: str | int,
+    outcome: str = "ok",
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = add(
+        session=session,
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        outcome=outcome,
+        detail=detail,
+    )
     session.flush()
     return entry
 

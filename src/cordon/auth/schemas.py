@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from cordon.auth.rules import Role
+from cordon.inputs import Input
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Actor:
         return permission in self.permissions
 
 
-class UserIn(BaseModel):
+class UserIn(Input):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     password: str = Field(min_length=10, max_length=256)
     display_name: str = Field(default="", max_length=64)
@@ -45,7 +46,7 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(Input):
     username: str = Field(max_length=64)
     password: str = Field(max_length=256)
 

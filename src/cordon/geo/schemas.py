@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from cordon.inputs import Input
+
 
 class DivisionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -24,7 +26,7 @@ class GridOut(BaseModel):
     lat: float | None
 
 
-class GridIn(BaseModel):
+class GridIn(Input):
     code: str
     name: str
     division_code: str

@@ -102,6 +102,19 @@ def get_grid(*, session: Session, code: str) -> Grid | None:
     return session.get(Grid, code)
 
 
+def preload(*, session: Session, grid_codes: set[str]) -> list[object]:
+    """Load every division and these grids in a few queries, for validating many rows.
+
+    Keep the returned list while working: the session's identity map holds objects weakly,
+    so later ``get`` calls find them without a query only while something references them."""
+    found: list[object] = list(session.scalars(select(Division)))
+    codes = sorted(grid_codes)
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
+        found.extend(session.scalars(select(Grid).where(Grid.code.in_(chunk))))
+    return found
+
+
 def grids_within(*, session: Session, code: str) -> list[Grid]:
     return list(session.scalars(select(Grid).where(Grid.code.startswith(code)).order_by(Grid.code)))
 

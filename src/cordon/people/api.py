@@ -10,7 +10,7 @@ from cordon.auth.schemas import Actor
 from cordon.errors import Problem, TooLarge, ValidationFailed
 from cordon.people import imports, service, tabular
 from cordon.people.schemas import ImportReport, PersonIn, PersonOut, PersonPage, PersonPatch
-from cordon.web.deps import Cipher, CurrentActor, DbSession, SettingsDep, require
+from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep, require
 
 router = APIRouter(prefix="/people", tags=["people"])
 
@@ -49,13 +49,13 @@ def create(body: PersonIn, actor: CurrentActor, session: DbSession, cipher: Ciph
 
 
 @router.get("/{person_id}", response_model=PersonOut)
-def view(person_id: int, actor: CurrentActor, session: DbSession, cipher: Cipher) -> PersonOut:
+def view(person_id: RecordId, actor: CurrentActor, session: DbSession, cipher: Cipher) -> PersonOut:
     return service.get_person(session=session, actor=actor, cipher=cipher, person_id=person_id)
 
 
 @router.patch("/{person_id}", response_model=PersonOut)
 def edit(
-    person_id: int, body: PersonPatch, actor: CurrentActor, session: DbSession, cipher: Cipher
+    person_id: RecordId, body: PersonPatch, actor: CurrentActor, session: DbSession, cipher: Cipher
 ) -> PersonOut:
     return service.update_person(
         session=session, actor=actor, cipher=cipher, person_id=person_id, patch=body

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.errors import ValidationFailed
+from cordon.geo import service as geo
 from cordon.people import service
 from cordon.people.models import Person
 from cordon.people.schemas import ImportReport, PersonIn, RowError
@@ -33,6 +34,8 @@ def import_people(
     errors: list[RowError] = []
     ready: list[tuple[int, service.Prepared]] = []
     seen: dict[str, int] = {}
+    grid_codes = {str(raw["grid_code"]).strip() for _n, raw in rows if raw.get("grid_code")}
+    places = geo.preload(session=session, grid_codes=grid_codes)
     for number, raw in rows:
         clean: dict[str, Any] = {k: v for k, v in raw.items() if v is not None}
         try:
@@ -69,14 +72,15 @@ def import_people(
         (n, p) for n, p in ready if service.id_hash(cipher, p.id_number.number) not in existing
     ]
     errors.sort(key=lambda e: (e.row, e.field))
+    del places  # validation is over
 
     written = 0
     if not errors or mode == "valid_rows":
-        for number, prepared in ready:
-            person = service.write_new(
-                session=session, actor=actor, cipher=cipher, prepared=prepared
-            )
-            audit.record(
+        people = service.write_many(
+            session=session, actor=actor, cipher=cipher, prepared=[p for _n, p in ready]
+        )
+        for (number, _prepared), person in zip(ready, people, strict=True):
+            audit.add(
                 session=session,
                 actor=actor,
                 action="import",
@@ -84,7 +88,8 @@ def import_people(
                 entity_id=person.id,
                 detail={"row": number},
             )
-            written += 1
+        session.flush()
+        written = len(people)
     return ImportReport(
         rows=len(rows),
         written=written,

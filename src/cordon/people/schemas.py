@@ -7,10 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from cordon.inputs import Input
+
 Sex = Literal["M", "F"]
 
 
-class PersonIn(BaseModel):
+class PersonIn(Input):
     name: str = Field(min_length=1, max_length=64)
     id_number: str = Field(min_length=1, max_length=32)
     sex: Sex | None = Field(default=None, description="Defaults to what the identity number says.")
@@ -26,7 +28,7 @@ class PersonIn(BaseModel):
     grid_code: str | None = Field(default=None, max_length=15)
 
 
-class PersonPatch(BaseModel):
+class PersonPatch(Input):
     """Fields to change; the identity number is not changed by editing."""
 
     name: str | None = Field(default=None, min_length=1, max_length=64)

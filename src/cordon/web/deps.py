@@ -10,7 +10,7 @@ import hmac
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from cordon.auth import service as auth_service
@@ -52,6 +52,8 @@ def client_addr(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+# Row ids fit PostgreSQL's integer; larger numbers get a 422, not a database error.
+RecordId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Record id")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbSession = Annotated[Session, Depends(get_session)]
 Cipher = Annotated[FieldCipher, Depends(get_cipher)]

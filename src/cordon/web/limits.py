@@ -1,4 +1,6 @@
-"""Refuse request bodies over the upload limit before they are parsed or spooled to disk."""
+"""Request hygiene at the edge: bodies over the upload limit are refused before they are parsed
+or spooled to disk, and NUL characters in the path or query (which no database stores) get a
+400 before any route runs."""
 
 from __future__ import annotations
 
@@ -16,17 +18,24 @@ class BodyLimitMiddleware:
         self.app = app
         self.max_bytes = max_bytes
 
-    def _answer(self) -> tuple[Message, Message]:
+    def _answer(self, status: int = 413, field: str = "file") -> tuple[Message, Message]:
+        if status == 413:
+            message, detail = (
+                f"the request body is larger than {self.max_bytes} bytes",
+                f"at most {self.max_bytes} bytes",
+            )
+        else:
+            message, detail = "NUL characters are not allowed in the address", "contains NUL"
         body = json.dumps(
             {
-                "error": "too_large",
-                "message": f"the request body is larger than {self.max_bytes} bytes",
-                "problems": [{"field": "file", "message": f"at most {self.max_bytes} bytes"}],
+                "error": "too_large" if status == 413 else "bad_request",
+                "message": message,
+                "problems": [{"field": field, "message": detail}],
             }
         ).encode()
         start: Message = {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
         }
         return start, {"type": "http.response.body", "body": body}
@@ -34,6 +43,11 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+            start, body = self._answer(400, "query")
+            await send(start)
+            await send(body)
             return
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:

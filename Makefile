@@ -1,0 +1,35 @@
+# Every target sets up what it needs on a fresh machine: a tool venv with uv (installed with
+# pip when uv is absent), then the project venv from the committed uv.lock.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv/.synced
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench lint clean
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+$(VENV): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+demo: $(VENV)
+	$(UV) run --frozen cordon demo
+
+test: $(VENV)
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+bench: $(VENV)
+	$(UV) run --frozen python -m bench
+
+lint: $(VENV)
+	$(UV) run --frozen ruff check src tests bench
+	$(UV) run --frozen ruff format --check src tests bench
+	$(UV) run --frozen mypy src/cordon
+	$(UV) run --frozen mypy --strict src/cordon/*/rules.py src/cordon/security
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Benchmarks: one per heavy job, each against a peer in the same run (``make bench``)."""
