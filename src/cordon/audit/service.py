@@ -64,19 +64,22 @@ def record(
 
 def record_denied(*, session: Session, denied: DeniedAccess, client_addr: str | None) -> None:
     """Store a denied attempt; called in its own transaction after the request's rollback."""
-    session.add(
-        AuditEntry(
-            user_id=denied.user_id,
-            username=denied.username,
-            action=denied.action,
-            entity=denied.entity,
-            entity_id=denied.entity_id,
-            outcome="denied",
-            client_addr=client_addr,
-            detail=denied.detail,
-        )
+    attempt = Actor(
+        user_id=denied.user_id,
+        username=denied.username,
+        role="",
+        jurisdiction="",
+        client_addr=client_addr,
     )
-    session.flush()
+    record(
+        session=session,
+        actor=attempt,
+        action=denied.action,
+        entity=denied.entity,
+        entity_id=denied.entity_id,
+        outcome="denied",
+        detail=denied.detail,
+    )
 
 
 def browse(
