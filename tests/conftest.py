@@ -39,7 +39,7 @@ GRIDS = (
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgresql" and not POSTGRES_URL:
-        pytest.skip("PostgreSQL run: set CORDON_TEST_POSTGRES_URL (make test does)")
+        pytest.skip("PostgreSQL run: set CORDON_TEST_POSTGRES_URL (.ci/run sets it)")
     return str(request.param)
 
 

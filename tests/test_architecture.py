@@ -15,8 +15,19 @@ PUBLIC = {"service", "schemas", "flows"}
 # Packages everyone may use: the shell, geometry-free infrastructure, and the migrations.
 SHARED = {"web", "security", "migrations"}
 IO_LIBRARIES = {
-    "sqlalchemy", "fastapi", "starlette", "duckdb", "psycopg", "jinja2", "typer", "uvicorn",
-    "alembic", "httpx", "requests", "pyspark", "openpyxl",
+    "sqlalchemy",
+    "fastapi",
+    "starlette",
+    "duckdb",
+    "psycopg",
+    "jinja2",
+    "typer",
+    "uvicorn",
+    "alembic",
+    "httpx",
+    "requests",
+    "pyspark",
+    "openpyxl",
 }
 FRAMEWORK_FREE = {"models": {"fastapi", "starlette", "jinja2", "typer"}}
 
@@ -44,8 +55,9 @@ def slice_of(path: Path) -> str | None:
 
 def slices() -> list[str]:
     return sorted(
-        p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists()
-        and p.name not in SHARED
+        p.name
+        for p in SRC.iterdir()
+        if p.is_dir() and (p / "__init__.py").exists() and p.name not in SHARED
     )
 
 
@@ -102,7 +114,8 @@ def test_models_depend_only_on_db(path: Path) -> None:
 
 def test_services_flush_and_never_commit() -> None:
     offenders = [
-        str(p) for p in modules()
+        str(p)
+        for p in modules()
         if p.stem == "service" and re.search(r"\.commit\(\)", p.read_text(encoding="utf-8"))
     ]
     assert offenders == []
@@ -110,8 +123,10 @@ def test_services_flush_and_never_commit() -> None:
 
 def test_no_assert_in_application_code() -> None:
     offenders = [
-        f"{p}:{n.lineno}" for p in modules()
-        for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))) if isinstance(n, ast.Assert)
+        f"{p}:{n.lineno}"
+        for p in modules()
+        for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        if isinstance(n, ast.Assert)
     ]
     assert offenders == []
 
@@ -129,7 +144,6 @@ def test_product_never_reads_the_shared_folder() -> None:
 
 def test_tests_mirror_the_package() -> None:
     missing = [
-        name for name in [*slices(), "security", "web"]
-        if not any((TESTS / name).glob("test_*.py"))
+        name for name in [*slices(), "security", "web"] if not any((TESTS / name).glob("test_*.py"))
     ]
     assert missing == []

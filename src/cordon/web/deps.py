@@ -55,7 +55,10 @@ def client_addr(request: Request) -> str | None:
 # Row ids fit PostgreSQL's integer; larger numbers get a 422, not a database error.
 RecordId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Record id")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DbSession = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent. With FastAPI's default ("request") the
+# commit runs after the client already has the answer, so a browser following the login
+# redirect could arrive before its session row exists.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 Cipher = Annotated[FieldCipher, Depends(get_cipher)]
 
 

@@ -1,0 +1,70 @@
+"""Browsing the audit log (roles with ``audit:view``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from cordon.audit import service
+from cordon.auth.schemas import Actor
+from cordon.web.deps import DbSession
+from cordon.web.forms import Pager
+from cordon.web.i18n import N_
+from cordon.web.nav import NavEntry
+from cordon.web.page_deps import page_require
+from cordon.web.templating import render
+
+router = APIRouter(prefix="/audit", include_in_schema=False)
+NAV = [NavEntry("/audit", N_("Audit log"), "audit:view", order=90)]
+
+Auditor = Annotated[Actor, Depends(page_require("audit:view"))]
+
+PAGE_SIZE = 100
+OUTCOMES = {"ok": N_("allowed"), "denied": N_("denied")}
+# Known actions and entities get a translated name; others are shown as stored.
+ACTIONS = {
+    "view": N_("viewed"),
+    "search": N_("searched"),
+    "create": N_("created"),
+    "update": N_("changed"),
+    "import": N_("imported"),
+    "seed": N_("generated"),
+}
+ENTITIES = {"person": N_("person"), "household": N_("household"), "user": N_("user")}
+
+
+@router.get("", response_class=HTMLResponse)
+def browse(
+    request: Request,
+    actor: Auditor,
+    session: DbSession,
+    username: str = "",
+    outcome: str = "",
+    entity_id: str = "",
+    page: int = 1,
+) -> HTMLResponse:
+    query = {
+        "username": username.strip()[:64],
+        "outcome": outcome if outcome in OUTCOMES else "",
+        "entity_id": entity_id.strip()[:64],
+    }
+    pager = Pager.of(page, PAGE_SIZE)
+    total, entries = service.browse(
+        session=session,
+        username=query["username"] or None,
+        outcome=query["outcome"] or None,
+        entity_id=query["entity_id"] or None,
+        limit=pager.size,
+        offset=pager.offset,
+    )
+    context = {
+        "query": query,
+        "entries": entries,
+        "pager": pager.with_total(total),
+        "outcomes": OUTCOMES,
+        "actions": ACTIONS,
+        "entities": ENTITIES,
+    }
+    return render(request, "audit/list.html", context)

@@ -1,0 +1,179 @@
+"""Acceptance in a real browser: `cordon demo` serves; the printed admin logs in and sees the map.
+
+Drives Debian's Chromium through Playwright (never a downloaded browser) against the demo
+command started exactly as `make demo` starts it, on a free port and a temporary data folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ADMIN_LINE = re.compile(r"^Admin login: username=(\S+) password=(\S+)\s*$")
+START_TIMEOUT = 90.0
+STEP_TIMEOUT_MS = 30_000
+
+# CI sets CORDON_REQUIRE_BROWSER so that a missing browser fails the run instead of skipping.
+REQUIRED = bool(os.environ.get("CORDON_REQUIRE_BROWSER"))
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and not REQUIRED,
+        reason="Debian's Chromium is not installed (/usr/bin/chromium)",
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Output:
+    """Collects the demo's output in a thread, so its pipe never fills, and finds the login."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self.login: tuple[str, str] | None = None
+        self.found = threading.Event()
+        self.thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self.thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        if process.stdout is None:
+            return
+        for line in process.stdout:
+            self.lines.append(line)
+            matched = ADMIN_LINE.match(line)
+            if matched and self.login is None:
+                self.login = (matched.group(1), matched.group(2))
+                self.found.set()
+        self.found.set()  # the process ended: stop waiting
+
+    def admin(self) -> tuple[str, str]:
+        self.found.wait(START_TIMEOUT)
+        if self.login is None:
+            raise AssertionError("the demo printed no admin login:\n" + self.text())
+        return self.login
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+
+def wait_healthy(base: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{base}/healthz did not answer")
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+    """`cordon demo` on a free port: yields (base URL, username, password)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORDON_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    env["COLUMNS"] = "200"  # keep the login line on one line whatever the terminal
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cordon",
+            "demo",
+            "--data-dir",
+            str(tmp_path / "var"),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    output = Output(process)
+    try:
+        username, password = output.admin()
+        base = f"http://127.0.0.1:{port}"
+        wait_healthy(base)
+        yield base, username, password
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+        output.thread.join(timeout=5)
+        if process.stdout is not None:
+            process.stdout.close()
+        # Shown by pytest with a failing test's captured output.
+        print("demo output:\n" + output.text())
+
+
+def test_admin_logs_in_and_sees_the_overview_map(
+    demo: tuple[str, str, str], tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, username, password = demo
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{base}/")
+            expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+            assert page.locator("html").get_attribute("lang") == "zh-CN"
+            page.fill("#username", username)
+            page.fill("#password", password)
+            # Generous timeouts: CI's two cores also run the server and hash the password.
+            with page.expect_response(
+                lambda r: r.request.method == "POST" and r.url == f"{base}/login",
+                timeout=STEP_TIMEOUT_MS,
+            ) as posted:
+                page.click("button[type=submit]")
+            assert posted.value.status == 303, posted.value.text()
+            expect(page).to_have_url(f"{base}/", timeout=STEP_TIMEOUT_MS)
+            canvas = page.locator("#overview-map canvas").first
+            expect(canvas).to_be_visible(timeout=STEP_TIMEOUT_MS)
+            box = canvas.bounding_box()
+            assert box is not None and box["width"] > 300 and box["height"] > 300
+            town = page.locator("#town-table tr", has_text="东兴镇")
+            expect(town).to_have_count(1)
+            count = town.locator("td.num").inner_text()
+            assert int(count.replace(",", "")) > 0
+            page.wait_for_timeout(500)  # let the map finish its entry animation
+            page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+            assert errors == []
+        finally:
+            browser.close()
