@@ -19,7 +19,7 @@ from cordon.audit import service as audit_service
 from cordon.auth import api as auth_api
 from cordon.config import Settings, get_settings
 from cordon.db import make_engine, make_session_factory, transaction
-from cordon.errors import CordonError, OutOfJurisdiction
+from cordon.errors import CordonError, OutOfJurisdiction, Problem, ValidationFailed
 from cordon.geo import api as geo_api
 from cordon.people import api as people_api
 from cordon.security.crypto import FieldCipher
@@ -83,6 +83,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         for error in exc.errors():
             loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
             problems.append({"field": ".".join(loc) or "body", "message": error.get("msg", "")})
+        if not _is_api(request):
+            failed = ValidationFailed(
+                "the request is not valid",
+                problems=[Problem(p["field"], p["message"]) for p in problems],
+            )
+            return web_pages.error_page(request, failed, status=422)
         body: dict[str, Any] = {
             "error": "validation_failed",
             "message": "; ".join(f"{p['field']}: {p['message']}" for p in problems),

@@ -163,3 +163,26 @@ def test_vendored_libraries_are_served_and_match_their_record(client: TestClient
     assert 'version:"2.0.11"' in htmx and "| htmx | 2.0.11 |" in record
     for licence in ("echarts/LICENSE", "echarts/NOTICE", "htmx/LICENSE"):
         assert (STATIC / "vendor" / licence).stat().st_size > 0
+
+
+def test_bad_page_parameters_get_an_html_page(client: TestClient, make_user: UserMaker) -> None:
+    make_user("wang")
+    login(client, "wang")
+    response = client.get("/people/abc")
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "person_id" in response.text
+
+
+def test_oversized_page_upload_gets_an_html_page(client: TestClient, make_user: UserMaker) -> None:
+    make_user("wang")
+    login(client, "wang")
+    too_big = client.app.state.settings.max_upload_bytes + 1  # type: ignore[attr-defined]
+    response = client.post(
+        "/people/import",
+        files={"file": ("p.csv", b"x" * too_big, "text/csv")},
+        data={"csrf_token": page_token(client, "/people/import")},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    assert "File too large" in response.text

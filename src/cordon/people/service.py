@@ -386,20 +386,27 @@ def search_people(
         query = query.where(Person.division_code.startswith(code))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(session.scalars(query.order_by(Person.id).limit(limit).offset(offset)))
-    audit.record(
-        session=session,
-        actor=actor,
-        action="search",
-        entity="person",
-        entity_id="search",
-        detail={
-            "ids": [p.id for p in rows],
-            "name": name or None,
+    # One entry per person shown, so "who has seen this person" is one query on entity_id.
+    query_detail = {
+        key: value
+        for key, value in {
+            "name": name,
             "id_number": mask_id_number(id_number.strip()) if id_number else None,
-            "grid_code": grid_code or None,
-            "division_code": division_code or None,
-        },
-    )
+            "grid_code": grid_code,
+            "division_code": division_code,
+        }.items()
+        if value
+    }
+    for row in rows:
+        audit.add(
+            session=session,
+            actor=actor,
+            action="search",
+            entity="person",
+            entity_id=row.id,
+            detail=query_detail,
+        )
+    session.flush()
     return total, to_out(session=session, actor=actor, cipher=cipher, people=rows)
 
 
