@@ -59,3 +59,11 @@ def test_compiled_catalog_translates() -> None:
     chinese = i18n.translations("zh_CN")
     assert chinese.gettext("Overview") == "总览"
     assert i18n.translations("en").gettext("Overview") == "Overview"
+
+
+def test_no_fuzzy_guesses_are_left() -> None:
+    # pybabel update marks guessed translations fuzzy, and fuzzy entries are not used at
+    # run time: each one would show English on a Chinese page until someone checks it.
+    with Path(str(i18n.po_path("zh_CN"))).open("rb") as source:
+        fuzzy = sorted(m.id for m in read_po(source) if m.id and m.fuzzy)
+    assert fuzzy == []

@@ -94,3 +94,33 @@ def test_api_needs_a_valid_token(client: TestClient) -> None:
     assert client.get("/api/v1/people").status_code == 401
     bad = client.get("/api/v1/people", headers={"Authorization": "Bearer nope"})
     assert bad.status_code == 401
+
+
+def test_export_is_masked_for_the_role_scoped_and_audited(
+    client: TestClient, token_for: Tokens
+) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    admin = token_for("admin")
+    client.post("/api/v1/people", json=person(), headers=admin)
+    client.post(
+        "/api/v1/people",
+        json=person(name="李娜", id_number=id_number(order=124), grid_code="450681101201001"),
+        headers=admin,
+    )
+    worker = token_for("gw", "grid_worker", "450681100")
+    response = client.get("/api/v1/people/export.xlsx", headers=worker)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(BytesIO(response.content)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("姓名", "身份证号")
+    assert len(rows) == 2  # the 江平镇 person is outside the grid worker's town
+    assert rows[1][0] == "黄志明" and rows[1][1] == id_number()[:6] + "********" + id_number()[-4:]
+    assert rows[1][4] == "138****5678"
+    exported = client.get("/api/v1/audit", params={"username": "gw"}, headers=admin).json()[
+        "entries"
+    ]
+    assert [e["action"] for e in exported] == ["export"]

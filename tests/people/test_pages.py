@@ -263,3 +263,23 @@ def test_roles_without_edit_rights_cannot_open_the_forms(
     assert client.get("/people/new").status_code == 403
     assert client.get("/people/import").status_code == 403
     assert "登记人员" not in client.get("/people").text
+
+
+def test_the_list_exports_what_it_shows(
+    client: TestClient, make_user: UserMaker, add_person: Add
+) -> None:
+    add_person()
+    add_person(name="李娜", id_number=id_number(order=124))
+    make_user("wang")
+    login(client, "wang")
+    page = client.get("/people", params={"name": "李"}).text
+    link = re.search(r'id="export-xlsx" href="([^"]+)"', page)
+    assert link is not None
+    exported = client.get(link.group(1).replace("&amp;", "&"))
+    assert exported.status_code == 200
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(BytesIO(exported.content)).worksheets[0].iter_rows(values_only=True))
+    assert [r[0] for r in rows[1:]] == ["李娜"]

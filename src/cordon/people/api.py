@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from cordon.auth.schemas import Actor
 from cordon.errors import Problem, TooLarge, ValidationFailed
@@ -13,6 +13,7 @@ from cordon.people.schemas import ImportReport, PersonIn, PersonOut, PersonPage,
 from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep, require
 
 router = APIRouter(prefix="/people", tags=["people"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Importer = Annotated[Actor, Depends(require("people:import"))]
 
@@ -41,6 +42,47 @@ def search(
         offset=offset,
     )
     return PersonPage(total=total, people=people)
+
+
+EXPORT_LIMIT = 50_000
+
+
+@router.get(
+    "/export.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The people found, as XLSX"}},
+)
+def export(
+    actor: CurrentActor,
+    session: DbSession,
+    cipher: Cipher,
+    name: Annotated[str | None, Query(max_length=64)] = None,
+    id_number: Annotated[str | None, Query(max_length=32)] = None,
+    grid_code: Annotated[str | None, Query(max_length=15)] = None,
+    division_code: Annotated[str | None, Query(max_length=12)] = None,
+) -> Response:
+    """The people a search finds (at most 50,000), masked as the role requires; audited."""
+    total, people = service.search_people(
+        session=session,
+        actor=actor,
+        cipher=cipher,
+        name=name,
+        id_number=id_number,
+        grid_code=grid_code,
+        division_code=division_code,
+        limit=EXPORT_LIMIT,
+        purpose="export",
+    )
+    if total > EXPORT_LIMIT:
+        raise ValidationFailed(
+            f"{total} people found; narrow the search to at most {EXPORT_LIMIT}",
+            problems=[Problem("query", f"at most {EXPORT_LIMIT} people per export")],
+        )
+    return Response(
+        tabular.write_xlsx(people),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="people.xlsx"'},
+    )
 
 
 @router.post("", response_model=PersonOut, status_code=201)

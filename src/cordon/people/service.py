@@ -353,9 +353,11 @@ def search_people(
     division_code: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    purpose: str = "search",
 ) -> tuple[int, list[PersonOut]]:
     """Search inside the actor's jurisdiction by name (substring), identity number (full or
-    masked like ``450681********1234``), grid or division."""
+    masked like ``450681********1234``), grid or division. ``purpose`` is the audited action
+    ("search", or "export" when the rows leave the system in a file)."""
     require(actor, "people:view")
     query = scoped(select(Person), actor)
     if name:
@@ -401,7 +403,7 @@ def search_people(
         audit.add(
             session=session,
             actor=actor,
-            action="search",
+            action=purpose,
             entity="person",
             entity_id=row.id,
             detail=query_detail,

@@ -12,9 +12,10 @@ import zipfile
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from cordon.errors import Problem, ValidationFailed
+from cordon.people.schemas import PersonOut
 
 HEADERS = {
     "name": ("name", "姓名"),
@@ -124,3 +125,34 @@ def read_table(filename: str, data: bytes) -> list[Row]:
         f"unsupported file type: {filename!r}",
         problems=[Problem("file", "use .xlsx or .csv")],
     )
+
+
+EXPORT_COLUMNS = (
+    ("姓名", "name"),
+    ("身份证号", "id_number"),
+    ("性别", "sex"),
+    ("出生日期", "birth_date"),
+    ("手机号", "phone"),
+    ("住址", "address"),
+    ("户号", "household"),
+    ("区划代码", "division_code"),
+    ("所在村（社区）", "division_name"),
+    ("网格编码", "grid_code"),
+)
+SEX_LABELS = {"M": "男", "F": "女"}
+
+
+def write_xlsx(people: list[PersonOut]) -> bytes:
+    """People as an XLSX sheet with the same headers the import reads, so a grid worker can
+    correct a list in Excel and import it again. Values come already masked for the role."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("人员")
+    sheet.append([header for header, _field in EXPORT_COLUMNS])
+    for person in people:
+        values = person.model_dump()
+        values["sex"] = SEX_LABELS[person.sex]
+        values["birth_date"] = person.birth_date.isoformat()
+        sheet.append([values[field] for _header, field in EXPORT_COLUMNS])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
