@@ -16,8 +16,9 @@ $(VENV): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	touch $@
 
+# DEMO_ARGS passes options to `cordon demo`, e.g. DEMO_ARGS="--port 8080 --data-dir /tmp/cordon".
 demo: $(VENV)
-	$(UV) run --frozen cordon demo
+	$(UV) run --frozen cordon demo $(DEMO_ARGS)
 
 test: $(VENV)
 	$(UV) run --frozen pytest $(PYTEST_ARGS)

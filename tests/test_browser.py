@@ -1,16 +1,17 @@
-"""Acceptance in a real browser: `cordon demo` serves; the printed admin logs in and sees the map.
+"""Acceptance in a real browser: `make demo` serves; the printed admin logs in and sees the map.
 
-Drives Debian's Chromium through Playwright (never a downloaded browser) against the demo
-command started exactly as `make demo` starts it, on a free port and a temporary data folder.
+Drives Debian's Chromium through Playwright (never a downloaded browser) against `make demo`
+itself, given a free port and a temporary data folder through DEMO_ARGS.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -97,27 +99,22 @@ def wait_healthy(base: str) -> None:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
-    """`cordon demo` on a free port: yields (base URL, username, password)."""
+    """`make demo` on a free port: yields (base URL, username, password)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CORDON_")}
     env["PYTHONUNBUFFERED"] = "1"
     env["COLUMNS"] = "200"  # keep the login line on one line whatever the terminal
+    if shutil.which("make") is None:
+        pytest.fail("make is needed to run `make demo`")
+    demo_args = f"--port {port} --data-dir {tmp_path / 'var'}"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cordon",
-            "demo",
-            "--data-dir",
-            str(tmp_path / "var"),
-            "--port",
-            str(port),
-        ],
+        ["make", "--no-print-directory", "-C", str(ROOT), "demo", f"DEMO_ARGS={demo_args}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         text=True,
         env=env,
+        start_new_session=True,  # make → uv → cordon: stop the whole group at the end
     )
     output = Output(process)
     try:
@@ -126,11 +123,11 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
         wait_healthy(base)
         yield base, username, password
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=15)
         output.thread.join(timeout=5)
         if process.stdout is not None:
