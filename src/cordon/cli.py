@@ -23,6 +23,7 @@ from cordon.cli_support import (
 from cordon.config import Settings
 from cordon.db import make_engine
 from cordon.geo import service as geo_service
+from cordon.logs import uvicorn_log_config
 from cordon.people import cli as people_cli
 
 app = typer.Typer(help="Cordon: outbreak command for border cities.", no_args_is_help=True)
@@ -60,7 +61,12 @@ def serve(
     """Serve the pages and the API."""
     from cordon.app import create_app
 
-    uvicorn.run(create_app(settings_for(data_dir)), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings_for(data_dir)),
+        host=host,
+        port=port,
+        log_config=uvicorn_log_config("info"),
+    )
 
 
 @app.command()
@@ -103,4 +109,9 @@ def demo(
         f"Admin login: username=admin password={password}", highlight=False, soft_wrap=True
     )
     console.print(f"Serving on http://127.0.0.1:{port}/", highlight=False)
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(
+        create_app(settings),
+        host="127.0.0.1",
+        port=port,
+        log_config=uvicorn_log_config("warning"),
+    )
