@@ -1,8 +1,14 @@
 """Token login, the failed-login brake, and user management."""
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from cordon.auth.models import AuthToken
+from cordon.db import transaction, utcnow
 
 from tests.conftest import PASSWORD, UserMaker
 
@@ -105,3 +111,15 @@ def test_admin_creates_users_only_inside_own_jurisdiction(
 def test_only_admins_manage_users(client: TestClient, token_for: Tokens) -> None:
     commander = token_for("cmd", "commander", "450681")
     assert client.get("/api/v1/users", headers=commander).status_code == 403
+
+
+def test_login_sweeps_expired_tokens(
+    client: TestClient, token_for: Tokens, session_factory: sessionmaker[Session]
+) -> None:
+    old = token_for("epi")
+    with transaction(session_factory) as s:
+        s.execute(update(AuthToken).values(expires_at=utcnow() - timedelta(minutes=1)))
+    assert client.get("/api/v1/me", headers=old).status_code == 401
+    assert login(client, "epi", PASSWORD) == 200
+    with transaction(session_factory) as s:
+        assert s.scalar(select(func.count()).select_from(AuthToken)) == 1

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from cordon.auth import rules
@@ -135,6 +135,8 @@ def authenticate(
         session.flush()
         return None
     session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    # Each successful login also sweeps what has expired, so the tables stay small.
+    purge_expired(session=session, keep_failures=window)
     return user
 
 
@@ -172,7 +174,10 @@ def revoke_token(*, session: Session, token: str) -> None:
     session.execute(delete(AuthToken).where(AuthToken.token_hash == _digest(token)))
 
 
-def purge_expired(*, session: Session, now: datetime | None = None) -> int:
+def purge_expired(
+    *, session: Session, keep_failures: timedelta, now: datetime | None = None
+) -> None:
+    """Forget expired sessions and tokens, and failed logins older than the brake's window."""
     moment = now or utcnow()
-    result = session.execute(delete(AuthToken).where(or_(AuthToken.expires_at <= moment)))
-    return int(getattr(result, "rowcount", 0) or 0)
+    session.execute(delete(AuthToken).where(AuthToken.expires_at <= moment))
+    session.execute(delete(LoginFailure).where(LoginFailure.at < moment - keep_failures))
