@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cordon.auth.models import AuthToken
 from cordon.db import transaction, utcnow
-
 from tests.conftest import PASSWORD, UserMaker
 
 Tokens = Callable[..., dict[str, str]]
