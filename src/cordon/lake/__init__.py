@@ -1,0 +1,1 @@
+"""The Parquet lake: table schemas, layout (partitions by day) and query backends."""
