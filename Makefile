@@ -24,7 +24,8 @@ test: $(VENV)
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 bench: $(VENV)
-	$(UV) run --frozen python -m bench
+	$(UV) sync --frozen --group peers
+	$(UV) run --frozen --group peers python -m bench
 
 lint: $(VENV)
 	$(UV) run --frozen ruff check src tests bench

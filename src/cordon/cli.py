@@ -23,14 +23,19 @@ from cordon.cli_support import (
 from cordon.config import Settings
 from cordon.db import make_engine
 from cordon.geo import service as geo_service
+from cordon.lake.writer import is_lake
 from cordon.logs import uvicorn_log_config
 from cordon.people import cli as people_cli
+from cordon.people import service as people_service
+from cordon.sim import cli as sim_cli
+from cordon.sim import service as sim_service
 
 app = typer.Typer(help="Cordon: outbreak command for border cities.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(auth_cli.app, name="users")
 app.add_typer(people_cli.app, name="people")
+app.add_typer(sim_cli.app, name="sim")
 
 
 def _upgrade(settings: Settings) -> None:
@@ -72,23 +77,31 @@ def serve(
 @app.command()
 def demo(
     port: int = typer.Option(8000, help="Port to serve on (127.0.0.1)."),
-    people: int = typer.Option(3000, help="How many demo people to generate."),
-    seed: int = typer.Option(7, help="Seed of the demo population."),
+    people: int = typer.Option(200_000, help="Residents of the simulated city."),
+    days: int = typer.Option(21, help="Days of the outbreak to simulate."),
+    seed: int = typer.Option(7, help="Seed of the simulation."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Migrate, load geography and a demo population, create a demo admin, and serve."""
-    from cordon import demo as demo_data
+    """Migrate, simulate Dongxing and its outbreak (once), load its registry, create a demo
+    admin, and serve."""
     from cordon.app import create_app
 
     settings = settings_for(data_dir)
     _upgrade(settings)
+    lake = settings.lake_dir
+    if not is_lake(lake):
+        sim_cli.simulate(
+            sim_service.RunRequest(
+                scenario="dongxing-2021", population=people, days=days, seed=seed, out=lake
+            )
+        )
     password = secrets.token_urlsafe(12)
     with command_session(settings) as session:
         geo_service.load_divisions(session=session)
-        with console.status("Generating the demo population…"):
-            made = demo_data.make_people(
-                session=session, cipher=cipher_for(settings), count=people, seed=seed
-            )
+        if not people_service.count_people(session=session):
+            with console.status("Loading the simulated city into the registry…"):
+                counts = sim_service.load(session=session, cipher=cipher_for(settings), folder=lake)
+            console.print(f"Loaded {counts['people']:,} people.", highlight=False)
         admin = auth_service.find_user(session=session, username="admin")
         if admin is None:
             auth_service.create_user(
@@ -103,8 +116,6 @@ def demo(
             )
         else:  # a new password every run, so the printed one always works
             auth_service.set_password(user=admin, password=password)
-    if made:
-        console.print(f"Generated {made} demo people.")
     console.print(
         f"Admin login: username=admin password={password}", highlight=False, soft_wrap=True
     )

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
 
     @property
+    def lake_dir(self) -> Path:
+        """The demo's simulated lake (movement data stays here, not in the database)."""
+        return self.data_dir / "lake"
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

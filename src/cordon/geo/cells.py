@@ -42,7 +42,7 @@ def cell_centre(
     column, row = ids // ROW_SPAN, ids % ROW_SPAN
     lon = ORIGIN_LON + (column + 0.5) * size / METRES_PER_DEG_LON
     lat = ORIGIN_LAT + (row + 0.5) * size / METRES_PER_DEG_LAT
-    return lon, lat
+    return lon.astype(np.float64), lat.astype(np.float64)
 
 
 def neighbours(cell: int) -> list[int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cordon.db import Base
@@ -31,3 +31,24 @@ class Grid(Base):
     lat: Mapped[float | None] = mapped_column(Float, default=None)
     # GeoJSON geometry (Polygon) when the grid's outline is known.
     polygon: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Place(Base):
+    """A place people stay at: homes, workplaces, schools, venues, harbours, vessels…
+
+    Loaded from the simulator's lake (same ids) or registered by hand; the lake's stays refer
+    to places by ``id``."""
+
+    __tablename__ = "places"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(24), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    cell_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    division_code: Mapped[str] = mapped_column(ForeignKey("divisions.code"), index=True)
+    grid_code: Mapped[str | None] = mapped_column(
+        ForeignKey("grids.code"), index=True, default=None
+    )
+    capacity: Mapped[int | None] = mapped_column(default=None)

@@ -9,12 +9,12 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from cordon.errors import Problem, ValidationFailed
 from cordon.geo import rules
-from cordon.geo.models import Division, Grid
+from cordon.geo.models import Division, Grid, Place
 from cordon.geo.schemas import GridIn
 
 # The pure rules other slices need, offered through this slice's public face.
@@ -130,3 +130,20 @@ def town_seats() -> dict[str, tuple[float, float]]:
     """Approximate (lon, lat) of each Dongxing town seat (see data/SOURCES.md)."""
     reader = csv.DictReader(io.StringIO(_data_text("town_seats.csv")))
     return {row["code"]: (float(row["lon"]), float(row["lat"])) for row in reader}
+
+
+def add_grids_bulk(*, session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert many grids (code, name, division_code, lon, lat) at once, e.g. from a lake;
+    grids already registered are kept as they are. Returns how many were added."""
+    known = set(session.scalars(select(Grid.code)))
+    new = [row for row in rows if row["code"] not in known]
+    if new:
+        session.execute(insert(Grid), new)
+    return len(new)
+
+
+def add_places_bulk(*, session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert many places with their ids (from the simulator's lake)."""
+    for start in range(0, len(rows), 10_000):
+        session.execute(insert(Place), rows[start : start + 10_000])
+    return len(rows)

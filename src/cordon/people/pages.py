@@ -154,7 +154,9 @@ def search(
             session=session,
             actor=actor,
             cipher=cipher,
-            **{key: value.strip() or None for key, value in query.items()},
+            name=query["name"].strip() or None,
+            id_number=query["id_number"].strip() or None,
+            grid_code=query["grid_code"].strip() or None,
             limit=pager.size,
             offset=pager.offset,
         )

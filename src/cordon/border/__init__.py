@@ -1,0 +1,1 @@
+"""Border and sea control: vessels with BeiDou positions, sea trips, checkpoints."""

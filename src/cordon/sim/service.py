@@ -1,0 +1,277 @@
+"""Running a scenario into a lake, and loading the lake's registry part into the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy.orm import Session
+
+from cordon import __version__
+from cordon.border import service as border_service
+from cordon.errors import Problem, ValidationFailed
+from cordon.geo import service as geo_service
+from cordon.lake.reader import read_table
+from cordon.lake.schemas import SCHEMA_VERSION
+from cordon.lake.writer import (
+    LakeExists,
+    LakeWriter,
+    check_target,
+    is_lake,
+    read_manifest,
+)
+from cordon.people import service as people_service
+from cordon.security.crypto import FieldCipher
+from cordon.sim import city as city_model
+from cordon.sim import movement, vessels
+from cordon.sim import scenario as scenarios
+from cordon.sim.model import City, FixedStays, rng_for
+from cordon.sim.outbreak import Outbreak
+
+Progress = Callable[[str, int, int], None]
+OUTSIDE_DIVISION = "4506"  # 防城港市
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    scenario: str
+    population: int
+    days: int
+    seed: int
+    out: Path
+
+
+def validate(request: RunRequest) -> scenarios.Scenario:
+    """Every problem with the request at once, before anything is written."""
+    problems: list[Problem] = []
+    scenario: scenarios.Scenario | None = None
+    try:
+        scenario = scenarios.load(request.scenario)
+    except ValidationFailed as exc:
+        problems.extend(exc.problems)
+    if request.population <= 0:
+        problems.append(Problem("population", "must be a positive number of people"))
+    elif scenario and request.population > scenario.max_population:
+        problems.append(
+            Problem("population", f"at most {scenario.max_population} for {scenario.name}")
+        )
+    if request.days <= 0:
+        problems.append(Problem("days", "must be at least 1"))
+    elif scenario and request.days > scenario.max_days:
+        problems.append(Problem("days", f"at most {scenario.max_days} for {scenario.name}"))
+    try:
+        check_target(request.out)
+    except LakeExists as exc:
+        problems.append(Problem("out", str(exc)))
+    if problems or scenario is None:
+        raise ValidationFailed("the simulation cannot run as asked", problems=problems)
+    return scenario
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def run(request: RunRequest, *, progress: Progress = _no_progress) -> dict[str, Any]:
+    """Simulate and write the lake; returns the manifest. Nothing is left at ``out`` on error."""
+    scenario = validate(request)
+    seed, days, start = request.seed, request.days, scenario.start_date
+    writer = LakeWriter(request.out)
+    try:
+        progress("city", 0, 1)
+        city = city_model.build_city(
+            scenario.city,
+            population=request.population,
+            start_date=start,
+            rng=rng_for(seed, "city"),
+        )
+        fleet = vessels.build_fleet(
+            city, scenario.vessels, rng=rng_for(seed, "fleet"), first_place_id=city.places.num_rows
+        )
+        city = City(
+            people=city.people,
+            households=city.households,
+            places=pa.concat_tables([city.places, fleet.places]),
+            grids=city.grids,
+        )
+        plan = movement.prepare(city, scenario.movement, rng=rng_for(seed, "routine"))
+        outbreak = Outbreak(city, scenario.outbreak, start_date=start, days=days, seed=seed)
+        treatment = _treatment_centre(city)
+        progress("city", 1, 1)
+        journeys, trips = [], []
+        for day in range(days):
+            confined = outbreak.confined(day, treatment)
+            at_sea = vessels.simulate_day(
+                fleet,
+                scenario.vessels,
+                day=day,
+                start_date=start,
+                rng=rng_for(seed, "vessels", day),
+                unavailable=confined.person_id,
+            )
+            moved = movement.simulate_day(
+                plan,
+                day=day,
+                start_date=start,
+                rng=rng_for(seed, "movement", day),
+                fixed=FixedStays.concat([confined, at_sea.crew_stays]),
+            )
+            outbreak.step(day, moved.stays, at_sea.trips)
+            writer.write_day("stays", day, moved.stays)
+            writer.write_day("checkins", day, moved.checkins)
+            writer.write_day("cell_records", day, moved.cell_records)
+            writer.write_day("vessel_fixes", day, at_sea.fixes)
+            journeys.append(moved.journeys)
+            trips.append(at_sea.trips)
+            progress("days", day + 1, days)
+        for name, table in {
+            "people": city.people,
+            "households": city.households,
+            "places": city.places,
+            "grids": city.grids,
+            "vessels": fleet.vessels,
+            "crew": fleet.crew,
+            "sea_trips": pa.concat_tables(trips),
+            "journeys": pa.concat_tables(journeys),
+            **outbreak.tables(),
+        }.items():
+            writer.write(name, table)
+        manifest = {
+            "scenario": scenario.name,
+            "population": request.population,
+            "days": days,
+            "seed": seed,
+            "start_date": start.isoformat(),
+            "schema_version": SCHEMA_VERSION,
+            "cordon_version": __version__,
+            "parameters": scenario.model_dump(mode="json"),
+            "outbreak": outbreak.summary(),
+        }
+        published = writer.publish(manifest)
+    except BaseException:
+        writer.abandon()
+        raise
+    return read_manifest(published)
+
+
+def _treatment_centre(city: City) -> int:
+    kinds = city.places.column("kind")
+    ids = city.places.filter(pc.equal(kinds, "treatment_centre")).column("place_id")
+    if len(ids) == 0:
+        raise ValueError("the city has no treatment centre")
+    return int(ids[0].as_py())
+
+
+def load(*, session: Session, cipher: FieldCipher, folder: Path) -> dict[str, int]:
+    """Put the lake's registry part (grids, places, households, people, vessels) into the
+    database, keeping the lake's ids (database id = lake id + 1 for people and households).
+    Movement tables stay in the lake, where the tracing engine reads them."""
+    if not is_lake(folder):
+        message = f"{folder} is not a Cordon lake (no manifest.json)"
+        raise ValidationFailed(message, problems=[Problem("folder", message)])
+    manifest = read_manifest(folder)
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        message = (
+            f"lake schema {manifest.get('schema_version')}, this Cordon reads {SCHEMA_VERSION}"
+        )
+        raise ValidationFailed(message, problems=[Problem("folder", message)])
+    if people_service.count_people(session=session):
+        message = "the database already holds people; load a lake into an empty registry"
+        raise ValidationFailed(message, problems=[Problem("folder", message)])
+
+    grids = read_table(folder, "grids").to_pylist()
+    places = read_table(folder, "places").to_pylist()
+    households = read_table(folder, "households").to_pylist()
+    people = read_table(folder, "people").to_pylist()
+    vessels = read_table(folder, "vessels").to_pylist()
+    geo_service.add_grids_bulk(
+        session=session,
+        rows=[
+            {
+                "code": g["grid_code"],
+                "name": g["name"],
+                "division_code": g["village_code"],
+                "lon": g["lon"],
+                "lat": g["lat"],
+            }
+            for g in grids
+        ],
+    )
+    geo_service.add_places_bulk(
+        session=session,
+        rows=[
+            {
+                "id": p["place_id"],
+                "kind": p["kind"],
+                "name": p["name"],
+                "lon": p["lon"],
+                "lat": p["lat"],
+                "cell_id": p["cell_id"],
+                # The one place outside the city stands for the rest of Fangchenggang.
+                "division_code": p["village_code"] or OUTSIDE_DIVISION,
+                "grid_code": p["grid_code"],
+                "capacity": p["capacity"],
+            }
+            for p in places
+        ],
+    )
+    address = {p["place_id"]: p["name"] for p in places if p["kind"] == "home"}
+    loaded = people_service.load_registry(
+        session=session,
+        cipher=cipher,
+        households=[
+            {
+                "id": h["household_id"] + 1,
+                "number": f"S{h['household_id']:07d}",
+                "address": address.get(h["home_place_id"], ""),
+                "division_code": h["village_code"],
+                "grid_code": h["grid_code"],
+            }
+            for h in households
+        ],
+        people=[
+            {
+                "id": p["person_id"] + 1,
+                "name": p["name"],
+                "id_number": p["id_number"],
+                "phone": p["phone"],
+                "sex": p["sex"],
+                "birth_date": p["birth_date"],
+                "address": address.get(p["home_place_id"], ""),
+                "household_id": p["household_id"] + 1,
+                "division_code": p["village_code"],
+                "grid_code": p["grid_code"],
+            }
+            for p in people
+        ],
+    )
+    harbour_village = {p["place_id"]: p["village_code"] for p in places}
+    border_service.add_vessels(
+        session=session,
+        rows=[
+            {
+                "id": v["vessel_id"] + 1,
+                "name": v["name"],
+                "registration": v["registration"],
+                "owner_person_id": v["owner_person_id"] + 1,
+                "home_place_id": v["home_harbour_place_id"],
+                "beidou": v["beidou"],
+                "three_no": v["three_no"],
+                "crew_size": v["crew_size"],
+                "division_code": harbour_village[v["home_harbour_place_id"]],
+            }
+            for v in vessels
+        ],
+    )
+    session.flush()
+    return {
+        "grids": len(grids),
+        "places": len(places),
+        "households": len(households),
+        "people": loaded,
+        "vessels": len(vessels),
+    }
