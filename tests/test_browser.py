@@ -166,6 +166,8 @@ def test_admin_logs_in_and_sees_the_overview_map(
             expect(canvas).to_be_visible(timeout=STEP_TIMEOUT_MS)
             box = canvas.bounding_box()
             assert box is not None and box["width"] > 300 and box["height"] > 300
+            # The simulated outbreak's status is on the overview too.
+            expect(page.locator("#outbreak-status")).to_be_visible()
             town = page.locator("#town-table tr", has_text="东兴镇")
             expect(town).to_have_count(1)
             count = town.locator("td.num").inner_text()

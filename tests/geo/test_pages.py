@@ -9,10 +9,12 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from cordon.config import Settings
 from cordon.db import transaction
 from cordon.people import service as people_service
 from cordon.people.schemas import PersonIn
 from cordon.security.crypto import FieldCipher
+from cordon.sim import service
 from tests.conftest import UserMaker
 from tests.helpers import id_number, make_actor, person
 from tests.page_helpers import login
@@ -96,3 +98,18 @@ def test_map_outlines_are_the_four_counties(client: TestClient, make_user: UserM
     assert names == {"港口区", "防城区", "上思县", "东兴市"}
     client.cookies.clear()
     assert client.get("/overview/boundaries.json", follow_redirects=False).status_code == 303
+
+
+def test_the_simulated_outbreak_is_shown_when_a_lake_exists(
+    client: TestClient, make_user: UserMaker, settings: Settings
+) -> None:
+    make_user("wang")
+    login(client, "wang")
+    assert 'id="outbreak-status"' not in client.get("/").text
+    service.run(service.RunRequest("dongxing-2021", 500, 2, 7, settings.lake_dir))
+    page = client.get("/").text
+    panel = re.search(
+        r'<section class="card outbreak" id="outbreak-status".*?</section>', page, re.S
+    )
+    assert panel is not None
+    assert "截至 2021-12-01，已发现" in panel.group(0)

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from cordon.auth.schemas import Actor
 from cordon.geo import flows, service
+from cordon.sim import service as sim_service
 from cordon.web.deps import DbSession
 from cordon.web.i18n import N_
 from cordon.web.nav import NavEntry
@@ -37,7 +38,9 @@ def overview(request: Request, actor: Viewer, session: DbSession) -> HTMLRespons
             "failed": _("The map could not be loaded."),
         },
     }
+    settings = request.app.state.settings
     context = {
+        "outbreak": sim_service.outbreak_status(settings.lake_dir),
         "counties": data["counties"],
         "towns": data["towns"],
         "total": sum(c["count"] for c in data["counties"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -274,4 +275,22 @@ def load(*, session: Session, cipher: FieldCipher, folder: Path) -> dict[str, in
         "households": len(households),
         "people": loaded,
         "vessels": len(vessels),
+    }
+
+
+def outbreak_status(folder: Path) -> dict[str, Any] | None:
+    """What the command centre would know by the lake's last day: cases found so far (not the
+    hidden infections), the first detection and how it happened; None without a lake."""
+    if not is_lake(folder):
+        return None
+    manifest = read_manifest(folder)
+    summary = manifest.get("outbreak", {})
+    start = date.fromisoformat(manifest["start_date"])
+    first = summary.get("first_detection")
+    return {
+        "detected": int(summary.get("detected", 0)),
+        "through": start + timedelta(days=int(manifest["days"]) - 1),
+        "first_detected_at": first.get("time") if first else None,
+        "first_detected_how": first.get("how") if first else None,
+        "population": int(manifest["population"]),
     }
