@@ -25,6 +25,7 @@ from cordon.cli_support import (
     settings_for,
 )
 from cordon.errors import CordonError
+from cordon.sim import scenario as scenarios
 from cordon.sim import service
 
 app = typer.Typer(help="The digital twin: a synthetic city and its outbreak.", no_args_is_help=True)
@@ -90,3 +91,16 @@ def load(
     console.print(
         ", ".join(f"{n:,} {name}" for name, n in counts.items()) + " loaded.", highlight=False
     )
+
+
+@app.command("scenario")
+def show_scenario(
+    name: str = typer.Argument("dongxing-2021", help="Scenario name."),
+) -> None:
+    """Print a scenario with every parameter and its source (the packaged YAML format)."""
+    try:
+        found = scenarios.load(name)
+    except CordonError as exc:
+        report_error(exc)
+        raise typer.Exit(code=2) from exc
+    typer.echo(scenarios.render(found), nl=False)

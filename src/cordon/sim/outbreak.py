@@ -81,6 +81,8 @@ class Outbreak:
         known = (work_place >= 0) & (work_place < len(self.place_kind))
         work_kind = np.where(known, self.place_kind[np.where(known, work_place, 0)], NONE)
         self.groups = [self._group(g, work_kind) for g in params.routine_groups]
+        for spec in params.imports:
+            spec.day_of(start_date)  # an import before the start is a mistake, said now
         self.vessel_place: dict[int, int] = {}
         if vessels is not None:
             self.vessel_place = dict(
@@ -145,7 +147,7 @@ class Outbreak:
 
         new: list[npt.NDArray[np.int32]] = []
         for spec in self.params.imports:
-            if spec.day == day:
+            if spec.day_of(self.start_date) == day:
                 new.append(self._import(spec, arrays, sea_trips, start, rng))
 
         alive = self.infected_at >= 0

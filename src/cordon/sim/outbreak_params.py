@@ -2,26 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import datetime as dt
+from typing import Literal, Self
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cordon.lake import schemas
 from cordon.sim.disease import Infectiousness
 
 
 class ImportSpec(BaseModel):
-    """Infections brought in from outside on a given simulation day."""
+    """Infections brought in from outside on a given simulation day (or calendar date)."""
 
     model_config = ConfigDict(extra="forbid")
-    day: int = Field(ge=0, description="Simulation day of the introduction.")
+    day: int | None = Field(default=None, ge=0, description="Simulation day of the introduction.")
+    date: dt.date | None = Field(
+        default=None,
+        description="Or its calendar date (Asia/Shanghai), whatever the scenario's start date.",
+    )
     kind: Literal["border", "sea"] = Field(
         description="border: a trader infected at the border crossing that day; sea: a fisher "
         "whose boat met a foreign vessel that day."
     )
     count: int = Field(default=1, ge=1, description="Number of people infected.")
+
+    @model_validator(mode="after")
+    def _day_or_date(self) -> Self:
+        if (self.day is None) == (self.date is None):
+            raise ValueError("give either day or date")
+        return self
+
+    def day_of(self, start_date: dt.date) -> int:
+        """The simulation day of the introduction for a run starting on ``start_date``."""
+        if self.date is None:
+            return int(self.day or 0)
+        day = (self.date - start_date).days
+        if day < 0:
+            raise ValueError(f"import on {self.date} is before the start date {start_date}")
+        return day
 
 
 class RoutineGroup(BaseModel):
@@ -80,7 +100,7 @@ def _default_groups() -> list[RoutineGroup]:
 
 
 def _default_imports() -> list[ImportSpec]:
-    return [ImportSpec(day=10, kind="border", count=2)]
+    return [ImportSpec(date=dt.date(2021, 12, 17), kind="border", count=2)]
 
 
 def _hellewell() -> list[tuple[float, float]]:
@@ -161,9 +181,9 @@ class OutbreakParams(BaseModel):
     imports: list[ImportSpec] = Field(
         default_factory=_default_imports,
         description="Imported infections. Default: two traders infected at the border crossing "
-        "on day 10; routine testing finds the outbreak ~3 days later (with start 2021-12-07, "
-        "around 20 Dec; the scenario: a routine test on 20 Dec evening), by when the chains "
-        "have spread to ~20-40 people within a week (calibrated in bench/sim_outbreak.py).",
+        "on 17 Dec 2021; routine testing finds the outbreak ~3 days later, around 20 Dec (the "
+        "scenario: a routine test on 20 Dec evening), and the chains reach ~20 people within a "
+        "week of it (calibrated in bench/sim_outbreak.py).",
     )
     routine_groups: list[RoutineGroup] = Field(
         default_factory=_default_groups,

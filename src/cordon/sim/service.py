@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -44,6 +44,8 @@ class RunRequest:
     days: int
     seed: int
     out: Path
+    # Parameter changes on top of the scenario file, e.g. {"outbreak": {"imports": [...]}}.
+    overrides: Mapping[str, Any] | None = None
 
 
 def validate(request: RunRequest) -> scenarios.Scenario:
@@ -51,7 +53,7 @@ def validate(request: RunRequest) -> scenarios.Scenario:
     problems: list[Problem] = []
     scenario: scenarios.Scenario | None = None
     try:
-        scenario = scenarios.load(request.scenario)
+        scenario = scenarios.load(request.scenario, request.overrides)
     except ValidationFailed as exc:
         problems.extend(exc.problems)
     if request.population <= 0:
