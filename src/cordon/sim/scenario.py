@@ -8,9 +8,9 @@ load time with its path named.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from datetime import date
 from importlib import resources
-from collections.abc import Mapping
 from typing import Any
 
 import yaml
