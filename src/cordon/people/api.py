@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
@@ -18,28 +19,30 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Importer = Annotated[Actor, Depends(require("people:import"))]
 
 
+@dataclass(frozen=True)
+class Filters:
+    """The search filters shared by the list and the export."""
+
+    name: Annotated[str | None, Query(max_length=64)] = None
+    id_number: Annotated[str | None, Query(max_length=32)] = None
+    grid_code: Annotated[str | None, Query(max_length=15)] = None
+    division_code: Annotated[str | None, Query(max_length=12)] = None
+
+
+SearchFilters = Annotated[Filters, Depends()]
+
+
 @router.get("", response_model=PersonPage)
 def search(
     actor: CurrentActor,
     session: DbSession,
     cipher: Cipher,
-    name: Annotated[str | None, Query(max_length=64)] = None,
-    id_number: Annotated[str | None, Query(max_length=32)] = None,
-    grid_code: Annotated[str | None, Query(max_length=15)] = None,
-    division_code: Annotated[str | None, Query(max_length=12)] = None,
+    filters: SearchFilters,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> PersonPage:
     total, people = service.search_people(
-        session=session,
-        actor=actor,
-        cipher=cipher,
-        name=name,
-        id_number=id_number,
-        grid_code=grid_code,
-        division_code=division_code,
-        limit=limit,
-        offset=offset,
+        session=session, actor=actor, cipher=cipher, **asdict(filters), limit=limit, offset=offset
     )
     return PersonPage(total=total, people=people)
 
@@ -53,23 +56,14 @@ EXPORT_LIMIT = 50_000
     responses={200: {"content": {XLSX: {}}, "description": "The people found, as XLSX"}},
 )
 def export(
-    actor: CurrentActor,
-    session: DbSession,
-    cipher: Cipher,
-    name: Annotated[str | None, Query(max_length=64)] = None,
-    id_number: Annotated[str | None, Query(max_length=32)] = None,
-    grid_code: Annotated[str | None, Query(max_length=15)] = None,
-    division_code: Annotated[str | None, Query(max_length=12)] = None,
+    actor: CurrentActor, session: DbSession, cipher: Cipher, filters: SearchFilters
 ) -> Response:
     """The people a search finds (at most 50,000), masked as the role requires; audited."""
     total, people = service.search_people(
         session=session,
         actor=actor,
         cipher=cipher,
-        name=name,
-        id_number=id_number,
-        grid_code=grid_code,
-        division_code=division_code,
+        **asdict(filters),
         limit=EXPORT_LIMIT,
         purpose="export",
     )
