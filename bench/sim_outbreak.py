@@ -1,13 +1,13 @@
 """The outbreak model (cordon.sim.outbreak), checked and timed:
 
-* scenario — the default parameters on a synthetic Dongxing-sized town (tests/sim/
-  outbreak_fixtures.py: homes, workplaces, schools with classes, markets, restaurants, the
-  border crossing, port, harbours and boats) for several seeds: how the first case is found,
-  when, and how many are infected / confirmed within 7 days of it (reference scenario: a routine
-  test on 20 Dec, 19 confirmed by 26 Dec);
-* calibration — the reproduction number implied by the town's contact-hours and the rates
-  (R = Σ_s rate_s · H_s · effective_days · ρ for the mean person) against the one measured on
-  the ground-truth tree in the early phase, with the generation interval;
+* scenario — the default parameters on the dongxing-2021 city (cordon.sim.city, movement and
+  vessels, run as `cordon sim run` does) for several seeds: how and when the first case is
+  found and how many are infected / confirmed within 7 days of it (reference scenario: a
+  routine test on 20 Dec evening, 19 confirmed by 26 Dec); the time of step();
+* calibration — on the same city, the reproduction number implied by contact-hours and rates
+  (R = Σ_s rate_s · H_s · effective_days · ρ, linear in contact-hours) for the mean person and
+  for the early cohort actually infected, against the R and generation interval measured on
+  the ground-truth tree of that cohort (no detection, 10 imports, infected on days 2-12);
 * validation — R and generation interval measured on a population with exactly known contacts
   (as in tests/sim/test_outbreak.py) against the configured values, over several seeds;
 * peer — the agent-based peer covasim on a matched configuration: the same population size,
@@ -16,7 +16,8 @@
   interval, per-contact daily probabilities derived from our per-hour rates and then scaled so
   that the early R matches; both seeded with the same number of infections. Reports R, the
   generation interval, growth rate and doubling time, peak day and attack rate, and ratios;
-* timing — step() on ~800,000 stays a day, with few and with thousands of infectious people.
+* timing — step() on ~800,000 stays a day (the city at 215,000 people) as the epidemic grows,
+  undetected, from 10 imports to thousands of infectious people.
 
 Sizes can be changed with BENCH_OUTBREAK_POPULATION, BENCH_OUTBREAK_SEEDS,
 BENCH_OUTBREAK_PEER_POPULATION and BENCH_OUTBREAK_TIMING_POPULATION.
@@ -27,71 +28,135 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from tests.sim.outbreak_fixtures import (
-    SyntheticCity,
-    day_movement,
-    mixing_city,
-    mixing_stays,
-    synthetic_city,
-)
+import pyarrow.compute as pc
+from tests.sim.outbreak_fixtures import mixing_city, mixing_stays
 
 from cordon.lake import schemas
-from cordon.sim.model import City, day_start, rng_for
+from cordon.sim import city as city_model
+from cordon.sim import movement, vessels
+from cordon.sim.model import City, FixedStays, day_start, rng_for
 from cordon.sim.outbreak import ImportSpec, Outbreak, OutbreakParams, day_stays, tree_statistics
+from cordon.sim.scenario import Scenario, load
 from cordon.sim.transmission import People, exposures
 
-START = date(2021, 12, 7)  # day 13 is 20 Dec
+START = date(2021, 12, 7)  # for the validation and the peer comparison
 POPULATION = int(os.environ.get("BENCH_OUTBREAK_POPULATION", "200000"))
 SEEDS = int(os.environ.get("BENCH_OUTBREAK_SEEDS", "10"))
 PEER_POPULATION = int(os.environ.get("BENCH_OUTBREAK_PEER_POPULATION", "100000"))
-TIMING_POPULATION = int(os.environ.get("BENCH_OUTBREAK_TIMING_POPULATION", "275000"))
+TIMING_POPULATION = int(os.environ.get("BENCH_OUTBREAK_TIMING_POPULATION", "215000"))
 PEER_DAYS = 90
 PEER_SEEDS = (1, 2, 3)
 SEED_INFECTIONS = 20
 HOUR = 3600
 
 
-def _quiet() -> dict[str, object]:
+def _quiet() -> dict[str, Any]:
     return {"routine_groups": [], "care_seeking_probability": 0.0}
+
+
+# --- the dongxing-2021 city, as `cordon sim run` builds and moves it ---------------------------
+
+
+@dataclass
+class Town:
+    scenario: Scenario
+    city: City
+    fleet: vessels.Fleet
+    plan: Any
+    treatment: int
+    seed: int
+
+    @property
+    def start(self) -> date:
+        return self.scenario.start_date
+
+    def outbreak(self, params: OutbreakParams, days: int) -> Outbreak:
+        return Outbreak(
+            self.city,
+            params,
+            start_date=self.start,
+            days=days,
+            seed=self.seed,
+            vessels=self.fleet.vessels,
+        )
+
+    def day(self, day: int, confined: FixedStays) -> tuple[pa.Table, pa.Table]:
+        at_sea = vessels.simulate_day(
+            self.fleet,
+            self.scenario.vessels,
+            day=day,
+            start_date=self.start,
+            rng=rng_for(self.seed, "vessels", day),
+            unavailable=confined.person_id,
+        )
+        moved = movement.simulate_day(
+            self.plan,
+            day=day,
+            start_date=self.start,
+            rng=rng_for(self.seed, "movement", day),
+            fixed=FixedStays.concat([confined, at_sea.crew_stays]),
+        )
+        return moved.stays, at_sea.trips
+
+
+def town(population: int, seed: int) -> Town:
+    scenario = load("dongxing-2021")
+    start = scenario.start_date
+    city = city_model.build_city(
+        scenario.city, population=population, start_date=start, rng=rng_for(seed, "city")
+    )
+    fleet = vessels.build_fleet(
+        city, scenario.vessels, rng=rng_for(seed, "fleet"), first_place_id=city.places.num_rows
+    )
+    city = City(
+        people=city.people,
+        households=city.households,
+        places=pa.concat_tables([city.places, fleet.places]),
+        grids=city.grids,
+    )
+    plan = movement.prepare(city, scenario.movement, rng=rng_for(seed, "routine"))
+    places = city.places
+    treatment = places.filter(pc.equal(places["kind"], "treatment_centre"))["place_id"][0]
+    return Town(scenario, city, fleet, plan, int(treatment.as_py()), seed)
+
+
+def simulate(
+    place: Town, params: OutbreakParams, days: int, step_ms: list[float] | None = None
+) -> Outbreak:
+    outbreak = place.outbreak(params, days)
+    for day in range(days):
+        stays, trips = place.day(day, outbreak.confined(day, place.treatment))
+        started = time.perf_counter()
+        outbreak.step(day, stays, trips)
+        if step_ms is not None:
+            step_ms.append((time.perf_counter() - started) * 1000)
+    return outbreak
 
 
 # --- scenario ---------------------------------------------------------------------------------
 
 
-def scenario(town: SyntheticCity) -> dict[str, object]:
-    days = 21
-    runs = []
+def scenario() -> dict[str, object]:
+    start = load("dongxing-2021").start_date
+    days = (date(2021, 12, 28) - start).days  # a week after 20 Dec
+    runs: list[dict[str, Any]] = []
     step_ms: list[float] = []
-    stays_per_day: list[int] = []
-    for seed in range(SEEDS):
-        outbreak = Outbreak(
-            town.city,
-            OutbreakParams(),
-            start_date=START,
-            days=days,
-            seed=seed,
-            vessels=town.vessels,
-        )
-        for day in range(days):
-            confined = outbreak.confined(day, town.treatment)
-            stays, trips = day_movement(town, START, day, seed=seed, confined=confined)
-            started = time.perf_counter()
-            outbreak.step(day, stays, trips)
-            step_ms.append((time.perf_counter() - started) * 1000)
-            stays_per_day.append(stays.num_rows)
+    for seed in range(1, SEEDS + 1):
+        outbreak = simulate(town(POPULATION, seed), OutbreakParams(), days, step_ms)
         s = outbreak.summary()
         first = s["first_detection"] if isinstance(s["first_detection"], dict) else {}
         runs.append(
             {
                 "seed": seed,
                 "infections": s["infections"],
-                "first_detection_day": first.get("day"),
-                "first_detection_how": first.get("how"),
+                "first_detection": str(first.get("time", ""))[:16],
+                "how": first.get("how"),
                 "infected_by_first_detection": s.get("infected_by_first_detection"),
                 "infected_within_7_days": s.get("infected_within_7_days"),
                 "confirmed_within_7_days": s.get("confirmed_within_7_days"),
@@ -104,19 +169,15 @@ def scenario(town: SyntheticCity) -> dict[str, object]:
 
     return {
         "population": POPULATION,
+        "start_date": start.isoformat(),
         "days": days,
-        "start_date": START.isoformat(),
-        "imports": [spec.model_dump() for spec in OutbreakParams().imports],
+        "imports": [spec.model_dump(mode="json") for spec in OutbreakParams().imports],
         "runs": runs,
-        "first_found_by_routine_test": sum(
-            r["first_detection_how"] == "routine_test" for r in runs
-        ),
-        "median_first_detection_day": median("first_detection_day"),
+        "first_found_by_routine_test": f"{sum(r['how'] == 'routine_test' for r in runs)}/{SEEDS}",
         "median_infected_within_7_days": median("infected_within_7_days"),
         "median_confirmed_within_7_days": median("confirmed_within_7_days"),
         "step_ms_mean": round(statistics.fmean(step_ms), 1),
         "step_ms_max": round(max(step_ms), 1),
-        "stays_per_day_mean": round(statistics.fmean(stays_per_day)),
     }
 
 
@@ -128,23 +189,23 @@ class _Flat:
         return np.ones_like(days)
 
 
-def contact_hours(town: SyntheticCity, params: OutbreakParams, chosen: np.ndarray) -> np.ndarray:
+def contact_hours(place: Town, params: OutbreakParams, chosen: np.ndarray) -> np.ndarray:
     """Mean susceptibility-weighted contact-hours a day, per setting, of the chosen people with
-    others (after the crowding caps), over a week of the town's movement."""
-    n = len(town.role)
+    others (after the crowding caps), over the first week of the city's movement."""
+    people_table = place.city.people
+    n = people_table.num_rows
     transmits = np.zeros(n, dtype=bool)
     transmits[chosen] = True
-    susceptibility = np.where(town.age < 20, params.susceptibility_under_20, 1.0)
+    age = people_table.column("age").to_numpy()
+    susceptibility = np.where(age < 20, params.susceptibility_under_20, 1.0)
     susceptibility[chosen] = 0.0
-    class_id = np.asarray(
-        town.city.people.column("class_id").fill_null(-1).to_numpy(), dtype=np.int32
-    )
+    class_id = np.asarray(people_table.column("class_id").fill_null(-1).to_numpy(), np.int32)
     people = People(
         transmits, np.full(n, 2**62), np.zeros(n, np.int64), np.ones(n), susceptibility, class_id
     )
     total = np.zeros(len(schemas.SETTINGS))
     for day in range(7):
-        arrays = day_stays(day_movement(town, START, day, seed=1)[0])
+        arrays = day_stays(place.day(day, FixedStays.empty())[0])
         pairs = exposures(
             arrays,
             people,
@@ -173,21 +234,21 @@ def configured_r(params: OutbreakParams, hours: np.ndarray) -> dict[str, dict[st
     }
 
 
-def calibration(town: SyntheticCity) -> dict[str, object]:
+def calibration() -> dict[str, object]:
     params = OutbreakParams()
-    everyone = np.random.default_rng(0).choice(len(town.role), 5000, replace=False)
-    by_setting = configured_r(params, contact_hours(town, params, everyone))
-    days, measured, cohort_r = 26, [], []
-    for seed in (1, 2, 3):
-        p = params.model_copy(
-            update={**_quiet(), "imports": [ImportSpec(day=0, kind="border", count=10)]}
-        )
-        outbreak = Outbreak(
-            town.city, p, start_date=START, days=days, seed=seed, vessels=town.vessels
-        )
-        for day in range(days):
-            outbreak.step(day, *day_movement(town, START, day, seed=seed))
-        lo, hi = day_start(START, 2), day_start(START, 12)
+    days = 26
+    measured, cohort_r = [], []
+    everyone = np.random.default_rng(0).choice(POPULATION, 5000, replace=False)
+    mean_person = configured_r(params, contact_hours(town(POPULATION, 1), params, everyone))
+    imports = [
+        ImportSpec(day=0, kind="border", count=5).model_dump(),
+        ImportSpec(day=0, kind="sea", count=5).model_dump(),
+    ]
+    quiet = OutbreakParams.model_validate({**params.model_dump(), **_quiet(), "imports": imports})
+    for seed in (1, 2):
+        place = town(POPULATION, seed)
+        outbreak = simulate(place, quiet, days)
+        lo, hi = day_start(place.start, 2), day_start(place.start, 12)
         measured.append(
             tree_statistics(
                 outbreak.tables()["infections"],
@@ -197,24 +258,28 @@ def calibration(town: SyntheticCity) -> dict[str, object]:
             )
         )
         cohort = np.flatnonzero((outbreak.infected_at >= lo) & (outbreak.infected_at < hi))
-        mine = configured_r(params, contact_hours(town, params, cohort))
+        mine = configured_r(params, contact_hours(town(POPULATION, seed), params, cohort))
         cohort_r.append(round(sum(v["R"] for v in mine.values()), 2))
     return {
+        "population": POPULATION,
         "effective_days": round(params.infectiousness().effective_days, 3),
         "mean_relative_infectiousness": params.mean_relative_infectiousness(),
-        "mean_person": by_setting,
-        "configured_R_mean_person": round(sum(v["R"] for v in by_setting.values()), 2),
+        "mean_person": mean_person,
+        "configured_R_mean_person": round(sum(v["R"] for v in mean_person.values()), 2),
         "configured_R_of_the_cohort": cohort_r,
         "measured_R_of_the_cohort": [round(m["reproduction_number"], 2) for m in measured],
         "measured_generation_interval_days": [
             round(m["generation_interval_days"], 2) for m in measured
         ],
+        "configured_generation_interval_days": round(
+            params.infectiousness().truncated_mean_days, 2
+        ),
         "cohorts": [int(m["cohort"]) for m in measured],
-        "note": "cohort: infected on days 2-12 after 10 imports, no detection, offspring followed "
-        "14 days. Infections go preferentially to people with many contacts, so the cohort's R "
-        "exceeds the mean person's; the configured R is linear in contact-hours and overstates "
-        "repeated contacts (a housemate can be infected once), so it bounds the measured R from "
-        "above",
+        "note": "cohort: infected on days 2-12 after 10 imports (5 border, 5 sea), no detection, "
+        "offspring followed 14 days. Infections go preferentially to people with many contacts, "
+        "so the cohort's R exceeds the mean person's; the configured R is linear in "
+        "contact-hours and overstates repeated contacts (a housemate can be infected once), so "
+        "it bounds the measured R from above",
     }
 
 
@@ -332,7 +397,7 @@ def structured_stays(n: int, day: int, seed: int) -> pa.Table:
     )
 
 
-def curve_stats(day: np.ndarray, n: int, days: int) -> dict[str, float]:
+def curve_stats(day: np.ndarray, n: int, days: int) -> dict[str, Any]:
     """From the infection day of every infection: the early cohort (infected before cumulative
     infections reach 1% of the population), growth rate and doubling time (log-linear fit of
     daily incidence while cumulative infections are between 0.2% and 5%), peak day and attack
@@ -392,6 +457,7 @@ def ours_peer_run(n: int, seed: int) -> dict[str, Any]:
     infectee = inf["infectee"].to_numpy()
     stats = curve_stats(np.floor(when).astype(np.int64), n, PEER_DAYS)
     stats |= tree_stats(infectee, infector, when, n, stats["cohort_end_day"])
+    stats["R_implied_by_growth_rate"] = implied_r(stats)
     stats["seconds"] = round(seconds, 1)
     return stats
 
@@ -453,9 +519,18 @@ def covasim_run(n: int, seed: int, multiplier: float) -> dict[str, Any]:
     target = log["target"].to_numpy().astype(np.int64)
     stats = curve_stats(day, n, PEER_DAYS)
     stats |= tree_stats(target, source, day.astype(np.float64), n, stats["cohort_end_day"])
+    stats["R_implied_by_growth_rate"] = implied_r(stats)
     stats["seconds"] = round(seconds, 1)
     stats["layer_daily_probabilities"] = {k: round(v, 5) for k, v in layers.items()}
     return stats
+
+
+def implied_r(stats: dict[str, Any]) -> float:
+    """R implied by the growth rate and a gamma generation interval with the measured mean and
+    SD (Wallinga & Lipsitch 2007, Proc R Soc B 274:599): R = (1 + r·θ)^k."""
+    mean, sd = stats["generation_interval_days"], stats["generation_interval_sd_days"]
+    k, theta = (mean / sd) ** 2, sd**2 / mean
+    return round(float((1 + stats["growth_rate_per_day"] * theta) ** k), 3)
 
 
 def _mean(runs: list[dict[str, Any]]) -> dict[str, float]:
@@ -502,21 +577,21 @@ def peer() -> dict[str, object]:
 
 
 def timing() -> dict[str, object]:
-    """step() on the synthetic town of TIMING_POPULATION (~800,000 stays a day), no detection,
-    so that the epidemic grows from 10 imports to thousands of infectious people."""
-    town = synthetic_city(TIMING_POPULATION, seed=1)
+    """step() on the city at TIMING_POPULATION (~800,000 stays a day), no detection, so that
+    the epidemic grows from 10 imports to thousands of infectious people."""
+    place = town(TIMING_POPULATION, 1)
     days = 30
     params = OutbreakParams(**_quiet(), imports=[ImportSpec(day=0, kind="border", count=10)])
-    outbreak = Outbreak(town.city, params, start_date=START, days=days, seed=1)
+    outbreak = place.outbreak(params, days)
     rows = []
     for day in range(days):
-        stays, trips = day_movement(town, START, day, seed=1)
-        start = day_start(START, day)
-        infectious = int(((outbreak.infected_at >= 0) & (outbreak.infected_at < start)).sum())
+        stays, trips = place.day(day, FixedStays.empty())
+        start = day_start(place.start, day)
+        infected = int(((outbreak.infected_at >= 0) & (outbreak.infected_at < start)).sum())
         started = time.perf_counter()
         outbreak.step(day, stays, trips)
         rows.append(
-            [day, stays.num_rows, infectious, round((time.perf_counter() - started) * 1000, 1)]
+            [day, stays.num_rows, infected, round((time.perf_counter() - started) * 1000, 1)]
         )
     return {
         "population": TIMING_POPULATION,
@@ -526,10 +601,9 @@ def timing() -> dict[str, object]:
 
 
 def run() -> dict[str, object]:
-    town = synthetic_city(POPULATION, seed=1)
     return {
-        "scenario": scenario(town),
-        "calibration": calibration(town),
+        "scenario": scenario(),
+        "calibration": calibration(),
         "validation": validation(),
         "peer_covasim": peer(),
         "timing": timing(),

@@ -181,6 +181,7 @@ def test_the_first_case_is_found_by_routine_testing(result: Run) -> None:
     summary = result.outbreak.summary()
     first = summary["first_detection"]
     assert isinstance(first, dict) and first["how"] == "routine_test"
+    assert first["group"] in {"border", "port", "fisher", "health_worker"}
     assert summary["infections"] == result.tables["infections"].num_rows
     tests = result.tables["routine_tests"]
     positive = column(tests, "positive")

@@ -53,6 +53,9 @@ class Outbreak:
         seed: int,
         vessels: pa.Table | None = None,
     ) -> None:
+        """``vessels`` (schema VESSELS), when given, maps a sea trip's vessel to its place, so
+        that a sea import is someone aboard the boat that met a foreign vessel (without it: aboard
+        any boat at sea at that moment)."""
         self.params = params
         self.start_date = start_date
         self.days = days
@@ -104,6 +107,7 @@ class Outbreak:
         self.relative = np.ones(n, dtype=np.float64)
         self.detected_at = np.full(n, NONE, dtype=np.int64)
         self.detection = np.zeros(n, dtype=np.int8)
+        self.detection_group = np.full(n, NONE, dtype=np.int16)  # routine group that found one
         self.isolated_at = np.full(n, NONE, dtype=np.int64)
         self.order: list[npt.NDArray[np.int32]] = []  # infectees, in the order infected
         self.tests: list[
@@ -275,6 +279,11 @@ class Outbreak:
                 "time": datetime.fromtimestamp(at, TZ).isoformat(),
                 "day": (at - self.origin) // int(DAY),
                 "how": DETECTION_NAMES[int(self.detection[first])],
+                "group": (
+                    self.groups[self.detection_group[first]].name
+                    if self.detection[first] == ROUTINE
+                    else None
+                ),
                 "person_id": first,
             }
             out["infected_by_first_detection"] = int((infected & (self.infected_at <= at)).sum())
@@ -368,7 +377,8 @@ class Outbreak:
         found = course.detected_by_symptoms >= 0
         self._detect(who[found], course.detected_by_symptoms[found], SYMPTOMS)
 
-    def _detect(self, who: npt.NDArray[np.int32], at: I64, how: int) -> None:
+    def _detect(self, who: npt.NDArray[np.int32], at: I64, how: int) -> npt.NDArray[np.int32]:
+        """Record detections that are earlier than any so far; returns who was (newly) found."""
         earlier = (self.detected_at[who] < 0) | (at < self.detected_at[who])
         who, at = who[earlier], at[earlier]
         self.detected_at[who] = at
@@ -376,6 +386,7 @@ class Outbreak:
         delay = round(self.params.isolation_delay_hours * 3600)
         days = -((self.origin - (at + delay)) // int(DAY))  # ceil to the next day start
         self.isolated_at[who] = self.origin + days * int(DAY)
+        return who
 
     def _routine_tests(
         self, day: int, start: int, stays: DayStays, rng: np.random.Generator
@@ -405,7 +416,8 @@ class Outbreak:
         )
         positive = rng.random(len(who)) < chance
         result = at + round(self.params.routine_turnaround_hours * 3600)
-        self._detect(who[positive], result[positive], ROUTINE)
+        earlier = self._detect(who[positive], result[positive], ROUTINE)
+        self.detection_group[earlier] = sampled.group[positive][np.isin(who[positive], earlier)]
         self.tests.append((who, at, sampled.group, positive))
 
     def _tests_table(self) -> pa.Table:

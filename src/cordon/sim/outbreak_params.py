@@ -100,7 +100,10 @@ def _default_groups() -> list[RoutineGroup]:
 
 
 def _default_imports() -> list[ImportSpec]:
-    return [ImportSpec(date=dt.date(2021, 12, 17), kind="border", count=2)]
+    return [
+        ImportSpec(date=dt.date(2021, 12, 17), kind="border", count=2),
+        ImportSpec(date=dt.date(2021, 12, 18), kind="sea", count=1),
+    ]
 
 
 def _hellewell() -> list[tuple[float, float]]:
@@ -166,11 +169,12 @@ class OutbreakParams(BaseModel):
         default_factory=_default_rates,
         description="Hazard per hour of co-presence with one infectious person at peak "
         "infectiousness, by setting of the exposed stay. Calibrated (bench/sim_outbreak.py) so "
-        "that the household secondary attack rate is ~25% (Delta household SAR 20-30%, e.g. "
-        "Madewell ZJ et al. 2022, JAMA Netw Open 5:e229317) and the early reproduction number in "
-        "the synthetic Dongxing is ~3 (Delta with China's 2021 measures and vaccination; Rt of "
-        "the Guangzhou Delta outbreak fell from 6.8 to below 1 under control, Li L et al. 2022, "
-        "PLoS Negl Trop Dis 16:e0010048).",
+        "that a housemate sharing ~14 h a day is infected with probability ~30% (Delta household "
+        "secondary attack rate 29.7%, Madewell ZJ et al. 2022, JAMA Netw Open 5:e229317) and the "
+        "early reproduction number on the dongxing-2021 city is ~2.5-3 (Delta under China's 2021 "
+        "measures and vaccination; Rt of the Guangzhou Delta outbreak was 6.8 in its first week "
+        "and fell below 1 under control, Li L et al. 2022, PLoS Negl Trop Dis 16:e0010048). "
+        'Setting "outside" (journeys out of the city) does not transmit here.',
     )
     crowding_caps: dict[str, float] = Field(
         default_factory=_default_caps,
@@ -181,9 +185,10 @@ class OutbreakParams(BaseModel):
     imports: list[ImportSpec] = Field(
         default_factory=_default_imports,
         description="Imported infections. Default: two traders infected at the border crossing "
-        "on 17 Dec 2021; routine testing finds the outbreak ~3 days later, around 20 Dec (the "
-        "scenario: a routine test on 20 Dec evening), and the chains reach ~20 people within a "
-        "week of it (calibrated in bench/sim_outbreak.py).",
+        "on 17 Dec 2021 and a fisher whose boat meets a foreign one on 18 Dec; routine testing "
+        "finds the outbreak around 20 Dec (the scenario: a routine test on 20 Dec evening), and "
+        "the chains reach ~20-30 people within a week of it (calibrated on the dongxing-2021 "
+        "city in bench/sim_outbreak.py).",
     )
     routine_groups: list[RoutineGroup] = Field(
         default_factory=_default_groups,

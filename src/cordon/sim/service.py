@@ -102,7 +102,9 @@ def run(request: RunRequest, *, progress: Progress = _no_progress) -> dict[str, 
             grids=city.grids,
         )
         plan = movement.prepare(city, scenario.movement, rng=rng_for(seed, "routine"))
-        outbreak = Outbreak(city, scenario.outbreak, start_date=start, days=days, seed=seed)
+        outbreak = Outbreak(
+            city, scenario.outbreak, start_date=start, days=days, seed=seed, vessels=fleet.vessels
+        )
         treatment = _treatment_centre(city)
         progress("city", 1, 1)
         journeys, trips = [], []
