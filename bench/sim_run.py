@@ -6,7 +6,6 @@ movement data) in the same run. Targets: ≤ 60 s and ≤ 4 GB; ≤ 6 min and �
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -19,14 +18,15 @@ if os.environ.get("BENCH_SIM_LARGE"):
 
 
 def measure(command: list[str]) -> tuple[float, float]:
-    """(seconds, peak resident GB) of a child process."""
+    """(seconds, peak resident GB) of one child process, from its own rusage."""
     started = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest child so far; run the biggest size last.
-    return seconds, max(peak_kb, before) / 2**20
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise subprocess.CalledProcessError(child.returncode, command)
+    return seconds, usage.ru_maxrss / 2**20  # ru_maxrss is in KiB on Linux
 
 
 COVASIM = """
