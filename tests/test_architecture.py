@@ -15,7 +15,7 @@ PUBLIC = {"service", "schemas", "flows"}
 # Pure, shared modules inside a package that any slice may import directly.
 SHARED_MODULES = {("geo", "cells")}
 # Packages everyone may use: the shell, geometry-free infrastructure, and the migrations.
-SHARED = {"web", "security", "migrations", "lake"}
+SHARED = {"web", "security", "migrations", "lake", "protocols"}
 IO_LIBRARIES = {
     "sqlalchemy",
     "fastapi",

@@ -1,0 +1,151 @@
+"""Loading and validating protocol packs (``packs/<name>.yaml``).
+
+A pack names its edition and source and gives the parameters the tracing and control slices
+apply: the look-back window, which settings make a close or secondary contact and after how
+much overlap, the spatio-temporal companion rule, and the quarantine and test schedules. An
+invalid pack is refused at load time with the path of every wrong field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cordon.errors import Problem, ValidationFailed
+
+# The lake's transmission settings (cordon.lake.schemas.SETTINGS) a rule may name.
+Setting = Literal["household", "work", "class", "venue", "health", "transit", "vessel", "outside"]
+DEFAULT_PACK = "guangxi-2021-12"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ContactRule(Strict):
+    """Who counts as a contact of someone, and after how much time together."""
+
+    settings: list[Setting] = Field(min_length=1, description="Settings that make a contact.")
+    min_overlap_minutes: dict[Setting, int] = Field(
+        description="Minimum time together per setting (0: any overlap)."
+    )
+
+    @model_validator(mode="after")
+    def _every_setting_has_a_minimum(self) -> ContactRule:
+        missing = [s for s in self.settings if s not in self.min_overlap_minutes]
+        if missing:
+            raise ValueError(f"no min_overlap_minutes for {', '.join(missing)}")
+        if any(m < 0 for m in self.min_overlap_minutes.values()):
+            raise ValueError("min_overlap_minutes must not be negative")
+        return self
+
+
+class LookBack(Strict):
+    days_before_onset: int = Field(ge=0, le=14, description="Before symptom onset.")
+    days_before_sampling: int = Field(
+        ge=0, le=14, description="Asymptomatic cases: before the positive sample."
+    )
+
+
+class ResidencyFilter(Strict):
+    """Drops phones that live in the cell (a local variant of the companion rule)."""
+
+    min_hours: float = Field(gt=0)
+    within_days: int = Field(gt=0)
+
+
+class CompanionRule(Strict):
+    cell_metres: int = Field(gt=0, description="Side of the grid cell.")
+    min_minutes: int = Field(ge=0, description="Time in the same cell must exceed this.")
+    residency_filter: ResidencyFilter | None = None
+    tests: int = Field(ge=0, description="Negative tests required.")
+    tests_within_days: int = Field(ge=0)
+    tests_min_hours_apart: int = Field(ge=0)
+
+
+class Quarantine(Strict):
+    """A schedule: central days then home days, with the test days of each (day 1 = first)."""
+
+    central_days: int = Field(ge=0)
+    central_test_days: list[int] = Field(default_factory=list)
+    home_days: int = Field(ge=0)
+    home_test_days: list[int] = Field(default_factory=list)
+    counted_from: Literal["last_exposure", "start"] = "last_exposure"
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _test_days_fall_inside(self) -> Quarantine:
+        for name, days, limit in (
+            ("central_test_days", self.central_test_days, self.central_days),
+            ("home_test_days", self.home_test_days, self.home_days),
+        ):
+            outside = [d for d in days if not 1 <= d <= limit]
+            if outside:
+                raise ValueError(f"{name} {outside} fall outside 1..{limit}")
+        return self
+
+
+class Pack(Strict):
+    name: str
+    edition: str = Field(description="Protocol edition tags, e.g. E8 + GX21.")
+    effective_date: date
+    source: str = Field(min_length=1, description="Where the rules come from.")
+    look_back: LookBack
+    close_contact: ContactRule
+    secondary_contact: ContactRule | None = Field(
+        description="None where the edition no longer traces secondary contacts."
+    )
+    companion: CompanionRule
+    quarantine: dict[
+        Literal[
+            "close_contact",
+            "secondary_contact",
+            "sealed_zone",
+            "high_risk_area",
+            "medium_risk_area",
+            "inbound_traveller",
+        ],
+        Quarantine,
+    ]
+
+    @model_validator(mode="after")
+    def _contacts_have_schedules(self) -> Pack:
+        if "close_contact" not in self.quarantine:
+            raise ValueError("quarantine.close_contact is required")
+        if self.secondary_contact is not None and "secondary_contact" not in self.quarantine:
+            raise ValueError("quarantine.secondary_contact is required when they are traced")
+        return self
+
+
+def available() -> list[str]:
+    folder = resources.files("cordon.protocols") / "packs"
+    return sorted(
+        p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
+    )
+
+
+def parse(data: Any, *, source: str) -> Pack:
+    try:
+        return Pack.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            Problem(".".join(str(p) for p in e["loc"]) or "pack", e["msg"]) for e in exc.errors()
+        ]
+        raise ValidationFailed(f"protocol pack {source} is not valid", problems=problems) from exc
+
+
+def load(name: str = DEFAULT_PACK) -> Pack:
+    known = available()
+    if name not in known:
+        message = f"unknown protocol pack {name!r}; known: {', '.join(known)}"
+        raise ValidationFailed(message, problems=[Problem("pack", message)])
+    text = (resources.files("cordon.protocols") / "packs" / f"{name}.yaml").read_text("utf-8")
+    pack = parse(yaml.safe_load(text), source=f"{name}.yaml")
+    if pack.name != name:
+        message = f"pack file {name}.yaml names itself {pack.name!r}"
+        raise ValidationFailed(message, problems=[Problem("name", message)])
+    return pack
