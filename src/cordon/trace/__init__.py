@@ -1,0 +1,1 @@
+"""Epidemiological investigation: close, secondary and companion contacts from movement data."""

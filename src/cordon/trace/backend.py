@@ -1,0 +1,27 @@
+"""What the tracing engine asks of the movement store, so DuckDB (one machine) and Spark
+(province scale) can answer the same questions. Tables use the lake's column names with times
+as epoch seconds (int64)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import pyarrow as pa
+
+
+class MovementStore(Protocol):
+    def stays_of(self, person_ids: list[int], start: int, end: int) -> pa.Table:
+        """Stays of these people overlapping [start, end): person_id, place_id, start, end,
+        setting."""
+        ...
+
+    def co_present(self, stays: pa.Table, settings: list[str]) -> pa.Table:
+        """Everyone else overlapping the given stays (columns source_id, place_id, start, end,
+        setting) at the same place, in these settings: person_id, source_id, place_id, setting,
+        start, end (the overlap)."""
+        ...
+
+    def co_cell(self, person_ids: list[int], start: int, end: int) -> pa.Table:
+        """Phone-cell overlaps with these people's records in [start, end): person_id,
+        source_id, cell_id, start, end (the overlap)."""
+        ...

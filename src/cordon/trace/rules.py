@@ -1,0 +1,84 @@
+"""Pure tracing rules: windows, thresholds and how exposures become one list of contacts.
+
+Times are epoch seconds (UTC). An exposure is one piece of evidence: two people at the same
+place (or phones in the same cell) over an overlap; a contact is a person with all their
+exposures, classified by the strongest rule they meet (close > secondary > companion), with the
+earliest exposure of that kind deciding its time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DAY = 86_400
+KIND_ORDER = {"close": 0, "secondary": 1, "companion": 2}
+
+
+@dataclass(frozen=True)
+class IndexCase:
+    person_id: int
+    onset: int | None  # epoch seconds of symptom onset
+    sampled: int | None  # epoch seconds of the positive sample (asymptomatic cases)
+    isolated: int  # when the case stopped exposing others (or "now" if still at large)
+
+
+class NoStartOfWindow(ValueError):
+    """A case with neither onset nor sampling time cannot be traced."""
+
+
+def look_back_window(
+    case: IndexCase, *, days_before_onset: int, days_before_sampling: int
+) -> tuple[int, int]:
+    """[start, end) of the case's infectious window under the pack in force."""
+    if case.onset is not None:
+        start = case.onset - days_before_onset * DAY
+    elif case.sampled is not None:
+        start = case.sampled - days_before_sampling * DAY
+    else:
+        raise NoStartOfWindow(f"case {case.person_id} has neither onset nor sampling time")
+    if case.isolated <= start:
+        raise NoStartOfWindow(f"case {case.person_id} was isolated before its window opens")
+    return start, case.isolated
+
+
+@dataclass(frozen=True)
+class Exposure:
+    contact_id: int
+    kind: str  # close | secondary | companion
+    index_id: int  # the case (for close, companion) or the close contact (for secondary)
+    case_id: int  # the case the chain starts from
+    place_id: int | None  # None for companions (a cell, not a place)
+    cell_id: int | None
+    setting: str
+    start: int
+    end: int
+    rule: str  # what matched, e.g. "close: work >= 15 min"
+
+    @property
+    def overlap_minutes(self) -> float:
+        return (self.end - self.start) / 60
+
+
+@dataclass
+class Contact:
+    person_id: int
+    kind: str
+    first_exposure: int
+    case_ids: set[int] = field(default_factory=set)
+    evidence: list[Exposure] = field(default_factory=list)
+
+
+def merge(exposures: list[Exposure], *, exclude: set[int]) -> list[Contact]:
+    """One contact per person: the strongest kind wins, then the earliest exposure of that kind;
+    every exposure is kept as evidence. Cases themselves (``exclude``) are not contacts."""
+    by_person: dict[int, list[Exposure]] = {}
+    for exposure in exposures:
+        if exposure.contact_id not in exclude:
+            by_person.setdefault(exposure.contact_id, []).append(exposure)
+    contacts = []
+    for person_id, found in by_person.items():
+        kind = min((e.kind for e in found), key=KIND_ORDER.__getitem__)
+        first = min(e.start for e in found if e.kind == kind)
+        evidence = sorted(found, key=lambda e: (KIND_ORDER[e.kind], e.start))
+        contacts.append(Contact(person_id, kind, first, {e.case_id for e in found}, evidence))
+    return sorted(contacts, key=lambda c: (KIND_ORDER[c.kind], c.first_exposure, c.person_id))
