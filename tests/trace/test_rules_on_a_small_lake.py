@@ -1,0 +1,126 @@
+"""The contact definitions on a hand-made lake where every answer is known (acceptance 2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+import pytest
+
+from cordon.lake.schemas import BY_DAY, TABLES
+from cordon.lake.writer import LakeWriter
+from cordon.protocols import packs
+from cordon.trace.duckdb_store import DuckDBStore
+from cordon.trace.engine import trace
+from cordon.trace.rules import IndexCase
+
+START = date(2021, 12, 1)
+DAY0 = int(datetime.combine(START, time(0), tzinfo=ZoneInfo("Asia/Shanghai")).timestamp())
+H = 3600
+CASE, COLLEAGUE, HOUSEMATE, EARLY_HOUSEMATE, PASSER_BY, PHONE_NEIGHBOUR, OLD_COLLEAGUE = range(7)
+WORK, HOME_B, CELL = 10, 20, 4242
+
+
+def at(day: int, hour: float) -> int:
+    return DAY0 + day * 86_400 + int(hour * H)
+
+
+# (day, person, place, start hour, end hour, setting)
+STAYS = [
+    (0, COLLEAGUE, HOME_B, 18, 24, "household"),
+    (0, EARLY_HOUSEMATE, HOME_B, 18, 24, "household"),  # only before the colleague's exposure
+    (0, CASE, WORK, 9, 12, "work"),
+    (0, OLD_COLLEAGUE, WORK, 9, 12, "work"),  # 3 days before onset: inside E9's window only
+    (2, CASE, WORK, 9, 12, "work"),
+    (2, COLLEAGUE, WORK, 9, 12, "work"),  # 3 h with the case: close
+    (2, PASSER_BY, WORK, 11.9, 12.0, "work"),  # 6 min with the case: below the 15 min minimum
+    (2, COLLEAGUE, HOME_B, 18, 24, "household"),
+    (2, HOUSEMATE, HOME_B, 18, 24, "household"),  # with the close contact after exposure
+]
+CELLS = [
+    (2, CASE, CELL, 9, 12),
+    (2, PHONE_NEIGHBOUR, CELL, 11, 11.5),  # 30 min in the case's cell: companion
+    (2, PASSER_BY, CELL, 11.9, 12.0),  # 6 min: not a companion
+]
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("small") / "lake"
+    writer = LakeWriter(out)
+    for name, schema in TABLES.items():
+        if name not in BY_DAY:
+            writer.write(name, schema.empty_table())
+    for day in range(3):
+        rows = [s for s in STAYS if s[0] == day]
+        writer.write_day(
+            "stays",
+            day,
+            pa.table(
+                {
+                    "day": pa.array([r[0] for r in rows], pa.int16()),
+                    "person_id": pa.array([r[1] for r in rows], pa.int32()),
+                    "place_id": pa.array([r[2] for r in rows], pa.int32()),
+                    "start": pa.array([at(r[0], r[3]) for r in rows], pa.int64()).cast(
+                        pa.timestamp("s", "UTC")
+                    ),
+                    "end": pa.array([at(r[0], r[4]) for r in rows], pa.int64()).cast(
+                        pa.timestamp("s", "UTC")
+                    ),
+                    "setting": pa.array([r[5] for r in rows], pa.string()),
+                    "cell_id": pa.array([CELL] * len(rows), pa.int64()),
+                },
+                schema=TABLES["stays"],
+            ),
+        )
+        cells = [c for c in CELLS if c[0] == day]
+        writer.write_day(
+            "cell_records",
+            day,
+            pa.table(
+                {
+                    "day": pa.array([c[0] for c in cells], pa.int16()),
+                    "person_id": pa.array([c[1] for c in cells], pa.int32()),
+                    "cell_id": pa.array([c[2] for c in cells], pa.int64()),
+                    "start": pa.array([at(c[0], c[3]) for c in cells], pa.int64()).cast(
+                        pa.timestamp("s", "UTC")
+                    ),
+                    "end": pa.array([at(c[0], c[4]) for c in cells], pa.int64()).cast(
+                        pa.timestamp("s", "UTC")
+                    ),
+                },
+                schema=TABLES["cell_records"],
+            ),
+        )
+        for name in ("checkins", "vessel_fixes"):
+            writer.write_day(name, day, TABLES[name].empty_table())
+    writer.publish({"schema_version": 1, "start_date": START.isoformat(), "days": 3})
+    return out
+
+
+def kinds(lake: Path, pack_name: str = "guangxi-2021-12") -> dict[int, str]:
+    case = IndexCase(CASE, onset=at(3, 8), sampled=None, isolated=at(3, 0))
+    return {c.person_id: c.kind for c in trace([case], packs.load(pack_name), DuckDBStore(lake))}
+
+
+def test_close_secondary_and_companion_are_told_apart(lake: Path) -> None:
+    found = kinds(lake)
+    assert found[COLLEAGUE] == "close"
+    assert found[HOUSEMATE] == "secondary"  # a household member of a close contact
+    assert found[PHONE_NEIGHBOUR] == "companion"
+
+
+def test_secondary_contacts_respect_the_close_contacts_own_window(lake: Path) -> None:
+    assert EARLY_HOUSEMATE not in kinds(lake)
+
+
+def test_an_overlap_below_the_pack_minimum_is_not_a_close_contact(lake: Path) -> None:
+    assert PASSER_BY not in kinds(lake)
+
+
+def test_the_pack_changes_the_result(lake: Path) -> None:
+    # Onset on day 3 at 08:00: E8 looks back 2 days (from day 1), E9 4 days (from day -1).
+    assert OLD_COLLEAGUE not in kinds(lake, "guangxi-2021-12")
+    assert kinds(lake, "e9-2022-06")[OLD_COLLEAGUE] == "close"
