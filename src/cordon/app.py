@@ -17,12 +17,14 @@ from cordon import __version__
 from cordon.audit import api as audit_api
 from cordon.audit import service as audit_service
 from cordon.auth import api as auth_api
+from cordon.cases import api as cases_api
 from cordon.config import Settings, get_settings
 from cordon.db import make_engine, make_session_factory, transaction
 from cordon.errors import CordonError, OutOfJurisdiction, Problem, ValidationFailed
 from cordon.geo import api as geo_api
 from cordon.people import api as people_api
 from cordon.security.crypto import FieldCipher
+from cordon.trace import api as trace_api
 from cordon.web import pages as web_pages
 from cordon.web.deps import LoginRequired, client_addr
 from cordon.web.limits import BodyLimitMiddleware
@@ -130,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
-    for module in (auth_api, people_api, geo_api, audit_api):
+    for module in (auth_api, people_api, geo_api, audit_api, cases_api, trace_api):
         app.include_router(module.router, prefix=API_PREFIX)
     web_pages.mount(app)
     app.mount("/static", StaticFiles(packages=[("cordon.web", "static")]), name="static")

@@ -29,6 +29,7 @@ from cordon.people import cli as people_cli
 from cordon.people import service as people_service
 from cordon.sim import cli as sim_cli
 from cordon.sim import service as sim_service
+from cordon.trace import cli as trace_cli
 
 app = typer.Typer(help="Cordon: outbreak command for border cities.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(auth_cli.app, name="users")
 app.add_typer(people_cli.app, name="people")
 app.add_typer(sim_cli.app, name="sim")
+app.add_typer(trace_cli.app, name="trace")
 
 
 def _upgrade(settings: Settings) -> None:

@@ -3,8 +3,17 @@
 from cordon.audit import models as audit_models
 from cordon.auth import models as auth_models
 from cordon.border import models as border_models
+from cordon.cases import models as case_models
 from cordon.db import Base
 from cordon.geo import models as geo_models
 from cordon.people import models as people_models
 
-__all__ = ["Base", "audit_models", "auth_models", "border_models", "geo_models", "people_models"]
+__all__ = [
+    "Base",
+    "audit_models",
+    "auth_models",
+    "border_models",
+    "case_models",
+    "geo_models",
+    "people_models",
+]

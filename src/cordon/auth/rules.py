@@ -32,13 +32,18 @@ ROLE_LABELS = {
 _READ = {"overview:view", "geo:view"}
 _PEOPLE_READ = {"people:view"}
 _PEOPLE_WRITE = {"people:view", "people:edit", "people:import"}
+_CASES_READ = {"cases:view"}
+_CASES_WRITE = {"cases:view", "cases:edit", "trace:run"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
-        _READ | _PEOPLE_WRITE | {"people:view_pii", "audit:view", "users:manage", "geo:edit"}
+        _READ
+        | _PEOPLE_WRITE
+        | _CASES_WRITE
+        | {"people:view_pii", "audit:view", "users:manage", "geo:edit"}
     ),
-    Role.COMMANDER: frozenset(_READ | _PEOPLE_READ | {"people:view_pii"}),
-    Role.EPIDEMIOLOGIST: frozenset(_READ | _PEOPLE_WRITE | {"people:view_pii"}),
+    Role.COMMANDER: frozenset(_READ | _PEOPLE_READ | _CASES_READ | {"people:view_pii"}),
+    Role.EPIDEMIOLOGIST: frozenset(_READ | _PEOPLE_WRITE | _CASES_WRITE | {"people:view_pii"}),
     Role.SCREENING_OPERATOR: frozenset(_READ | _PEOPLE_READ),
     Role.GRID_WORKER: frozenset(_READ | _PEOPLE_WRITE),
     Role.BORDER_OFFICER: frozenset(_READ | _PEOPLE_READ),

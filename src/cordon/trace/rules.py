@@ -29,13 +29,17 @@ class NoStartOfWindow(ValueError):
 def look_back_window(
     case: IndexCase, *, days_before_onset: int, days_before_sampling: int
 ) -> tuple[int, int]:
-    """[start, end) of the case's infectious window under the pack in force."""
+    """[start, end) of the case's infectious window under the pack in force: from the look-back
+    before onset, or before the positive sample when that comes first (a case found before
+    symptoms, or without any)."""
+    starts = []
     if case.onset is not None:
-        start = case.onset - days_before_onset * DAY
-    elif case.sampled is not None:
-        start = case.sampled - days_before_sampling * DAY
-    else:
+        starts.append(case.onset - days_before_onset * DAY)
+    if case.sampled is not None:
+        starts.append(case.sampled - days_before_sampling * DAY)
+    if not starts:
         raise NoStartOfWindow(f"case {case.person_id} has neither onset nor sampling time")
+    start = min(starts)
     if case.isolated <= start:
         raise NoStartOfWindow(f"case {case.person_id} was isolated before its window opens")
     return start, case.isolated

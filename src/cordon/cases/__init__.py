@@ -1,0 +1,1 @@
+"""Cases: confirmed and asymptomatic infections, their investigation clock and treatment."""

@@ -1,0 +1,55 @@
+"""Case shapes for the API and CLI."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from cordon.inputs import Input
+
+Kind = Literal["confirmed", "asymptomatic"]
+Severity = Literal["none", "mild", "moderate", "severe", "critical"]
+FoundBy = Literal["routine_test", "screening", "symptoms", "tracing"]
+
+
+class CaseIn(Input):
+    person_id: int = Field(ge=1, le=2_147_483_647)
+    kind: Kind
+    severity: Severity = "mild"
+    onset_date: date | None = Field(default=None, description="Symptom onset (confirmed cases).")
+    sampled_at: datetime | None = Field(default=None, description="Time of the positive sample.")
+    found_by: FoundBy
+    isolated_at: datetime | None = None
+    facility: str = Field(default="", max_length=100)
+
+    @model_validator(mode="after")
+    def _a_window_can_open(self) -> CaseIn:
+        if self.onset_date is None and self.sampled_at is None:
+            raise ValueError("give onset_date or sampled_at: tracing needs one of them")
+        if self.kind == "asymptomatic" and self.onset_date is not None:
+            raise ValueError("an asymptomatic case has no onset date")
+        for name in ("sampled_at", "isolated_at"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"{name} needs a time zone, e.g. 2021-12-20T20:00:00+08:00")
+        return self
+
+
+class CaseOut(Input):
+    id: int
+    person_id: int
+    division_code: str
+    kind: Kind
+    severity: Severity
+    onset_date: date | None
+    sampled_at: datetime | None
+    found_by: FoundBy
+    reported_at: datetime
+    isolated_at: datetime | None
+    facility: str
+    core_due: datetime
+    full_due: datetime
+    core_overdue: bool
+    full_overdue: bool

@@ -1,0 +1,41 @@
+"""``cordon trace …``"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cordon.auth import service as auth_service
+from cordon.cli_support import DataDirOption, command_session, settings_for
+from cordon.errors import NotFound
+from cordon.protocols.packs import DEFAULT_PACK
+from cordon.trace import service
+
+app = typer.Typer(
+    help="Epidemiological investigation: contacts from movement data.", no_args_is_help=True
+)
+
+
+@app.command("case")
+def case(
+    case_id: int = typer.Argument(..., help="The case to trace."),
+    user: str = typer.Option(..., "--user", help="The user tracing (scoped and audited)."),
+    pack: str = typer.Option(DEFAULT_PACK, "--pack", help="Protocol pack in force."),
+    lake: Path | None = typer.Option(None, "--lake", help="Lake folder (default: the demo's)."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Trace one case; prints its contacts with evidence as JSON."""
+    settings = settings_for(data_dir)
+    with command_session(settings) as session:
+        row = auth_service.find_user(session=session, username=user)
+        if row is None:
+            raise NotFound(f"no user {user!r}")
+        result = service.trace_case(
+            session=session,
+            actor=auth_service.actor_for(row, client_addr="cli"),
+            case_id=case_id,
+            lake=lake or settings.lake_dir,
+            pack_name=pack,
+        )
+    typer.echo(result.model_dump_json(indent=2))

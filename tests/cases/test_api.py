@@ -1,0 +1,88 @@
+"""Registering cases: the investigation clock, scoping, and the window tracing needs."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from cordon.cases.rules import investigation_clock
+from tests.helpers import person
+
+Tokens = Callable[..., dict[str, str]]
+
+
+def test_the_clock_flags_overdue_investigations() -> None:
+    reported = datetime(2021, 12, 20, 12, tzinfo=UTC)
+    early = investigation_clock(
+        reported_at=reported,
+        core_done_at=None,
+        full_done_at=None,
+        now=datetime(2021, 12, 20, 15, tzinfo=UTC),
+    )
+    assert (early.core_overdue, early.full_overdue) == (False, False)
+    late = investigation_clock(
+        reported_at=reported,
+        core_done_at=datetime(2021, 12, 20, 15, tzinfo=UTC),
+        full_done_at=None,
+        now=datetime(2021, 12, 21, 13, tzinfo=UTC),
+    )
+    assert (late.core_overdue, late.full_overdue) == (False, True)
+    assert late.core_due == datetime(2021, 12, 20, 16, tzinfo=UTC)
+
+
+def test_register_view_and_list_within_the_jurisdiction(
+    client: TestClient, token_for: Tokens
+) -> None:
+    epi = token_for("epi", "epidemiologist", "450681")
+    pid = client.post("/api/v1/people", json=person(), headers=epi).json()["id"]
+    made = client.post(
+        "/api/v1/cases",
+        json={
+            "person_id": pid,
+            "kind": "confirmed",
+            "onset_date": "2021-12-19",
+            "found_by": "routine_test",
+        },
+        headers=epi,
+    )
+    assert made.status_code == 201, made.text
+    case = made.json()
+    assert case["division_code"] == "450681100001" and case["core_overdue"] is False
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=epi).json()["person_id"] == pid
+    again = client.post(
+        "/api/v1/cases",
+        json={
+            "person_id": pid,
+            "kind": "confirmed",
+            "onset_date": "2021-12-19",
+            "found_by": "routine_test",
+        },
+        headers=epi,
+    )
+    assert again.status_code == 409
+    fangcheng = token_for("fc", "epidemiologist", "450603")
+    assert client.get(f"/api/v1/cases/{case['id']}", headers=fangcheng).status_code == 404
+    assert client.get("/api/v1/cases", headers=fangcheng).json() == []
+
+
+def test_a_case_needs_an_onset_or_a_sample(client: TestClient, token_for: Tokens) -> None:
+    epi = token_for("epi", "epidemiologist", "450681")
+    pid = client.post("/api/v1/people", json=person(), headers=epi).json()["id"]
+    response = client.post(
+        "/api/v1/cases",
+        json={"person_id": pid, "kind": "asymptomatic", "found_by": "screening"},
+        headers=epi,
+    )
+    assert response.status_code == 422
+    assert "onset_date or sampled_at" in response.json()["message"]
+    unknown = client.post(
+        "/api/v1/cases",
+        json={
+            "person_id": 99999,
+            "kind": "asymptomatic",
+            "found_by": "screening",
+            "sampled_at": "2021-12-20T08:00:00+08:00",
+        },
+        headers=epi,
+    )
+    assert unknown.status_code == 404
