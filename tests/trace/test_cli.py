@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from docx import Document
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -57,6 +59,8 @@ def test_tracing_the_first_detected_case_lists_contacts_with_evidence(
         )
     make_user("epi", "epidemiologist", "450681")
     monkeypatch.setenv("CORDON_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("CORDON_FIELD_KEY", "22" * 32)
+    monkeypatch.setenv("CORDON_LOOKUP_KEY", "33" * 32)
     result = runner.invoke(
         app, ["trace", "case", str(case.id), "--user", "epi", "--data-dir", str(settings.data_dir)]
     )
@@ -73,3 +77,55 @@ def test_tracing_the_first_detected_case_lists_contacts_with_evidence(
         app, ["trace", "case", "999", "--user", "epi", "--data-dir", str(settings.data_dir)]
     )
     assert unknown.exit_code == 2 and "no case 999" in unknown.output
+
+    # Acceptance 3: a town-level tracer writes assist letters for contacts in other towns.
+    with transaction(session_factory) as s:
+        registered = cases_service.get_case(session=s, actor=make_actor(), case_id=case.id)
+    town = registered.division_code[:9]
+    make_user("town_epi", "epidemiologist", town)
+    out = settings.data_dir / "letters"
+    written = runner.invoke(
+        app,
+        [
+            "trace",
+            "letters",
+            str(case.id),
+            "--user",
+            "town_epi",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(settings.data_dir),
+        ],
+    )
+    assert written.exit_code == 0, written.output
+    files = sorted(out.glob("*.docx"))
+    assert files, "contacts in other towns should need letters"
+    outside = [
+        c for c in traced["contacts"] if not homes(session_factory, c["person_id"]).startswith(town)
+    ]
+    total = 0
+    for path in files:
+        document = Document(str(path))
+        assert document.paragraphs[0].text == "新冠肺炎疫情协查函"
+        table = document.tables[0]
+        assert [c.text for c in table.rows[0].cells][:3] == ["序号", "姓名", "身份证号"]
+        for row in table.rows[1:]:
+            number = row.cells[2].text
+            assert len(number) == 18 and "*" not in number  # the receiving region needs it
+        total += len(table.rows) - 1
+    assert total == len(outside)
+    with transaction(session_factory) as s:
+        audited = s.execute(
+            text("SELECT count(*) FROM audit_entries WHERE action = 'assist_letter'")
+        ).scalar()
+    assert audited == total
+
+
+def homes(factory: sessionmaker[Session], person_id: int) -> str:
+    with transaction(factory) as s:
+        return str(
+            s.execute(
+                text("SELECT division_code FROM people WHERE id = :i"), {"i": person_id}
+            ).scalar()
+        )

@@ -147,3 +147,12 @@ def add_places_bulk(*, session: Session, rows: list[dict[str, Any]]) -> int:
     for start in range(0, len(rows), 10_000):
         session.execute(insert(Place), rows[start : start + 10_000])
     return len(rows)
+
+
+def place_names(*, session: Session, place_ids: list[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for start in range(0, len(place_ids), 500):
+        chunk = place_ids[start : start + 500]
+        rows = session.execute(select(Place.id, Place.name).where(Place.id.in_(chunk)))
+        found.update({pid: name for pid, name in rows})
+    return found

@@ -512,3 +512,48 @@ def load_registry(
 def count_people(*, session: Session) -> int:
     """All registered people, whatever the jurisdiction (for operators' commands)."""
     return int(session.scalar(select(func.count()).select_from(Person)) or 0)
+
+
+def for_assist_letter(
+    *, session: Session, actor: Actor, cipher: FieldCipher, person_ids: list[int], case_id: int
+) -> list[PersonOut]:
+    """Contacts found by tracing who live outside the actor's jurisdiction, in full, for an
+    assist letter to the region where they live. A controlled exception to scoping: only for
+    tracing roles, and every person read is audited with the case it is for."""
+    require(actor, "trace:run")
+    rows: list[Person] = []
+    for start in range(0, len(person_ids), 500):
+        chunk = person_ids[start : start + 500]
+        rows.extend(session.scalars(select(Person).where(Person.id.in_(chunk))))
+    for row in rows:
+        audit.add(
+            session=session,
+            actor=actor,
+            action="assist_letter",
+            entity="person",
+            entity_id=row.id,
+            detail={"case_id": case_id},
+        )
+    session.flush()
+    full = Actor(
+        user_id=actor.user_id,
+        username=actor.username,
+        role=actor.role,
+        jurisdiction=actor.jurisdiction,
+        permissions=actor.permissions | {"people:view_pii"},
+        client_addr=actor.client_addr,
+    )
+    return to_out(
+        session=session, actor=full, cipher=cipher, people=sorted(rows, key=lambda p: p.id)
+    )
+
+
+def divisions_of(*, session: Session, person_ids: list[int]) -> dict[int, str]:
+    """Where each person lives (division code only, no personal data), to route assist
+    letters; the letters themselves read the records through ``for_assist_letter``."""
+    found: dict[int, str] = {}
+    for start in range(0, len(person_ids), 500):
+        chunk = person_ids[start : start + 500]
+        rows = session.execute(select(Person.id, Person.division_code).where(Person.id.in_(chunk)))
+        found.update({pid: code for pid, code in rows})
+    return found
