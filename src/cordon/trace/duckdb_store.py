@@ -16,6 +16,9 @@ import pyarrow.compute as pc
 from cordon.errors import Problem, ValidationFailed
 
 LAKE_SCHEMA_VERSION = 1
+EVIDENCE_PER_PERSON = 5
+# Large joins spill to disk instead of exhausting memory.
+MEMORY_LIMIT = "4GB"
 DAY = 86_400
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -39,7 +42,7 @@ class DuckDBStore:
         start = date.fromisoformat(manifest["start_date"])
         self.day0 = int(datetime.combine(start, time(0), tzinfo=TZ).timestamp())
         self.days = int(manifest["days"])
-        self.db = duckdb.connect()
+        self.db = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
 
     def _files(self, table: str, start: int, end: int) -> str:
         first = max(0, (start - self.day0) // DAY)
@@ -75,26 +78,43 @@ class DuckDBStore:
             wanted=wanted,
         )
 
-    def co_present(self, stays: pa.Table, settings: list[str]) -> pa.Table:
-        if stays.num_rows == 0:
+    def co_present(self, stays: pa.Table, minimums: dict[str, int]) -> pa.Table:
+        if stays.num_rows == 0 or not minimums:
             return _empty_overlaps("place_id")
         start = int(pc.min(stays.column("start")).as_py())
         end = int(pc.max(stays.column("end")).as_py())
         files = self._files("stays", start, end)
         if not files:
             return _empty_overlaps("place_id")
-        wanted = ", ".join("'" + s.replace("'", "''") + "'" for s in settings)
+        rule = pa.table(
+            {
+                "setting": pa.array(list(minimums), pa.string()),
+                "min_seconds": pa.array([60 * m for m in minimums.values()], pa.int64()),
+            }
+        )
+        # The threshold is applied here and only each person's earliest EVIDENCE_PER_PERSON
+        # overlaps leave the database: at a crowded place (a border trade zone of thousands)
+        # the pairs run to hundreds of millions, and the engine needs a few per person.
         return self._query(
             f"""
-            SELECT s.person_id, q.source_id, s.place_id, q.setting,
-                   greatest(epoch(s.start)::BIGINT, q.start) AS start,
-                   least(epoch(s."end")::BIGINT, q."end") AS "end"
-            FROM read_parquet({files}) s
-            JOIN q ON s.place_id = q.place_id
-                  AND s.start < to_timestamp(q."end") AND s."end" > to_timestamp(q.start)
-            WHERE s.person_id <> q.source_id AND q.setting IN ({wanted})
+            WITH pairs AS (
+                SELECT s.person_id, q.source_id, s.place_id, q.setting,
+                       greatest(epoch(s.start)::BIGINT, q.start) AS start,
+                       least(epoch(s."end")::BIGINT, q."end") AS "end", r.min_seconds
+                FROM read_parquet({files}) s
+                JOIN q ON s.place_id = q.place_id
+                      AND s.start < to_timestamp(q."end") AND s."end" > to_timestamp(q.start)
+                JOIN rule r ON r.setting = q.setting
+                WHERE s.person_id <> q.source_id
+            )
+            SELECT person_id, source_id, place_id, setting, start, "end"
+            FROM pairs
+            WHERE "end" - start >= greatest(min_seconds, 1)
+            QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY start, source_id)
+                    <= {EVIDENCE_PER_PERSON}
             """,
             q=stays,
+            rule=rule,
         )
 
     def co_cell(self, person_ids: list[int], start: int, end: int) -> pa.Table:

@@ -23,6 +23,10 @@ def _as_sources(stays: pa.Table) -> pa.Table:
     )
 
 
+def _minimums(rule: ContactRule) -> dict[str, int]:
+    return {s: rule.min_overlap_minutes[s] for s in rule.settings}
+
+
 def _meeting(overlaps: pa.Table, rule: ContactRule) -> np.ndarray:
     """Rows whose overlap meets the rule's minimum for their setting (0 means any overlap)."""
     settings = overlaps.column("setting").to_numpy(zero_copy_only=False)
@@ -67,7 +71,7 @@ def trace(
         )
         own = store.stays_of([case.person_id], start, end)
         own = _clip(own, start, end)
-        overlaps = store.co_present(_as_sources(own), list(pack.close_contact.settings))
+        overlaps = store.co_present(_as_sources(own), _minimums(pack.close_contact))
         found = _exposures(
             overlaps,
             _meeting(overlaps, pack.close_contact),
@@ -119,7 +123,7 @@ def _secondary(
         3, "end", pa.array(ends)
     )
     windowed = windowed.filter(pa.array(ends > starts))
-    overlaps = store.co_present(windowed, list(rule.settings))
+    overlaps = store.co_present(windowed, _minimums(rule))
     return _exposures(
         overlaps,
         _meeting(overlaps, rule),
