@@ -14,7 +14,7 @@ from cordon.auth.models import AuthToken, LoginFailure, User
 from cordon.auth.passwords import hash_password, verify_password
 from cordon.auth.schemas import Actor, UserIn
 from cordon.db import utcnow
-from cordon.errors import Conflict, Forbidden, Problem, TooManyAttempts
+from cordon.errors import Conflict, Forbidden, NotFound, Problem, TooManyAttempts
 from cordon.geo import service as geo_service
 
 
@@ -56,13 +56,26 @@ def find_user(*, session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
+def actor_named(*, session: Session, username: str, client_addr: str | None) -> Actor:
+    """The actor for a command run as ``username`` (scoped and audited like a request)."""
+    user = find_user(session=session, username=username)
+    if user is None:
+        raise NotFound(f"no user {username!r}", problems=[Problem("user", "unknown user")])
+    return actor_for(user, client_addr=client_addr)
+
+
+def require(actor: Actor, permission: str) -> None:
+    """Refuse an actor whose role lacks ``permission``; every service checks its own."""
+    if not actor.can(permission):
+        raise Forbidden(f"your role ({actor.role}) may not do {permission}")
+
+
 def set_password(*, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
 
 
 def list_users(*, session: Session, actor: Actor) -> list[User]:
-    if not actor.can("users:manage"):
-        raise Forbidden("you may not manage users")
+    require(actor, "users:manage")
     query = select(User).where(User.jurisdiction.startswith(actor.jurisdiction))
     return list(session.scalars(query.order_by(User.username)))
 

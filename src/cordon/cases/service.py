@@ -9,18 +9,14 @@ from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
+from cordon.auth.service import require
 from cordon.cases import rules
 from cordon.cases.models import Case
 from cordon.cases.schemas import CaseIn, CaseOut
 from cordon.db import utcnow
-from cordon.errors import Conflict, DeniedAccess, Forbidden, NotFound, OutOfJurisdiction, Problem
+from cordon.errors import Conflict, DeniedAccess, NotFound, OutOfJurisdiction, Problem
 from cordon.people import service as people_service
 from cordon.security.crypto import FieldCipher
-
-
-def _require(actor: Actor, permission: str) -> None:
-    if not actor.can(permission):
-        raise Forbidden(f"your role ({actor.role}) may not do {permission}")
 
 
 def _out(case: Case, now: datetime) -> CaseOut:
@@ -64,7 +60,7 @@ def register_case(
     data: CaseIn,
     now: datetime | None = None,
 ) -> CaseOut:
-    _require(actor, "cases:edit")
+    require(actor, "cases:edit")
     person = people_service.get_person(
         session=session, actor=actor, cipher=cipher, person_id=data.person_id
     )
@@ -92,7 +88,7 @@ def register_case(
 def get_case(
     *, session: Session, actor: Actor, case_id: int, now: datetime | None = None
 ) -> CaseOut:
-    _require(actor, "cases:view")
+    require(actor, "cases:view")
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}", problems=[Problem("case_id", "unknown case")])
@@ -113,7 +109,7 @@ def get_case(
 
 
 def list_cases(*, session: Session, actor: Actor, now: datetime | None = None) -> list[CaseOut]:
-    _require(actor, "cases:view")
+    require(actor, "cases:view")
     rows = session.scalars(
         select(Case).where(Case.division_code.startswith(actor.jurisdiction)).order_by(Case.id)
     )

@@ -16,7 +16,6 @@ from cordon.cli_support import (
     err_console,
     settings_for,
 )
-from cordon.errors import NotFound
 from cordon.people import imports, tabular
 
 app = typer.Typer(help="The people registry.", no_args_is_help=True)
@@ -40,10 +39,7 @@ def import_file(
         )
         raise typer.Exit(code=2)
     with command_session(settings) as session:
-        row = auth_service.find_user(session=session, username=user)
-        if row is None:
-            raise NotFound(f"no user {user!r}")
-        actor = auth_service.actor_for(row, client_addr="cli")
+        actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
         rows = tabular.read_table(path.name, path.read_bytes())
         report = imports.import_people(
             session=session,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
+from cordon.auth.service import require
 from cordon.errors import ValidationFailed
 from cordon.geo import service as geo
 from cordon.people import service
@@ -30,7 +31,7 @@ def import_people(
     rows: list[Row],
     mode: Mode = "all_or_nothing",
 ) -> ImportReport:
-    service.require(actor, "people:import")
+    require(actor, "people:import")
     errors: list[RowError] = []
     ready: list[tuple[int, service.Prepared]] = []
     seen: dict[str, int] = {}

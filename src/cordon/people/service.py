@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
+from cordon.auth.service import require
 from cordon.errors import (
     DeniedAccess,
-    Forbidden,
     NotFound,
     OutOfJurisdiction,
     Problem,
@@ -30,11 +30,6 @@ from cordon.security.masking import mask_id_number, mask_phone
 ID_CONTEXT = "person.id_number"
 PHONE_CONTEXT = "person.phone"
 _MASKED_ID = re.compile(r"^(\d{6})?\*+(\d{3}[\dX])?$")
-
-
-def require(actor: Actor, permission: str) -> None:
-    if not actor.can(permission):
-        raise Forbidden(f"your role ({actor.role}) may not do {permission}")
 
 
 def scoped(query: Select[Any], actor: Actor) -> Select[Any]:

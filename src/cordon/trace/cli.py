@@ -14,7 +14,6 @@ from cordon.cli_support import (
     console,
     settings_for,
 )
-from cordon.errors import NotFound
 from cordon.protocols.packs import DEFAULT_PACK
 from cordon.trace import service
 
@@ -34,12 +33,9 @@ def case(
     """Trace one case; prints its contacts with evidence as JSON."""
     settings = settings_for(data_dir)
     with command_session(settings) as session:
-        row = auth_service.find_user(session=session, username=user)
-        if row is None:
-            raise NotFound(f"no user {user!r}")
         result = service.trace_case(
             session=session,
-            actor=auth_service.actor_for(row, client_addr="cli"),
+            actor=auth_service.actor_named(session=session, username=user, client_addr="cli"),
             case_id=case_id,
             lake=lake or settings.lake_dir,
             pack_name=pack,
@@ -59,12 +55,9 @@ def letters(
     """Write one assist letter (DOCX) per region holding contacts outside your jurisdiction."""
     settings = settings_for(data_dir)
     with command_session(settings) as session:
-        row = auth_service.find_user(session=session, username=user)
-        if row is None:
-            raise NotFound(f"no user {user!r}")
         made = service.assist_letters(
             session=session,
-            actor=auth_service.actor_for(row, client_addr="cli"),
+            actor=auth_service.actor_named(session=session, username=user, client_addr="cli"),
             cipher=cipher_for(settings),
             case_id=case_id,
             lake=lake or settings.lake_dir,

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from cordon.auth.schemas import Actor
+from cordon.auth.service import require
 from cordon.cases import service as cases_service
 from cordon.db import utcnow
-from cordon.errors import Forbidden, Problem, ValidationFailed
+from cordon.errors import Problem, ValidationFailed
 from cordon.geo import service as geo_service
 from cordon.people import service as people_service
 from cordon.protocols import packs
@@ -43,8 +44,7 @@ def trace_case(
     now: datetime | None = None,
 ) -> TraceOut:
     """Contacts of one case (read-only: nothing is written yet)."""
-    if not actor.can("trace:run"):
-        raise Forbidden(f"your role ({actor.role}) may not do trace:run")
+    require(actor, "trace:run")
     pack = packs.load(pack_name)
     case = cases_service.get_case(session=session, actor=actor, case_id=case_id)
     store = DuckDBStore(lake)
