@@ -5,8 +5,10 @@ from cordon.auth import models as auth_models
 from cordon.border import models as border_models
 from cordon.cases import models as case_models
 from cordon.db import Base
+from cordon.facts import models as fact_models
 from cordon.geo import models as geo_models
 from cordon.people import models as people_models
+from cordon.trace import models as trace_models
 
 __all__ = [
     "Base",
@@ -14,6 +16,8 @@ __all__ = [
     "auth_models",
     "border_models",
     "case_models",
+    "fact_models",
     "geo_models",
     "people_models",
+    "trace_models",
 ]

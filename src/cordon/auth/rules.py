@@ -34,20 +34,31 @@ _PEOPLE_READ = {"people:view"}
 _PEOPLE_WRITE = {"people:view", "people:edit", "people:import"}
 _CASES_READ = {"cases:view"}
 _CASES_WRITE = {"cases:view", "cases:edit", "trace:run"}
+_CODES_READ = {"codes:view"}
+_CODES_WRITE = {"codes:view", "codes:manage"}
+_SCREENING_READ = {"screening:view"}
+_SCREENING_OPERATE = {"screening:view", "screening:operate"}
+_SCREENING_WRITE = {"screening:view", "screening:operate", "screening:manage"}
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(
         _READ
         | _PEOPLE_WRITE
         | _CASES_WRITE
+        | _CODES_WRITE
+        | _SCREENING_WRITE
         | {"people:view_pii", "audit:view", "users:manage", "geo:edit"}
     ),
-    Role.COMMANDER: frozenset(_READ | _PEOPLE_READ | _CASES_READ | {"people:view_pii"}),
-    Role.EPIDEMIOLOGIST: frozenset(_READ | _PEOPLE_WRITE | _CASES_WRITE | {"people:view_pii"}),
-    Role.SCREENING_OPERATOR: frozenset(_READ | _PEOPLE_READ),
-    Role.GRID_WORKER: frozenset(_READ | _PEOPLE_WRITE),
-    Role.BORDER_OFFICER: frozenset(_READ | _PEOPLE_READ),
-    Role.ANALYST: frozenset(_READ),
+    Role.COMMANDER: frozenset(
+        _READ | _PEOPLE_READ | _CASES_READ | _CODES_WRITE | _SCREENING_WRITE | {"people:view_pii"}
+    ),
+    Role.EPIDEMIOLOGIST: frozenset(
+        _READ | _PEOPLE_WRITE | _CASES_WRITE | _CODES_WRITE | _SCREENING_READ | {"people:view_pii"}
+    ),
+    Role.SCREENING_OPERATOR: frozenset(_READ | _PEOPLE_READ | _CODES_READ | _SCREENING_OPERATE),
+    Role.GRID_WORKER: frozenset(_READ | _PEOPLE_WRITE | _CODES_READ | _SCREENING_READ),
+    Role.BORDER_OFFICER: frozenset(_READ | _PEOPLE_READ | _CODES_READ),
+    Role.ANALYST: frozenset(_READ | _CODES_READ | _SCREENING_READ),
 }
 
 

@@ -1,0 +1,203 @@
+"""Writing and reading the facts ledger.
+
+Writers are other slices' services, which have already checked their own permission (tracing,
+screening, control); the ledger audits what it wrote. Readers see facts inside their jurisdiction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import pyarrow as pa
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cordon.audit import service as audit
+from cordon.auth.schemas import Actor
+from cordon.auth.service import require
+from cordon.db import utcnow
+from cordon.errors import NotFound, Problem
+from cordon.facts.models import PersonFact
+from cordon.facts.schemas import FactIn, FactOut, RecordResult
+from cordon.people import service as people_service
+
+_CHUNK = 500  # bound IN lists: SQLite allows 32,766 parameters, but smaller chunks plan better
+
+
+def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def record(
+    *,
+    session: Session,
+    actor: Actor,
+    facts: Sequence[FactIn],
+    now: datetime | None = None,
+) -> RecordResult:
+    """Insert new facts, update changed ones (same person, kind, source), leave equal ones.
+
+    Writing the same facts twice changes nothing, so an import or a trace can be repeated.
+    """
+    moment = now or utcnow()
+    result = RecordResult()
+    if not facts:
+        return result
+    person_ids = sorted({f.person_id for f in facts})
+    divisions = people_service.divisions_of(session=session, person_ids=list(person_ids))
+    missing = [p for p in person_ids if p not in divisions]
+    if missing:
+        raise NotFound(
+            f"no person {missing[0]}",
+            problems=[Problem("person_id", f"unknown person {p}") for p in missing[:20]],
+        )
+    existing: dict[tuple[int, str, str], PersonFact] = {}
+    for chunk in _chunks(person_ids):
+        for row in session.scalars(select(PersonFact).where(PersonFact.person_id.in_(chunk))):
+            existing[(row.person_id, row.kind, row.source)] = row
+    for fact in facts:
+        key = (fact.person_id, fact.kind, fact.source)
+        found = existing.get(key)
+        if found is None:
+            found = PersonFact(
+                person_id=fact.person_id,
+                division_code=divisions[fact.person_id],
+                kind=fact.kind,
+                at=fact.at,
+                attrs=dict(fact.attrs),
+                source=fact.source,
+                recorded_at=moment,
+            )
+            session.add(found)
+            existing[key] = found
+            result.inserted += 1
+        elif found.at != fact.at or found.attrs != fact.attrs or found.retracted_at is not None:
+            found.at, found.attrs, found.retracted_at, found.recorded_at = (
+                fact.at,
+                dict(fact.attrs),
+                None,
+                moment,
+            )
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="record",
+        entity="facts",
+        entity_id=facts[0].source,
+        detail={"inserted": result.inserted, "updated": result.updated, "people": len(person_ids)},
+    )
+    return result
+
+
+def replace_source(
+    *,
+    session: Session,
+    actor: Actor,
+    source: str,
+    kind: str,
+    facts: Sequence[FactIn],
+    now: datetime | None = None,
+) -> RecordResult:
+    """Make the live facts of one kind from one source exactly ``facts``: others are retracted.
+
+    Re-tracing a case under another pack uses this, so people no longer traced lose the fact.
+    """
+    moment = now or utcnow()
+    if any(f.source != source or f.kind != kind for f in facts):
+        raise ValueError("every fact must carry the source and kind being replaced")
+    result = record(session=session, actor=actor, facts=facts, now=moment)
+    keep = {f.person_id for f in facts}
+    stale = session.scalars(
+        select(PersonFact).where(
+            PersonFact.source == source,
+            PersonFact.kind == kind,
+            PersonFact.retracted_at.is_(None),
+        )
+    )
+    for row in stale:
+        if row.person_id not in keep:
+            row.retracted_at = moment
+            row.recorded_at = moment
+            result.retracted += 1
+    session.flush()
+    return result
+
+
+def _out(row: PersonFact) -> FactOut:
+    return FactOut.model_validate(row, from_attributes=True)
+
+
+def of_person(
+    *, session: Session, actor: Actor, person_id: int, include_retracted: bool = False
+) -> list[FactOut]:
+    """A person's facts, oldest first (in the actor's jurisdiction; audited)."""
+    require(actor, "people:view")
+    query = select(PersonFact).where(
+        PersonFact.person_id == person_id,
+        PersonFact.division_code.startswith(actor.jurisdiction),
+    )
+    if not include_retracted:
+        query = query.where(PersonFact.retracted_at.is_(None))
+    rows = list(session.scalars(query.order_by(PersonFact.at, PersonFact.id)))
+    audit.record(session=session, actor=actor, action="view", entity="facts", entity_id=person_id)
+    return [_out(r) for r in rows]
+
+
+def changed_since(*, session: Session, since: datetime) -> list[int]:
+    """People whose facts were written or retracted after ``since`` (incremental recompute)."""
+    return list(
+        session.scalars(
+            select(PersonFact.person_id)
+            .where(PersonFact.recorded_at > since)
+            .distinct()
+            .order_by(PersonFact.person_id)
+        )
+    )
+
+
+FACT_TABLE_SCHEMA = pa.schema(
+    [
+        ("person_id", pa.int64()),
+        ("division_code", pa.string()),
+        ("kind", pa.string()),
+        ("at", pa.timestamp("us", tz="UTC")),
+        ("attrs", pa.string()),
+        ("source", pa.string()),
+    ]
+)
+
+
+def live_table(*, session: Session, person_ids: Sequence[int] | None = None) -> pa.Table:
+    """Live facts as an Arrow table (attrs as JSON text) for batch evaluation.
+
+    System read for recomputation jobs, which write no personal data out; not scoped.
+    """
+    query = select(
+        PersonFact.person_id,
+        PersonFact.division_code,
+        PersonFact.kind,
+        PersonFact.at,
+        PersonFact.attrs,
+        PersonFact.source,
+    ).where(PersonFact.retracted_at.is_(None))
+    rows: list[tuple[object, ...]] = []
+    if person_ids is None:
+        rows.extend(tuple(r) for r in session.execute(query.order_by(PersonFact.person_id)))
+    else:
+        for chunk in _chunks(sorted(set(person_ids))):
+            rows.extend(
+                tuple(r) for r in session.execute(query.where(PersonFact.person_id.in_(chunk)))
+            )
+    data: list[list[object]] = (
+        [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in FACT_TABLE_SCHEMA]
+    )
+    if rows:
+        data[4] = [json.dumps(a, sort_keys=True, ensure_ascii=False) for a in data[4]]
+    return pa.table(data, schema=FACT_TABLE_SCHEMA)
