@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from cordon.config import Settings, get_settings
 from cordon.db import make_engine, make_session_factory, transaction
@@ -43,6 +43,20 @@ def command_session(settings: Settings) -> Iterator[Session]:
     try:
         with transaction(make_session_factory(engine)) as session:
             yield session
+    except CordonError as exc:
+        report_error(exc)
+        raise typer.Exit(code=2) from exc
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def command_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """A session factory for commands that commit in steps (jobs), with the same error ending."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        yield make_session_factory(engine)
     except CordonError as exc:
         report_error(exc)
         raise typer.Exit(code=2) from exc

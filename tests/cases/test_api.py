@@ -86,3 +86,59 @@ def test_a_case_needs_an_onset_or_a_sample(client: TestClient, token_for: Tokens
         headers=epi,
     )
     assert unknown.status_code == 404
+
+
+def test_investigation_transfers_and_one_plan_per_patient(
+    client: TestClient, token_for: Tokens
+) -> None:
+    epi = token_for("epi", "epidemiologist", "450681")
+    pid = client.post("/api/v1/people", json=person(), headers=epi).json()["id"]
+    case = client.post(
+        "/api/v1/cases",
+        json={
+            "person_id": pid,
+            "kind": "confirmed",
+            "onset_date": "2021-12-19",
+            "found_by": "symptoms",
+            "facility": "东兴市人民医院",
+        },
+        headers=epi,
+    ).json()
+    url = f"/api/v1/cases/{case['id']}"
+    core = client.post(f"{url}/investigation", json={"stage": "core"}, headers=epi).json()
+    assert core["core_overdue"] is False
+    early = client.post(
+        f"{url}/investigation",
+        json={"stage": "full", "done_at": "2001-01-01T00:00:00+08:00"},
+        headers=epi,
+    )
+    assert early.status_code == 422 and "done_at" in early.text
+
+    moved = client.post(
+        f"{url}/transfers",
+        json={
+            "to_facility": "防城港市定点医院",
+            "at": "2021-12-21T10:00:00+08:00",
+            "reason": "加重",
+        },
+        headers=epi,
+    )
+    assert moved.status_code == 201, moved.text
+    assert moved.json()["from_facility"] == "东兴市人民医院"
+    same = client.post(
+        f"{url}/transfers",
+        json={"to_facility": "防城港市定点医院", "at": "2021-12-22T10:00:00+08:00"},
+        headers=epi,
+    )
+    assert same.status_code == 422 and "already" in same.text
+    assert client.get(url, headers=epi).json()["facility"] == "防城港市定点医院"
+    assert len(client.get(f"{url}/transfers", headers=epi).json()) == 1
+
+    assert client.get(f"{url}/plan", headers=epi).json() is None
+    first = client.put(f"{url}/plan", json={"plan": "抗病毒治疗，监测血氧"}, headers=epi).json()
+    second = client.put(f"{url}/plan", json={"plan": "加用激素"}, headers=epi).json()
+    assert (first["version"], second["version"]) == (1, 2)
+    assert client.get(f"{url}/plan", headers=epi).json()["plan"] == "加用激素"
+
+    elsewhere = token_for("other", "epidemiologist", "450602")
+    assert client.put(f"{url}/plan", json={"plan": "x"}, headers=elsewhere).status_code == 404

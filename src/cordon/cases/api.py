@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cordon.cases import service
-from cordon.cases.schemas import CaseIn, CaseOut
+from cordon.cases.schemas import (
+    CaseIn,
+    CaseOut,
+    InvestigationIn,
+    PlanIn,
+    PlanOut,
+    TransferIn,
+    TransferOut,
+)
 from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -24,3 +32,33 @@ def listing(actor: CurrentActor, session: DbSession) -> list[CaseOut]:
 @router.get("/{case_id}", response_model=CaseOut)
 def view(case_id: RecordId, actor: CurrentActor, session: DbSession) -> CaseOut:
     return service.get_case(session=session, actor=actor, case_id=case_id)
+
+
+@router.post("/{case_id}/investigation", response_model=CaseOut)
+def investigation_done(
+    case_id: RecordId, body: InvestigationIn, actor: CurrentActor, session: DbSession
+) -> CaseOut:
+    """Stop the core (4 h) or full (24 h) investigation clock."""
+    return service.mark_investigation(session=session, actor=actor, case_id=case_id, data=body)
+
+
+@router.post("/{case_id}/transfers", response_model=TransferOut, status_code=201)
+def transfer(
+    case_id: RecordId, body: TransferIn, actor: CurrentActor, session: DbSession
+) -> TransferOut:
+    return service.add_transfer(session=session, actor=actor, case_id=case_id, data=body)
+
+
+@router.get("/{case_id}/transfers", response_model=list[TransferOut])
+def transfer_list(case_id: RecordId, actor: CurrentActor, session: DbSession) -> list[TransferOut]:
+    return service.transfers(session=session, actor=actor, case_id=case_id)
+
+
+@router.put("/{case_id}/plan", response_model=PlanOut)
+def plan_write(case_id: RecordId, body: PlanIn, actor: CurrentActor, session: DbSession) -> PlanOut:
+    return service.set_plan(session=session, actor=actor, case_id=case_id, data=body)
+
+
+@router.get("/{case_id}/plan", response_model=PlanOut | None)
+def plan_read(case_id: RecordId, actor: CurrentActor, session: DbSession) -> PlanOut | None:
+    return service.get_plan(session=session, actor=actor, case_id=case_id)

@@ -29,3 +29,30 @@ class Case(Base):
     facility: Mapped[str] = mapped_column(String(100), default="")
     core_done_at: Mapped[datetime | None] = mapped_column(default=None)
     full_done_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Transfer(Base):
+    """A patient moved between treatment facilities (or admitted to the first one)."""
+
+    __tablename__ = "case_transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    from_facility: Mapped[str] = mapped_column(String(100), default="")
+    to_facility: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class TreatmentPlan(Base):
+    """The one current treatment plan of a patient; each revision bumps the version."""
+
+    __tablename__ = "treatment_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    version: Mapped[int] = mapped_column(default=1)
+    plan: Mapped[str] = mapped_column(String(4000))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64))

@@ -53,3 +53,53 @@ class CaseOut(Input):
     full_due: datetime
     core_overdue: bool
     full_overdue: bool
+
+
+def _aware(name: str, value: datetime | None) -> None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{name} needs a time zone, e.g. 2021-12-20T20:00:00+08:00")
+
+
+class InvestigationIn(Input):
+    stage: Literal["core", "full"] = Field(
+        description="core: core information (due 4 h after report); full: the whole investigation"
+    )
+    done_at: datetime | None = Field(default=None, description="Default: now.")
+
+    @model_validator(mode="after")
+    def _zoned(self) -> InvestigationIn:
+        _aware("done_at", self.done_at)
+        return self
+
+
+class TransferIn(Input):
+    to_facility: str = Field(min_length=1, max_length=100)
+    at: datetime
+    reason: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _zoned(self) -> TransferIn:
+        _aware("at", self.at)
+        return self
+
+
+class TransferOut(Input):
+    id: int
+    case_id: int
+    from_facility: str
+    to_facility: str
+    at: datetime
+    reason: str
+    recorded_by: str
+
+
+class PlanIn(Input):
+    plan: str = Field(min_length=1, max_length=4000)
+
+
+class PlanOut(Input):
+    case_id: int
+    version: int
+    plan: str
+    updated_at: datetime
+    updated_by: str

@@ -11,10 +11,25 @@ from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
 from cordon.cases import rules
-from cordon.cases.models import Case
-from cordon.cases.schemas import CaseIn, CaseOut
+from cordon.cases.models import Case, Transfer, TreatmentPlan
+from cordon.cases.schemas import (
+    CaseIn,
+    CaseOut,
+    InvestigationIn,
+    PlanIn,
+    PlanOut,
+    TransferIn,
+    TransferOut,
+)
 from cordon.db import utcnow
-from cordon.errors import Conflict, DeniedAccess, NotFound, OutOfJurisdiction, Problem
+from cordon.errors import (
+    Conflict,
+    DeniedAccess,
+    NotFound,
+    OutOfJurisdiction,
+    Problem,
+    ValidationFailed,
+)
 from cordon.people import service as people_service
 from cordon.security.crypto import FieldCipher
 
@@ -85,10 +100,7 @@ def register_case(
     return _out(case, now or utcnow())
 
 
-def get_case(
-    *, session: Session, actor: Actor, case_id: int, now: datetime | None = None
-) -> CaseOut:
-    require(actor, "cases:view")
+def _load(*, session: Session, actor: Actor, case_id: int, action: str) -> Case:
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}", problems=[Problem("case_id", "unknown case")])
@@ -98,14 +110,121 @@ def get_case(
             denied=DeniedAccess(
                 actor.user_id,
                 actor.username,
-                "view",
+                action,
                 "case",
                 str(case_id),
                 {"reason": "outside jurisdiction"},
             ),
         )
+    return case
+
+
+def get_case(
+    *, session: Session, actor: Actor, case_id: int, now: datetime | None = None
+) -> CaseOut:
+    require(actor, "cases:view")
+    case = _load(session=session, actor=actor, case_id=case_id, action="view")
     audit.record(session=session, actor=actor, action="view", entity="case", entity_id=case.id)
     return _out(case, now or utcnow())
+
+
+def mark_investigation(
+    *, session: Session, actor: Actor, case_id: int, data: InvestigationIn
+) -> CaseOut:
+    """Record that the core information or the full investigation is done (stops its clock)."""
+    require(actor, "cases:edit")
+    case = _load(session=session, actor=actor, case_id=case_id, action="update")
+    moment = data.done_at or utcnow()
+    if moment < case.reported_at:
+        raise ValidationFailed(
+            "done before the case was reported",
+            problems=[Problem("done_at", "earlier than the report time")],
+        )
+    if data.stage == "core":
+        case.core_done_at = moment
+    else:
+        case.full_done_at = moment
+        case.core_done_at = case.core_done_at or moment
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="update",
+        entity="case",
+        entity_id=case.id,
+        detail={"investigation": data.stage},
+    )
+    return _out(case, utcnow())
+
+
+def add_transfer(*, session: Session, actor: Actor, case_id: int, data: TransferIn) -> TransferOut:
+    """Move the patient to another facility; the case's current facility follows."""
+    require(actor, "cases:edit")
+    case = _load(session=session, actor=actor, case_id=case_id, action="update")
+    if data.to_facility == case.facility:
+        raise ValidationFailed(
+            "already there",
+            problems=[Problem("to_facility", f"the patient is already at {case.facility}")],
+        )
+    transfer = Transfer(
+        case_id=case.id,
+        from_facility=case.facility,
+        to_facility=data.to_facility,
+        at=data.at,
+        reason=data.reason,
+        recorded_by=actor.username,
+    )
+    case.facility = data.to_facility
+    session.add(transfer)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="create",
+        entity="case_transfer",
+        entity_id=transfer.id,
+        detail={"case_id": case.id},
+    )
+    return TransferOut.model_validate(transfer, from_attributes=True)
+
+
+def transfers(*, session: Session, actor: Actor, case_id: int) -> list[TransferOut]:
+    require(actor, "cases:view")
+    case = _load(session=session, actor=actor, case_id=case_id, action="view")
+    rows = session.scalars(
+        select(Transfer).where(Transfer.case_id == case.id).order_by(Transfer.at, Transfer.id)
+    )
+    return [TransferOut.model_validate(t, from_attributes=True) for t in rows]
+
+
+def set_plan(*, session: Session, actor: Actor, case_id: int, data: PlanIn) -> PlanOut:
+    """Write the patient's treatment plan: one per patient, each change a new version."""
+    require(actor, "cases:edit")
+    case = _load(session=session, actor=actor, case_id=case_id, action="update")
+    plan = session.scalar(select(TreatmentPlan).where(TreatmentPlan.case_id == case.id))
+    if plan is None:
+        plan = TreatmentPlan(case_id=case.id, version=1, plan=data.plan, updated_by=actor.username)
+        session.add(plan)
+    elif plan.plan != data.plan:
+        plan.plan, plan.version = data.plan, plan.version + 1
+        plan.updated_at, plan.updated_by = utcnow(), actor.username
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="update",
+        entity="treatment_plan",
+        entity_id=case.id,
+        detail={"version": plan.version},
+    )
+    return PlanOut.model_validate(plan, from_attributes=True)
+
+
+def get_plan(*, session: Session, actor: Actor, case_id: int) -> PlanOut | None:
+    require(actor, "cases:view")
+    case = _load(session=session, actor=actor, case_id=case_id, action="view")
+    plan = session.scalar(select(TreatmentPlan).where(TreatmentPlan.case_id == case.id))
+    return None if plan is None else PlanOut.model_validate(plan, from_attributes=True)
 
 
 def list_cases(*, session: Session, actor: Actor, now: datetime | None = None) -> list[CaseOut]:

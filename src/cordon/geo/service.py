@@ -156,3 +156,19 @@ def place_names(*, session: Session, place_ids: list[int]) -> dict[int, str]:
         rows = session.execute(select(Place.id, Place.name).where(Place.id.in_(chunk)))
         found.update({pid: name for pid, name in rows})
     return found
+
+
+def places_located(
+    *, session: Session, place_ids: list[int]
+) -> dict[int, tuple[str, str, float, float]]:
+    """Name, kind, longitude and latitude of each place, for maps of trajectories."""
+    found: dict[int, tuple[str, str, float, float]] = {}
+    for start in range(0, len(place_ids), 500):
+        chunk = place_ids[start : start + 500]
+        rows = session.execute(
+            select(Place.id, Place.name, Place.kind, Place.lon, Place.lat).where(
+                Place.id.in_(chunk)
+            )
+        )
+        found.update({pid: (name, kind, lon, lat) for pid, name, kind, lon, lat in rows})
+    return found

@@ -552,3 +552,38 @@ def divisions_of(*, session: Session, person_ids: list[int]) -> dict[int, str]:
         rows = session.execute(select(Person.id, Person.division_code).where(Person.id.in_(chunk)))
         found.update({pid: code for pid, code in rows})
     return found
+
+
+def homes_of(*, session: Session, person_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """Division and grid each person lives in (no personal data), for contact lists."""
+    found: dict[int, tuple[str, str | None]] = {}
+    for start in range(0, len(person_ids), 500):
+        chunk = person_ids[start : start + 500]
+        rows = session.execute(
+            select(Person.id, Person.division_code, Person.grid_code).where(Person.id.in_(chunk))
+        )
+        found.update({pid: (code, grid) for pid, code, grid in rows})
+    return found
+
+
+def read_many(
+    *,
+    session: Session,
+    actor: Actor,
+    cipher: FieldCipher,
+    person_ids: list[int],
+    purpose: str,
+) -> list[PersonOut]:
+    """The records of these people inside the actor's jurisdiction (others are left out),
+    masked as the role requires; every record read is audited with ``purpose``."""
+    require(actor, "people:view")
+    rows: list[Person] = []
+    for start in range(0, len(person_ids), 500):
+        chunk = person_ids[start : start + 500]
+        rows.extend(session.scalars(scoped(select(Person).where(Person.id.in_(chunk)), actor)))
+    for row in rows:
+        audit.add(session=session, actor=actor, action=purpose, entity="person", entity_id=row.id)
+    session.flush()
+    return to_out(
+        session=session, actor=actor, cipher=cipher, people=sorted(rows, key=lambda p: p.id)
+    )

@@ -1,28 +1,165 @@
-"""Tracing API: a case's contacts with evidence, on the configured lake."""
+"""Tracing API: trace a case (preview or stored), batch jobs, stored contacts, network."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
+from cordon.errors import Problem, ValidationFailed
 from cordon.protocols.packs import DEFAULT_PACK
-from cordon.trace import service
-from cordon.trace.schemas import TraceOut
-from cordon.web.deps import CurrentActor, DbSession, RecordId, SettingsDep
+from cordon.trace import contacts, jobs, service
+from cordon.trace.contacts import ContactFilter
+from cordon.trace.schemas import (
+    BatchIn,
+    ContactPage,
+    JobOut,
+    NetworkOut,
+    TraceOut,
+    TrajectoryOut,
+)
+from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep
 
 router = APIRouter(prefix="/trace", tags=["trace"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Pack = Annotated[str, Query(max_length=40)]
+Kind = Literal["close", "secondary", "companion"]
 
 
 @router.get("/cases/{case_id}", response_model=TraceOut)
-def trace_case(
+def preview(
     case_id: RecordId,
     actor: CurrentActor,
     session: DbSession,
     settings: SettingsDep,
-    pack: Annotated[str, Query(max_length=40)] = DEFAULT_PACK,
+    pack: Pack = DEFAULT_PACK,
 ) -> TraceOut:
-    """Close, secondary and companion contacts of the case under the protocol pack."""
+    """Contacts of the case under the protocol pack, without storing them (compare packs)."""
+    return service.trace_case(
+        session=session,
+        actor=actor,
+        case_id=case_id,
+        lake=settings.lake_dir,
+        pack_name=pack,
+        save=False,
+    )
+
+
+@router.post("/cases/{case_id}", response_model=TraceOut)
+def trace_and_store(
+    case_id: RecordId,
+    actor: CurrentActor,
+    session: DbSession,
+    settings: SettingsDep,
+    pack: Pack = DEFAULT_PACK,
+) -> TraceOut:
+    """Trace the case and store its contacts and their facts (replacing an earlier trace)."""
     return service.trace_case(
         session=session, actor=actor, case_id=case_id, lake=settings.lake_dir, pack_name=pack
     )
+
+
+@router.get("/cases/{case_id}/trajectory", response_model=TrajectoryOut)
+def trajectory(
+    case_id: RecordId,
+    actor: CurrentActor,
+    session: DbSession,
+    settings: SettingsDep,
+    pack: Pack = DEFAULT_PACK,
+) -> TrajectoryOut:
+    return service.trajectory(
+        session=session, actor=actor, case_id=case_id, lake=settings.lake_dir, pack_name=pack
+    )
+
+
+@router.post("/batch", response_model=JobOut, status_code=202)
+def batch(
+    body: BatchIn, request: Request, actor: CurrentActor, session: DbSession, settings: SettingsDep
+) -> JobOut:
+    """Trace every case reported since ``since`` in the background; poll the job."""
+    job, case_ids = jobs.create(
+        session=session, actor=actor, since=body.since, pack_name=body.pack, lake=settings.lake_dir
+    )
+    session.commit()  # the worker thread reads the job row from its own session
+    jobs.start_in_background(
+        factory=request.app.state.session_factory,
+        actor=actor,
+        job_id=job.id,
+        case_ids=case_ids,
+        lake=settings.lake_dir,
+    )
+    return job
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
+def job(job_id: RecordId, actor: CurrentActor, session: DbSession) -> JobOut:
+    return jobs.get(session=session, actor=actor, job_id=job_id)
+
+
+def _filter(
+    kind: Kind | None = None,
+    division: Annotated[str | None, Query(max_length=12, pattern=r"^\d+$")] = None,
+    grid: Annotated[str | None, Query(max_length=15, pattern=r"^\d+$")] = None,
+    case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> ContactFilter:
+    return ContactFilter(kind=kind, division=division, grid=grid, case_id=case_id)
+
+
+@router.get("/contacts", response_model=ContactPage)
+def contact_list(
+    actor: CurrentActor,
+    session: DbSession,
+    kind: Kind | None = None,
+    division: Annotated[str | None, Query(max_length=12, pattern=r"^\d+$")] = None,
+    grid: Annotated[str | None, Query(max_length=15, pattern=r"^\d+$")] = None,
+    case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ContactPage:
+    """Stored contacts in your jurisdiction (home or traced case), by kind, town, grid, case."""
+    return contacts.list_contacts(
+        session=session,
+        actor=actor,
+        where=_filter(kind, division, grid, case_id),
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/contacts.xlsx", response_class=Response)
+def contact_export(
+    actor: CurrentActor,
+    session: DbSession,
+    cipher: Cipher,
+    kind: Kind | None = None,
+    division: Annotated[str | None, Query(max_length=12, pattern=r"^\d+$")] = None,
+    grid: Annotated[str | None, Query(max_length=15, pattern=r"^\d+$")] = None,
+    case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+) -> Response:
+    """The filtered contacts as XLSX, masked as your role requires; audited."""
+    total, data = contacts.export_xlsx(
+        session=session, actor=actor, cipher=cipher, where=_filter(kind, division, grid, case_id)
+    )
+    if not data:
+        raise ValidationFailed(
+            f"{total} contacts found; narrow the filter to at most {contacts.EXPORT_LIMIT}",
+            problems=[Problem("filter", f"at most {contacts.EXPORT_LIMIT} contacts per export")],
+        )
+    return Response(
+        data,
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="contacts.xlsx"'},
+    )
+
+
+@router.get("/network", response_model=NetworkOut)
+def network(
+    actor: CurrentActor,
+    session: DbSession,
+    case_id: Annotated[list[int], Query(min_length=1, max_length=200)],
+) -> NetworkOut:
+    """Cases → close → secondary contacts (stored traces) as nodes and links."""
+    if any(c < 1 or c > 2_147_483_647 for c in case_id):
+        raise ValidationFailed("bad case id", problems=[Problem("case_id", "out of range")])
+    return contacts.network(session=session, actor=actor, case_ids=case_id)

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
+from rich.progress import Progress
 
 from cordon.auth import service as auth_service
 from cordon.cli_support import (
     DataDirOption,
     cipher_for,
     command_session,
+    command_sessions,
     console,
     settings_for,
 )
+from cordon.db import transaction
 from cordon.protocols.packs import DEFAULT_PACK
-from cordon.trace import service
+from cordon.trace import jobs, service
+
+TZ = ZoneInfo("Asia/Shanghai")
 
 app = typer.Typer(
     help="Epidemiological investigation: contacts from movement data.", no_args_is_help=True
@@ -70,3 +77,39 @@ def letters(
         console.print(f"{path}: {letter.people} people for {letter.division_name}", highlight=False)
     if not made:
         console.print("No contacts live outside your jurisdiction: no letters.")
+
+
+@app.command("batch")
+def batch(
+    since: datetime = typer.Option(
+        ..., "--since", help="Trace cases reported at or after this time (ISO 8601, with zone)."
+    ),
+    user: str = typer.Option(..., "--user", help="The user tracing (scoped and audited)."),
+    pack: str = typer.Option(DEFAULT_PACK, "--pack", help="Protocol pack in force."),
+    lake: Path | None = typer.Option(None, "--lake", help="Lake folder (default: the demo's)."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Trace a batch of cases, storing contacts and facts as each group finishes; prints the
+    job as JSON."""
+    settings = settings_for(data_dir)
+    folder = lake or settings.lake_dir
+    moment = since if since.tzinfo else since.replace(tzinfo=TZ)
+    with command_sessions(settings) as factory:
+        with transaction(factory) as session:
+            actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
+            job, case_ids = jobs.create(
+                session=session, actor=actor, since=moment, pack_name=pack, lake=folder
+            )
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"tracing {len(case_ids)} cases", total=max(len(case_ids), 1))
+            done = jobs.run(
+                factory=factory,
+                actor=actor,
+                job_id=job.id,
+                case_ids=case_ids,
+                lake=folder,
+                progress=lambda finished, _total: bar.update(task, completed=finished),
+            )
+    typer.echo((done or job).model_dump_json(indent=2))
+    if done is not None and done.status == "failed":
+        raise typer.Exit(1)

@@ -25,7 +25,28 @@ class Contact(Base):
     grid_code: Mapped[str | None] = mapped_column(
         ForeignKey("grids.code"), index=True, default=None
     )
+    # The traced case's division: its investigators see the contact wherever the contact lives.
+    case_division_code: Mapped[str] = mapped_column(String(12), index=True)
     case_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     evidence: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     pack: Mapped[str] = mapped_column(String(40))
     traced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TraceJob(Base):
+    """A batch trace running in the background; its row is the progress others poll."""
+
+    __tablename__ = "trace_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
+    since: Mapped[datetime] = mapped_column()
+    pack: Mapped[str] = mapped_column(String(40))
+    jurisdiction: Mapped[str] = mapped_column(String(12))
+    started_by: Mapped[str] = mapped_column(String(64))
+    total_cases: Mapped[int] = mapped_column(default=0)
+    done_cases: Mapped[int] = mapped_column(default=0)
+    contacts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -11,20 +11,25 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
 from cordon.cases import service as cases_service
+from cordon.cases.schemas import CaseOut
 from cordon.db import utcnow
 from cordon.errors import Problem, ValidationFailed
+from cordon.facts import service as facts_service
+from cordon.facts.schemas import FactIn
 from cordon.geo import service as geo_service
 from cordon.people import service as people_service
 from cordon.protocols import packs
 from cordon.security.crypto import FieldCipher
+from cordon.trace import contacts as repository
 from cordon.trace.duckdb_store import DuckDBStore
 from cordon.trace.engine import trace
 from cordon.trace.letters import LetterRow, build_letter, required_action
-from cordon.trace.rules import IndexCase, NoStartOfWindow, look_back_window
-from cordon.trace.schemas import ContactOut, EvidenceOut, TraceOut
+from cordon.trace.rules import Contact, IndexCase, NoStartOfWindow, look_back_window
+from cordon.trace.schemas import ContactOut, EvidenceOut, Stop, TraceOut, TrajectoryOut
 
 TZ = ZoneInfo("Asia/Shanghai")
 LAKE_ID_OFFSET = 1
@@ -32,6 +37,153 @@ LAKE_ID_OFFSET = 1
 
 def _instant(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def _index_of(case: CaseOut, moment: datetime) -> IndexCase:
+    onset = (
+        int(datetime.combine(case.onset_date, time(0), tzinfo=TZ).timestamp())
+        if case.onset_date
+        else None
+    )
+    return IndexCase(
+        person_id=case.person_id - LAKE_ID_OFFSET,
+        onset=onset,
+        sampled=int(case.sampled_at.timestamp()) if case.sampled_at else None,
+        isolated=int((case.isolated_at or moment).timestamp()),
+    )
+
+
+def _window(index: IndexCase, pack: packs.Pack, case_id: int) -> tuple[int, int]:
+    try:
+        return look_back_window(
+            index,
+            days_before_onset=pack.look_back.days_before_onset,
+            days_before_sampling=pack.look_back.days_before_sampling,
+        )
+    except NoStartOfWindow as exc:
+        message = f"case {case_id}: {exc}"
+        raise ValidationFailed(message, problems=[Problem("case_id", message)]) from exc
+
+
+def _contact_out(contact: Contact, case_of: dict[int, int]) -> ContactOut:
+    evidence = [
+        EvidenceOut(
+            kind=e.kind,
+            index_person_id=e.index_id + LAKE_ID_OFFSET,
+            place_id=e.place_id,
+            cell_id=e.cell_id,
+            setting=e.setting,
+            start=_instant(e.start),
+            end=_instant(e.end),
+            overlap_minutes=round(e.overlap_minutes, 1),
+            rule=e.rule,
+        )
+        for e in contact.evidence
+    ]
+    # Evidence is ordered strongest kind first, then earliest: its first row names the case.
+    primary = case_of[contact.evidence[0].case_id]
+    others = sorted({case_of[c] for c in contact.case_ids} - {primary})
+    return ContactOut(
+        person_id=contact.person_id + LAKE_ID_OFFSET,
+        kind=contact.kind,
+        first_exposure=_instant(contact.first_exposure),
+        case_ids=[primary, *others],
+        evidence=evidence,
+    )
+
+
+def _counts(contacts: list[ContactOut]) -> dict[str, int]:
+    return {k: sum(c.kind == k for c in contacts) for k in ("close", "secondary", "companion")}
+
+
+def _save(
+    *,
+    session: Session,
+    actor: Actor,
+    cases: list[CaseOut],
+    contacts: list[ContactOut],
+    pack: str,
+    moment: datetime,
+) -> None:
+    """Replace the traced cases' contacts and their contact facts with this trace's."""
+    by_id = {c.id: c for c in cases}
+    homes = people_service.homes_of(session=session, person_ids=[c.person_id for c in contacts])
+    known = [c for c in contacts if c.person_id in homes]
+    repository.replace_contacts(
+        session=session,
+        case_ids=list(by_id),
+        rows=[
+            {
+                "case_id": c.case_ids[0],
+                "person_id": c.person_id,
+                "kind": c.kind,
+                "first_exposure": c.first_exposure,
+                "division_code": homes[c.person_id][0],
+                "grid_code": homes[c.person_id][1],
+                "case_division_code": by_id[c.case_ids[0]].division_code,
+                "case_ids": c.case_ids,
+                "evidence": [e.model_dump(mode="json") for e in c.evidence],
+                "pack": pack,
+                "traced_at": moment,
+            }
+            for c in known
+        ],
+    )
+    for case_id in by_id:
+        source = f"trace:case:{case_id}"
+        facts_service.replace_source(
+            session=session,
+            actor=actor,
+            source=source,
+            kind="contact",
+            facts=[
+                FactIn(
+                    person_id=c.person_id,
+                    kind="contact",
+                    at=c.first_exposure,
+                    attrs={"contact_kind": c.kind, "case_id": case_id, "pack": pack},
+                    source=source,
+                )
+                for c in known
+                if c.case_ids[0] == case_id
+            ],
+            now=moment,
+        )
+
+
+def trace_cases(
+    *,
+    session: Session,
+    actor: Actor,
+    case_ids: list[int],
+    lake: Path,
+    pack_name: str = packs.DEFAULT_PACK,
+    now: datetime | None = None,
+    save: bool = True,
+) -> tuple[list[CaseOut], list[ContactOut], tuple[int, int]]:
+    """Trace these cases together (contacts deduplicated across them, earliest exposure wins)
+    and, unless ``save`` is off, store the contacts and their facts."""
+    require(actor, "trace:run")
+    pack = packs.load(pack_name)
+    moment = now or utcnow()
+    cases = [cases_service.get_case(session=session, actor=actor, case_id=i) for i in case_ids]
+    indexes = [_index_of(c, moment) for c in cases]
+    windows = [_window(i, pack, c.id) for i, c in zip(indexes, cases, strict=True)]
+    store = DuckDBStore(lake)
+    found = trace(indexes, pack, store, until=int(moment.timestamp()))
+    case_of = {i.person_id: c.id for i, c in zip(indexes, cases, strict=True)}
+    contacts = [_contact_out(c, case_of) for c in found]
+    if save:
+        _save(
+            session=session,
+            actor=actor,
+            cases=cases,
+            contacts=contacts,
+            pack=pack.name,
+            moment=moment,
+        )
+    span = (min(w[0] for w in windows), max(w[1] for w in windows))
+    return cases, contacts, span
 
 
 def trace_case(
@@ -42,67 +194,86 @@ def trace_case(
     lake: Path,
     pack_name: str = packs.DEFAULT_PACK,
     now: datetime | None = None,
+    save: bool = True,
 ) -> TraceOut:
-    """Contacts of one case (read-only: nothing is written yet)."""
-    require(actor, "trace:run")
-    pack = packs.load(pack_name)
-    case = cases_service.get_case(session=session, actor=actor, case_id=case_id)
-    store = DuckDBStore(lake)
-    moment = now or utcnow()
-    onset = (
-        int(datetime.combine(case.onset_date, time(0), tzinfo=TZ).timestamp())
-        if case.onset_date
-        else None
+    """Contacts of one case with evidence; stored (contacts and facts) unless ``save`` is off."""
+    _cases, contacts, (start, end) = trace_cases(
+        session=session,
+        actor=actor,
+        case_ids=[case_id],
+        lake=lake,
+        pack_name=pack_name,
+        now=now,
+        save=save,
     )
-    index = IndexCase(
-        person_id=case.person_id - LAKE_ID_OFFSET,
-        onset=onset,
-        sampled=int(case.sampled_at.timestamp()) if case.sampled_at else None,
-        isolated=int((case.isolated_at or moment).timestamp()),
-    )
-    try:
-        start, end = look_back_window(
-            index,
-            days_before_onset=pack.look_back.days_before_onset,
-            days_before_sampling=pack.look_back.days_before_sampling,
-        )
-    except NoStartOfWindow as exc:
-        raise ValidationFailed(str(exc), problems=[Problem("case_id", str(exc))]) from exc
-    contacts = trace([index], pack, store, until=int(moment.timestamp()))
-    out = [
-        ContactOut(
-            person_id=c.person_id + LAKE_ID_OFFSET,
-            kind=c.kind,
-            first_exposure=_instant(c.first_exposure),
-            case_ids=[case_id],
-            evidence=[
-                EvidenceOut(
-                    kind=e.kind,
-                    index_person_id=e.index_id + LAKE_ID_OFFSET,
-                    place_id=e.place_id,
-                    cell_id=e.cell_id,
-                    setting=e.setting,
-                    start=_instant(e.start),
-                    end=_instant(e.end),
-                    overlap_minutes=round(e.overlap_minutes, 1),
-                    rule=e.rule,
-                )
-                for e in c.evidence
-            ],
-        )
-        for c in contacts
-    ]
-    counts = {
-        kind: sum(c.kind == kind for c in out) for kind in ("close", "secondary", "companion")
-    }
     return TraceOut(
         case_id=case_id,
-        pack=pack.name,
+        pack=pack_name,
         window_start=_instant(start),
         window_end=_instant(end),
-        counts=counts,
-        contacts=out,
+        counts=_counts(contacts),
+        contacts=contacts,
     )
+
+
+def trajectory(
+    *,
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    lake: Path,
+    pack_name: str = packs.DEFAULT_PACK,
+    now: datetime | None = None,
+) -> TrajectoryOut:
+    """Where the case stayed during its window (map and timeline of the case page); audited."""
+    require(actor, "cases:view")
+    pack = packs.load(pack_name)
+    case = cases_service.get_case(session=session, actor=actor, case_id=case_id)
+    index = _index_of(case, now or utcnow())
+    start, end = _window(index, pack, case_id)
+    stays = DuckDBStore(lake).stays_of([index.person_id], start, end).to_pylist()
+    places = geo_service.places_located(
+        session=session, place_ids=sorted({int(s["place_id"]) for s in stays})
+    )
+    stops = []
+    for stay in stays:
+        name, kind, lon, lat = places.get(
+            int(stay["place_id"]), (f"#{stay['place_id']}", "", None, None)
+        )
+        stops.append(
+            Stop(
+                place_id=stay["place_id"],
+                name=name,
+                place_kind=kind,
+                setting=stay["setting"],
+                lon=lon,
+                lat=lat,
+                start=_instant(max(int(stay["start"]), start)),
+                end=_instant(min(int(stay["end"]), end)),
+            )
+        )
+    audit.record(
+        session=session,
+        actor=actor,
+        action="view",
+        entity="trajectory",
+        entity_id=case_id,
+        detail={"stops": len(stops)},
+    )
+    return TrajectoryOut(
+        case_id=case_id, window_start=_instant(start), window_end=_instant(end), stops=stops
+    )
+
+
+BATCH_SIZE = 20  # cases traced together: shared scans, bounded memory
+
+
+def cases_since(*, session: Session, actor: Actor, since: datetime) -> list[int]:
+    return [
+        c.id
+        for c in cases_service.list_cases(session=session, actor=actor)
+        if c.reported_at >= since
+    ]
 
 
 @dataclass(frozen=True)
