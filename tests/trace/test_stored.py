@@ -59,6 +59,7 @@ def _register_first_cases(
                     found_by="routine_test",
                     isolated_at=row.isolated_at.to_pydatetime(),
                 ),
+                now=row.detected_at.to_pydatetime(),  # reported when found: clocks long overdue
             )
             ids.append(case.id)
     return ids

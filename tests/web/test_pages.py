@@ -39,7 +39,15 @@ def test_chinese_is_the_default(client: TestClient, make_user: UserMaker) -> Non
     login(client, "wang")
     page = client.get("/").text
     assert '<html lang="zh-CN">' in page
-    assert nav_labels(page) == ["总览", "人员", "导入人员", "审计日志"]
+    assert nav_labels(page) == [
+        "总览",
+        "人员",
+        "导入人员",
+        "病例",
+        "接触者",
+        "传播关系网络",
+        "审计日志",
+    ]
     assert "退出" in page
 
 
@@ -48,7 +56,15 @@ def test_english_switch_is_remembered(client: TestClient, make_user: UserMaker) 
     login(client, "wang")
     switched = client.get("/?lang=en")
     assert '<html lang="en">' in switched.text
-    assert nav_labels(switched.text) == ["Overview", "People", "Import people", "Audit log"]
+    assert nav_labels(switched.text) == [
+        "Overview",
+        "People",
+        "Import people",
+        "Cases",
+        "Contacts",
+        "Transmission network",
+        "Audit log",
+    ]
     assert client.cookies[LANG_COOKIE] == "en"
     later = client.get("/people").text
     assert '<html lang="en">' in later and "Log out" in later

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from cordon.errors import Problem, ValidationFailed
@@ -106,14 +106,14 @@ def _filter(
     return ContactFilter(kind=kind, division=division, grid=grid, case_id=case_id)
 
 
+Where = Annotated[ContactFilter, Depends(_filter)]
+
+
 @router.get("/contacts", response_model=ContactPage)
 def contact_list(
     actor: CurrentActor,
     session: DbSession,
-    kind: Kind | None = None,
-    division: Annotated[str | None, Query(max_length=12, pattern=r"^\d+$")] = None,
-    grid: Annotated[str | None, Query(max_length=15, pattern=r"^\d+$")] = None,
-    case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    where: Where,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ContactPage:
@@ -121,7 +121,7 @@ def contact_list(
     return contacts.list_contacts(
         session=session,
         actor=actor,
-        where=_filter(kind, division, grid, case_id),
+        where=where,
         offset=offset,
         limit=limit,
     )
@@ -132,15 +132,10 @@ def contact_export(
     actor: CurrentActor,
     session: DbSession,
     cipher: Cipher,
-    kind: Kind | None = None,
-    division: Annotated[str | None, Query(max_length=12, pattern=r"^\d+$")] = None,
-    grid: Annotated[str | None, Query(max_length=15, pattern=r"^\d+$")] = None,
-    case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    where: Where,
 ) -> Response:
     """The filtered contacts as XLSX, masked as your role requires; audited."""
-    total, data = contacts.export_xlsx(
-        session=session, actor=actor, cipher=cipher, where=_filter(kind, division, grid, case_id)
-    )
+    total, data = contacts.export_xlsx(session=session, actor=actor, cipher=cipher, where=where)
     if not data:
         raise ValidationFailed(
             f"{total} contacts found; narrow the filter to at most {contacts.EXPORT_LIMIT}",

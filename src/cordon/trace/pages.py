@@ -1,0 +1,185 @@
+"""Tracing pages: the case page's tracing panel (trajectory on a map, timeline, contacts),
+the contact list with filters and export, and the transmission network."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from cordon.auth.schemas import Actor
+from cordon.cases import service as cases_service
+from cordon.errors import ValidationFailed
+from cordon.protocols import packs
+from cordon.trace import contacts, service
+from cordon.trace.contacts import ContactFilter
+from cordon.trace.schemas import TrajectoryOut
+from cordon.web.deps import DbSession, RecordId, SettingsDep
+from cordon.web.forms import Pager
+from cordon.web.i18n import N_
+from cordon.web.nav import NavEntry
+from cordon.web.page_deps import page_require
+from cordon.web.templating import render, translated_problems, translator
+
+router = APIRouter(prefix="/trace", include_in_schema=False)
+NAV = [
+    NavEntry("/trace/contacts", N_("Contacts"), "cases:view", order=32),
+    NavEntry("/trace/network", N_("Transmission network"), "cases:view", order=34),
+]
+Viewer = Annotated[Actor, Depends(page_require("cases:view"))]
+Tracer = Annotated[Actor, Depends(page_require("trace:run"))]
+KIND_LABELS = {
+    "close": N_("Close contact"),
+    "secondary": N_("Secondary contact"),
+    "companion": N_("Spatio-temporal companion"),
+}
+SETTING_LABELS = {
+    "household": N_("Household"),
+    "work": N_("Work"),
+    "class": N_("Class"),
+    "venue": N_("Venue"),
+    "health": N_("Health facility"),
+    "transit": N_("Transport"),
+    "vessel": N_("Boat"),
+    "outside": N_("Outdoors"),
+    "cell": N_("Phone cell"),
+}
+PAGE_SIZE = 50
+BOUNDARIES_URL = "/overview/boundaries.json"
+
+
+def _labels(request: Request) -> dict[str, Any]:
+    _ = translator(request)
+    return {
+        "kinds": {k: _(v) for k, v in KIND_LABELS.items()},
+        "settings": {k: _(v) for k, v in SETTING_LABELS.items()},
+    }
+
+
+@router.get("/cases/{case_id}/panel", response_class=HTMLResponse)
+def panel(
+    case_id: RecordId,
+    request: Request,
+    actor: Viewer,
+    session: DbSession,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    """The tracing part of the case page (an HTMX fragment, or a page when opened directly)."""
+    _ = translator(request)
+    path: TrajectoryOut | None = None
+    problem = ""
+    try:
+        path = service.trajectory(
+            session=session, actor=actor, case_id=case_id, lake=settings.lake_dir
+        )
+    except ValidationFailed as exc:
+        problem = "; ".join(p.message for p in exc.problems) or exc.message
+    stored = contacts.list_contacts(
+        session=session, actor=actor, where=ContactFilter(case_id=case_id), limit=20
+    )
+    chart = {
+        "boundaries_url": BOUNDARIES_URL,
+        "stops": [s.model_dump(mode="json") for s in path.stops] if path else [],
+        "labels": {"failed": _("The map could not be loaded."), "stay": _("Stay")},
+    }
+    context = {
+        "case_id": case_id,
+        "path": path,
+        "problem": problem,
+        "stored": stored,
+        "packs": packs.available(),
+        "default_pack": packs.DEFAULT_PACK,
+        "chart": chart,
+        "labels": _labels(request),
+        "fragment": request.headers.get("hx-request") == "true",
+    }
+    return render(request, "trace/panel.html", context)
+
+
+@router.post("/cases/{case_id}/run")
+def run(
+    case_id: RecordId,
+    actor: Tracer,
+    session: DbSession,
+    settings: SettingsDep,
+    pack: Annotated[str, Form(max_length=40)] = packs.DEFAULT_PACK,
+) -> Response:
+    """Trace the case and store its contacts, then show the case page again."""
+    service.trace_case(
+        session=session, actor=actor, case_id=case_id, lake=settings.lake_dir, pack_name=pack
+    )
+    return RedirectResponse(f"/cases/{case_id}?saved=1#tracing", status_code=303)
+
+
+@router.get("/contacts", response_class=HTMLResponse)
+def contact_list(
+    request: Request,
+    actor: Viewer,
+    session: DbSession,
+    kind: Annotated[str, Query(max_length=12)] = "",
+    division: Annotated[str, Query(max_length=12)] = "",
+    grid: Annotated[str, Query(max_length=15)] = "",
+    case_id: Annotated[str, Query(max_length=10)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    _ = translator(request)
+    query = {"kind": kind, "division": division, "grid": grid, "case_id": case_id}
+    problems = []
+    if kind and kind not in KIND_LABELS:
+        problems.append(("kind", _("Choose a kind from the list.")))
+    for name, value in (("division", division), ("grid", grid), ("case_id", case_id)):
+        if value and not value.isdigit():
+            problems.append((name, _("Digits only.")))
+    pager = Pager.of(page, PAGE_SIZE)
+    found = None
+    if not problems:
+        found = contacts.list_contacts(
+            session=session,
+            actor=actor,
+            where=ContactFilter(
+                kind=kind or None,
+                division=division or None,
+                grid=grid or None,
+                case_id=int(case_id) if case_id else None,
+            ),
+            offset=pager.offset,
+            limit=PAGE_SIZE,
+        )
+        pager = pager.with_total(found.total)
+    context = {
+        "query": query,
+        "export_query": {k: v for k, v in query.items() if v},
+        "found": found,
+        "pager": pager,
+        "problems": {name: [text] for name, text in problems},
+        "labels": _labels(request),
+    }
+    return render(request, "trace/contacts.html", context, status=422 if problems else 200)
+
+
+@router.get("/network", response_class=HTMLResponse)
+def network_page(
+    request: Request,
+    actor: Viewer,
+    session: DbSession,
+    case_id: Annotated[list[int] | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """Cases → close → secondary contacts as a graph (all cases in scope when none given)."""
+    _ = translator(request)
+    chosen = [c for c in (case_id or []) if 1 <= c <= 2_147_483_647]
+    if not chosen:
+        chosen = [c.id for c in cases_service.list_cases(session=session, actor=actor)][-200:]
+    graph = contacts.network(session=session, actor=actor, case_ids=chosen)
+    labels = _labels(request)
+    chart = {
+        **graph.model_dump(mode="json"),
+        "labels": {"case": _("Case"), **labels["kinds"]},
+    }
+    context = {
+        "graph": graph,
+        "chart": chart,
+        "cases": chosen,
+        "problems": translated_problems(request, []),
+    }
+    return render(request, "trace/network.html", context)
