@@ -174,6 +174,22 @@ def test_admin_logs_in_and_sees_the_overview_map(
             assert int(count.replace(",", "")) > 0
             page.wait_for_timeout(500)  # let the map finish its entry animation
             page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+
+            # Acceptance (tracing): the first case the city found, traced from its page.
+            page.goto(f"{base}/cases")
+            expect(page.locator("#overdue-count")).to_be_visible()
+            page.locator("#case-table tbody tr a").first.click()
+            trajectory = page.locator("#trajectory-map canvas").first
+            expect(trajectory).to_be_visible(timeout=STEP_TIMEOUT_MS)
+            expect(page.locator("#timeline li").first).to_be_visible()
+            page.click("#trace-run button[type=submit]")
+            expect(page.locator("#panel-contacts")).to_be_visible(timeout=STEP_TIMEOUT_MS)
+            expect(page.locator("#stored-counts a").first).to_be_visible()
+            page.locator("#stored-counts a", has_text="传播关系网络").click()
+            expect(page.locator("#network-graph canvas").first).to_be_visible(
+                timeout=STEP_TIMEOUT_MS
+            )
+            page.screenshot(path=str(tmp_path / "network.png"), full_page=True)
             assert errors == []
         finally:
             browser.close()

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import typer
 import uvicorn
+from sqlalchemy.orm import Session
 
 from cordon import migrate
 from cordon.auth import cli as auth_cli
 from cordon.auth import service as auth_service
-from cordon.auth.rules import Role
-from cordon.auth.schemas import UserIn
+from cordon.auth.rules import Role, permissions_of
+from cordon.auth.schemas import Actor, UserIn
+from cordon.cases import service as cases_service
+from cordon.cases.schemas import CaseIn
 from cordon.cli_support import (
     DataDirOption,
     cipher_for,
@@ -38,6 +41,16 @@ app.add_typer(auth_cli.app, name="users")
 app.add_typer(people_cli.app, name="people")
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(trace_cli.app, name="trace")
+
+# The demo's own setup steps act as this system user (audited under its name).
+SYSTEM = Actor(
+    user_id=None,
+    username="demo-setup",
+    role=Role.ADMIN.value,
+    jurisdiction="45",
+    permissions=permissions_of(Role.ADMIN.value),
+    client_addr="cli",
+)
 
 
 def _upgrade(settings: Settings) -> None:
@@ -74,6 +87,32 @@ def serve(
         port=port,
         log_config=uvicorn_log_config("info"),
     )
+
+
+def _register_detected_cases(session: Session, settings: Settings) -> int:
+    """Register the cases the simulated city found, reported when found, so the case pages
+    and tracing have real work; a second demo run registers nothing again."""
+    if cases_service.list_cases(session=session, actor=SYSTEM):
+        return 0
+    cipher = cipher_for(settings)
+    found = sim_service.detected_cases(settings.lake_dir)
+    for case in found:
+        cases_service.register_case(
+            session=session,
+            actor=SYSTEM,
+            cipher=cipher,
+            data=CaseIn(
+                person_id=case.person_id,
+                kind="confirmed" if case.symptomatic else "asymptomatic",
+                onset_date=case.onset,
+                sampled_at=case.sampled_at,
+                found_by="routine_test" if case.found_by == "routine_test" else "symptoms",
+                isolated_at=case.isolated_at,
+                facility="东兴市人民医院" if case.isolated_at else "",
+            ),
+            now=case.detected_at,
+        )
+    return len(found)
 
 
 @app.command()
@@ -121,6 +160,9 @@ def demo(
             )
         else:  # a new password every run, so the printed one always works
             auth_service.set_password(user=admin, password=password)
+        registered = _register_detected_cases(session, settings)
+    if registered:
+        console.print(f"Registered {registered} cases the simulated city found.", highlight=False)
     console.print(
         f"Admin login: username=admin password={password}", highlight=False, soft_wrap=True
     )

@@ -106,3 +106,17 @@ def test_checkins_and_cell_records_agree_with_stays(lake: Path) -> None:
 def test_manifest_counts_the_imports(lake: Path) -> None:
     manifest = json.loads((lake / "manifest.json").read_text())
     assert manifest["parameters"]["outbreak"]["imports"][0]["count"] == 8
+
+
+def test_detected_cases_are_what_a_command_centre_would_register(lake: Path) -> None:
+    disease = frame(lake, "disease")
+    found = service.detected_cases(lake)
+    assert len(found) == int(disease["detected_at"].notna().sum()) > 0
+    assert [c.detected_at for c in found] == sorted(c.detected_at for c in found)
+    for case in found:
+        row = disease[disease["person_id"] == case.person_id - 1].iloc[0]
+        assert case.symptomatic == bool(row["symptomatic"])
+        assert (case.onset is not None) == case.symptomatic
+        assert case.sampled_at is not None and case.sampled_at <= case.detected_at
+        assert case.found_by in ("routine_test", "symptoms")
+    assert service.detected_cases(lake.parent / "nothing") == []

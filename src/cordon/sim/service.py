@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -298,3 +299,50 @@ def outbreak_status(folder: Path) -> dict[str, Any] | None:
         "first_detected_how": first.get("how") if first else None,
         "population": int(manifest["population"]),
     }
+
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class DetectedCase:
+    """A case the simulated city found, as the command centre would register it (registry
+    person id: the lake's id + 1, as ``load`` numbers people)."""
+
+    person_id: int
+    symptomatic: bool
+    onset: date | None
+    sampled_at: datetime | None
+    detected_at: datetime
+    found_by: str  # routine_test | symptoms
+    isolated_at: datetime | None
+
+
+def detected_cases(folder: Path) -> list[DetectedCase]:
+    """Every case detected by the lake's end, in detection order (none without a lake)."""
+    if not is_lake(folder):
+        return []
+    disease = read_table(folder, "disease").to_pylist()
+    tests = read_table(folder, "routine_tests").to_pylist()
+    first_positive: dict[int, datetime] = {}
+    for test in tests:
+        if test["positive"]:
+            known = first_positive.get(test["person_id"])
+            if known is None or test["sampled_at"] < known:
+                first_positive[test["person_id"]] = test["sampled_at"]
+    found = sorted(
+        (d for d in disease if d["detected_at"] is not None), key=lambda d: d["detected_at"]
+    )
+    return [
+        DetectedCase(
+            person_id=int(d["person_id"]) + 1,
+            symptomatic=bool(d["symptomatic"]),
+            onset=d["onset"].astimezone(TZ).date() if d["symptomatic"] and d["onset"] else None,
+            # A case found by symptoms is sampled when it is found.
+            sampled_at=first_positive.get(d["person_id"], d["detected_at"]),
+            detected_at=d["detected_at"],
+            found_by="routine_test" if d["detection"] == "routine_test" else "symptoms",
+            isolated_at=d["isolated_at"],
+        )
+        for d in found
+    ]
