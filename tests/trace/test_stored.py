@@ -6,10 +6,12 @@ from __future__ import annotations
 import io
 import json
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from docx import Document
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
@@ -138,6 +140,16 @@ def test_export_network_and_trajectory(
     kinds = {n["kind"] for n in graph["nodes"]}
     assert {"case", "close"} <= kinds
     assert any(a == f"case:{case_id}" for a, _b in graph["links"])
+
+    home = client.get(f"/api/v1/cases/{case_id}", headers=epi).json()["division_code"][:9]
+    town = token_for("town", "epidemiologist", home)
+    bundle = client.get(f"/api/v1/trace/cases/{case_id}/letters.zip", headers=town)
+    assert bundle.status_code == 200, bundle.text
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        names = archive.namelist()
+        assert names and all(n.endswith(".docx") for n in names)
+        letter = Document(io.BytesIO(archive.read(names[0])))
+        assert letter.paragraphs[0].text == "新冠肺炎疫情协查函"
 
     path = client.get(f"/api/v1/trace/cases/{case_id}/trajectory", headers=epi).json()
     assert path["stops"] and all(s["lon"] is not None for s in path["stops"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -158,3 +160,38 @@ def network(
     if any(c < 1 or c > 2_147_483_647 for c in case_id):
         raise ValidationFailed("bad case id", problems=[Problem("case_id", "out of range")])
     return contacts.network(session=session, actor=actor, case_ids=case_id)
+
+
+@router.get("/cases/{case_id}/letters.zip", response_class=Response)
+def letters(
+    case_id: RecordId,
+    actor: CurrentActor,
+    session: DbSession,
+    cipher: Cipher,
+    settings: SettingsDep,
+    pack: Pack = DEFAULT_PACK,
+) -> Response:
+    """Assist letters (协查函, DOCX) for contacts living outside your jurisdiction, one per
+    region, in a ZIP; every person named is audited."""
+    made = service.assist_letters(
+        session=session,
+        actor=actor,
+        cipher=cipher,
+        case_id=case_id,
+        lake=settings.lake_dir,
+        pack_name=pack,
+    )
+    if not made:
+        raise ValidationFailed(
+            "no contacts live outside your jurisdiction: no letters",
+            problems=[Problem("case_id", "no contacts outside your jurisdiction")],
+        )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for letter in made:
+            archive.writestr(f"协查函-病例{case_id}-{letter.division_code}.docx", letter.docx)
+    return Response(
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="letters-case-{case_id}.zip"'},
+    )
