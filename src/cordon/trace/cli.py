@@ -35,9 +35,13 @@ def case(
     user: str = typer.Option(..., "--user", help="The user tracing (scoped and audited)."),
     pack: str = typer.Option(DEFAULT_PACK, "--pack", help="Protocol pack in force."),
     lake: Path | None = typer.Option(None, "--lake", help="Lake folder (default: the demo's)."),
+    preview: bool = typer.Option(
+        False, "--preview", help="Only print the contacts; store neither contacts nor facts."
+    ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Trace one case; prints its contacts with evidence as JSON."""
+    """Trace one case, store its contacts and their facts, and print them with evidence as
+    JSON."""
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         result = service.trace_case(
@@ -46,6 +50,7 @@ def case(
             case_id=case_id,
             lake=lake or settings.lake_dir,
             pack_name=pack,
+            save=not preview,
         )
     typer.echo(result.model_dump_json(indent=2))
 
