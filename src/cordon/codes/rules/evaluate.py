@@ -197,6 +197,12 @@ def _rank(pack: Pack, state: MatchState) -> tuple[int, int, int, int]:
     )
 
 
+def _order(pack: Pack, state: MatchState) -> tuple[object, ...]:
+    """A total order on states, so equal-ranked ones list the same way however they came."""
+    end = -1 if state.phase_end is None else state.phase_end
+    return (*_rank(pack, state), state.phase, state.phase_start, end, state.missing)
+
+
 @dataclass(frozen=True)
 class _Segment:
     start: int
@@ -302,7 +308,7 @@ def assemble(states: Sequence[MatchState], now: datetime, pack: Pack, tz: tzinfo
         zh, en = green_reason()
         return Decision("green", (), (Reason("", zh, en),), None, ())
     at_now = seconds(now)
-    ordered = sorted(states, key=lambda s: _rank(pack, s))
+    ordered = sorted(states, key=lambda s: _order(pack, s))
     colour = _colour(pack, ordered[0])
     reasons = []
     for state in ordered:
