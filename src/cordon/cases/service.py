@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
-from cordon.auth.service import require
+from cordon.auth.service import out_of_jurisdiction, require
 from cordon.cases import rules
 from cordon.cases.models import Case
 from cordon.cases.schemas import CaseIn, CaseOut
 from cordon.db import utcnow
-from cordon.errors import Conflict, DeniedAccess, NotFound, OutOfJurisdiction, Problem
+from cordon.errors import Conflict, NotFound, Problem
 from cordon.people import service as people_service
 from cordon.security.crypto import FieldCipher
 
@@ -93,16 +93,8 @@ def get_case(
     if case is None:
         raise NotFound(f"no case {case_id}", problems=[Problem("case_id", "unknown case")])
     if not case.division_code.startswith(actor.jurisdiction):
-        raise OutOfJurisdiction(
-            f"no case {case_id}",
-            denied=DeniedAccess(
-                actor.user_id,
-                actor.username,
-                "view",
-                "case",
-                str(case_id),
-                {"reason": "outside jurisdiction"},
-            ),
+        raise out_of_jurisdiction(
+            actor, message=f"no case {case_id}", action="view", entity="case", entity_id=case_id
         )
     audit.record(session=session, actor=actor, action="view", entity="case", entity_id=case.id)
     return _out(case, now or utcnow())
