@@ -9,6 +9,7 @@ the protocol lacks — the error names the rule and the field, and the pack is r
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -309,7 +310,9 @@ def pack_text(name: str) -> str:
     return (resources.files("cordon.codes") / "packs" / f"{name}.yaml").read_text("utf-8")
 
 
+@lru_cache(maxsize=16)
 def load(name: str = DEFAULT_PACK) -> Pack:
+    """A packaged pack, parsed once per process (packaged files do not change while it runs)."""
     pack = parse_text(pack_text(name), source=f"{name}.yaml")
     if pack.name != name:
         message = f"pack file {name}.yaml names itself {pack.name!r}"

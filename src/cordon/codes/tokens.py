@@ -70,6 +70,11 @@ def load_public_key(pem: str) -> Ed25519PublicKey:
     return key
 
 
+def expiry(now: datetime, minutes: int) -> datetime:
+    """When a token issued at ``now`` expires (whole seconds, as the token carries it)."""
+    return datetime.fromtimestamp(int((now + timedelta(minutes=minutes)).timestamp()), UTC)
+
+
 def issue(
     seed: bytes,
     *,
@@ -86,7 +91,7 @@ def issue(
         "i": id_number,
         "p": pack,
         "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+        "exp": int(expiry(now, minutes).timestamp()),
     }
     body = _b64(json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode())
     signed = f"{PREFIX}.{body}"
