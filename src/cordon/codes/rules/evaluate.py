@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from cordon.codes.rules.model import DAY, SEVERITY, Colour, Pack, Phase, Rule, Text
 from cordon.codes.rules.text import conversion_text, green_reason, reason_text
@@ -203,8 +203,7 @@ def _order(pack: Pack, state: MatchState) -> tuple[object, ...]:
     return (*_rank(pack, state), state.phase, state.phase_start, end, state.missing)
 
 
-@dataclass(frozen=True)
-class _Segment:
+class _Segment(NamedTuple):  # a tuple: built many times per person in a full recompute
     start: int
     end: int | None
     colour: Colour
@@ -273,7 +272,7 @@ def _conversion(
     ):
         then_days += rule.phases[index].days
         index += 1
-    others = [seg for seg in segments if seg.state != top]
+    others = [seg for seg in segments if seg.state is not top]
     if index < len(rule.phases):
         nxt = rule.phases[index]
         rank = (-rule.priority, -SEVERITY[nxt.colour], pack.rule_index[rule.id], top.anchor_at)
