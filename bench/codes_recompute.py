@@ -52,14 +52,17 @@ class _Facts:
         )
 
     def table(self) -> pa.Table:
-        n = sum(len(p) for p in self.person)
+        """Ordered by person, as ``facts.service.live_table`` returns the ledger."""
+        person = np.concatenate(self.person)
+        order = np.argsort(person, kind="stable")
+        n = len(person)
         return pa.table(
             [
-                pa.array(np.concatenate(self.person)),
+                pa.array(person[order]),
                 pa.array(np.full(n, "450681100001", dtype=object)),
-                pa.array(np.concatenate(self.kind)),
-                pa.array(np.concatenate(self.at), pa.timestamp("us", tz="UTC")),
-                pa.array(np.concatenate(self.attrs)),
+                pa.array(np.concatenate(self.kind)[order]),
+                pa.array(np.concatenate(self.at)[order], pa.timestamp("us", tz="UTC")),
+                pa.array(np.concatenate(self.attrs)[order]),
                 pa.array(np.full(n, "bench", dtype=object)),
             ],
             schema=FACT_TABLE_SCHEMA,

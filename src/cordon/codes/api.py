@@ -19,7 +19,15 @@ from cordon.codes.schemas import (
     WhatIfOut,
 )
 from cordon.errors import TooManyAttempts
-from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep, client_addr
+from cordon.web.deps import (
+    Cipher,
+    CurrentActor,
+    DbSession,
+    RecordId,
+    SettingsDep,
+    client_addr,
+    route_transaction,
+)
 from cordon.web.ratelimit import SlidingWindow
 
 router = APIRouter(prefix="/codes", tags=["codes"])
@@ -50,7 +58,6 @@ def lookup_brake(request: Request) -> None:
 def lookup(
     request: Request,
     data: Annotated[LookupIn, Body()],
-    session: DbSession,
     cipher: Cipher,
     settings: SettingsDep,
 ) -> LookupOut:
@@ -59,13 +66,14 @@ def lookup(
     The answer is masked and carries a signed token for the QR code. A wrong name and an
     unknown number get the same 404."""
     lookup_brake(request)
-    return service.lookup(
-        session=session,
-        cipher=cipher,
-        settings=settings,
-        data=data,
-        client_addr=client_addr(request),
-    )
+    with route_transaction(request) as session:
+        return service.lookup(
+            session=session,
+            cipher=cipher,
+            settings=settings,
+            data=data,
+            client_addr=client_addr(request),
+        )
 
 
 @router.post("/verify", response_model=VerifyOut)

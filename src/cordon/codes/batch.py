@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cordon.codes.rules.evaluate import Decision, MatchState, assemble, seconds
 from cordon.codes.rules.model import DAY, Pack, Phase, Rule
@@ -47,7 +48,7 @@ class _Columns:
     person: Ints
     t: Ints
     flags: dict[str, Bools]
-    values: dict[str, npt.NDArray[np.object_]]
+    values: dict[str, Ints]  # per attribute shared with an anchor: a code per value, -1: none
 
 
 def _columns(table: pa.Table, now: int, pack: Pack) -> _Columns:
@@ -93,9 +94,15 @@ def _columns(table: pa.Table, now: int, pack: Pack) -> _Columns:
     return _Columns(
         person=result.column("person_id").to_numpy().astype(np.int64),
         t=result.column("t").to_numpy().astype(np.int64),
-        flags={name: (mask >> k) & 1 == 1 for k, name in enumerate(flags)},
-        values={name: result.column(f"v_{name}").to_numpy(zero_copy_only=False) for name in same},
+        flags={name: (mask & (1 << k)) != 0 for k, name in enumerate(flags)},
+        values={name: _codes(result.column(f"v_{name}")) for name in same},
     )
+
+
+def _codes(column: pa.ChunkedArray) -> Ints:
+    """Equal texts get equal codes (Arrow's dictionary encoding, no Python objects); -1: null."""
+    indices = pc.dictionary_encode(column).combine_chunks().indices
+    return pc.fill_null(indices.cast(pa.int64()), -1).to_numpy()
 
 
 def _kinds(pack: Pack) -> list[str]:
@@ -198,9 +205,6 @@ class _Context:
         return self.pairs[key]
 
 
-_present = np.frompyfunc(lambda v: v is not None, 1, 1)
-
-
 def _same_groups(
     columns: _Columns, names: tuple[str, ...], anchor: Bools, target: Bools
 ) -> tuple[Ints, Ints]:
@@ -211,12 +215,10 @@ def _same_groups(
     group = columns.person[rows].astype(np.int64)
     known = np.ones(len(group), dtype=bool)
     for name in names:
-        values = columns.values[name][rows]
-        present = _present(values).astype(bool)
-        known &= present
-        _, code = np.unique(np.where(present, values, "").astype(str), return_inverse=True)
-        pairs = np.stack([group, code.astype(np.int64)])
-        _, group = np.unique(pairs, axis=1, return_inverse=True)
+        code = columns.values[name][rows]
+        known &= code >= 0
+        # Person ids and value codes are below 2**31, so the pair fits one int64.
+        _, group = np.unique((group << 31) | np.maximum(code, 0), return_inverse=True)
         group = group.astype(np.int64).reshape(-1)
     full = np.full(len(columns.person), -1, dtype=np.int64)
     full[rows] = np.where(known, group, -1)
