@@ -16,7 +16,14 @@ from cordon.codes.api import lookup_brake
 from cordon.codes.schemas import LookupIn, WhatIfOut
 from cordon.errors import CordonError, TooManyAttempts, ValidationFailed
 from cordon.geo import service as geo_service
-from cordon.web.deps import Cipher, DbSession, RecordId, SettingsDep, client_addr
+from cordon.web.deps import (
+    Cipher,
+    DbSession,
+    RecordId,
+    SettingsDep,
+    client_addr,
+    route_transaction,
+)
 from cordon.web.i18n import N_
 from cordon.web.nav import NavEntry
 from cordon.web.page_deps import page_require
@@ -150,7 +157,6 @@ def lookup_form(request: Request) -> HTMLResponse:
 @router.post("/lookup", response_class=HTMLResponse)
 def lookup(
     request: Request,
-    session: DbSession,
     cipher: Cipher,
     settings: SettingsDep,
     id_number: Annotated[str, Form(max_length=32)] = "",
@@ -161,13 +167,15 @@ def lookup(
     try:
         lookup_brake(request)
         data = LookupIn(id_number=id_number, name=name)
-        result = service.lookup(
-            session=session,
-            cipher=cipher,
-            settings=settings,
-            data=data,
-            client_addr=client_addr(request),
-        )
+        # Public and bursty: the transaction lives in this thread (see route_transaction).
+        with route_transaction(request) as session:
+            result = service.lookup(
+                session=session,
+                cipher=cipher,
+                settings=settings,
+                data=data,
+                client_addr=client_addr(request),
+            )
     except TooManyAttempts as exc:
         error = _("Too many lookups. Try again in %(seconds)d seconds.") % {
             "seconds": exc.retry_after or 60
