@@ -31,7 +31,7 @@ lint: $(VENV)
 	$(UV) run --frozen ruff check src tests bench
 	$(UV) run --frozen ruff format --check src tests bench
 	$(UV) run --frozen mypy src/cordon
-	$(UV) run --frozen mypy --strict src/cordon/*/rules.py src/cordon/security
+	$(UV) run --frozen mypy --strict src/cordon/*/rules.py src/cordon/codes/rules src/cordon/security
 
 # Refresh the message catalogs after changing strings in templates or code; translate the new
 # entries in the zh_CN .po (the tests fail while any is missing). Catalogs are read at run time.

@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["people_import", "sim_run", "sim_outbreak", "trace_quality"]
+BENCHES = [
+    "people_import",
+    "sim_run",
+    "sim_outbreak",
+    "trace_quality",
+    "codes_recompute",
+    "codes_lookup",
+]
 
 
 def machine() -> dict[str, object]:

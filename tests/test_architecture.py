@@ -13,7 +13,7 @@ TESTS = Path(__file__).resolve().parent
 # Packages with their own domain; they reach each other only through these modules.
 PUBLIC = {"service", "schemas", "flows"}
 # Pure, shared modules inside a package that any slice may import directly.
-SHARED_MODULES = {("geo", "cells")}
+SHARED_MODULES = {("geo", "cells"), ("facts", "rules")}
 # Packages everyone may use: the shell, geometry-free infrastructure, and the migrations.
 SHARED = {"web", "security", "migrations", "lake", "protocols"}
 IO_LIBRARIES = {

@@ -18,9 +18,16 @@ from cordon.audit import api as audit_api
 from cordon.audit import service as audit_service
 from cordon.auth import api as auth_api
 from cordon.cases import api as cases_api
+from cordon.codes import api as codes_api
 from cordon.config import Settings, get_settings
 from cordon.db import make_engine, make_session_factory, transaction
-from cordon.errors import CordonError, OutOfJurisdiction, Problem, ValidationFailed
+from cordon.errors import (
+    CordonError,
+    OutOfJurisdiction,
+    Problem,
+    TooManyAttempts,
+    ValidationFailed,
+)
 from cordon.geo import api as geo_api
 from cordon.people import api as people_api
 from cordon.security.crypto import FieldCipher
@@ -41,9 +48,14 @@ def _is_api(request: Request) -> bool:
 def _problem_response(request: Request, exc: CordonError) -> Response:
     if isinstance(exc, LoginRequired) and not _is_api(request):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    headers = {}
+    if isinstance(exc, TooManyAttempts) and exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
     if _is_api(request):
-        return JSONResponse(exc.as_dict(), status_code=exc.status_code)
-    return web_pages.error_page(request, exc)
+        return JSONResponse(exc.as_dict(), status_code=exc.status_code, headers=headers)
+    response = web_pages.error_page(request, exc)
+    response.headers.update(headers)
+    return response
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -132,7 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
-    for module in (auth_api, people_api, geo_api, audit_api, cases_api, trace_api):
+    for module in (auth_api, people_api, geo_api, audit_api, cases_api, trace_api, codes_api):
         app.include_router(module.router, prefix=API_PREFIX)
     web_pages.mount(app)
     app.mount("/static", StaticFiles(packages=[("cordon.web", "static")]), name="static")

@@ -23,6 +23,7 @@ from cordon.cli_support import (
     console,
     settings_for,
 )
+from cordon.codes import cli as codes_cli
 from cordon.config import Settings
 from cordon.db import make_engine
 from cordon.geo import service as geo_service
@@ -41,6 +42,7 @@ app.add_typer(auth_cli.app, name="users")
 app.add_typer(people_cli.app, name="people")
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(trace_cli.app, name="trace")
+app.add_typer(codes_cli.app, name="codes")
 
 # The demo's own setup steps act as this system user (audited under its name).
 SYSTEM = Actor(

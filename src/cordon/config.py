@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Language = Literal["zh_CN", "en"]
 
 # Each secret is 32 random bytes, kept as hex in its own file under the data folder.
-SECRET_NAMES = ("session_key", "field_key", "lookup_key")
+SECRET_NAMES = ("session_key", "field_key", "lookup_key", "code_signing_key")
 
 
 class Settings(BaseSettings):
@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     session_key: str | None = None
     field_key: str | None = Field(default=None, description="AES-256-GCM key for identity/phone.")
     lookup_key: str | None = Field(default=None, description="HMAC key for exact-match lookups.")
+    code_signing_key: str | None = Field(
+        default=None, description="Ed25519 private key seed signing health-code QR tokens."
+    )
     default_language: Language = "zh_CN"
     timezone: str = "Asia/Shanghai"
     max_upload_bytes: int = 10 * 1024 * 1024
@@ -35,6 +38,11 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
     secure_cookies: bool = False
+    code_pack: str = Field(default="guangxi-2021-12", description="Health-code rule pack in force.")
+    code_token_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    code_lookup_per_minute: int = Field(
+        default=10, ge=1, description="Resident code lookups allowed per client address a minute."
+    )
 
     @property
     def lake_dir(self) -> Path:

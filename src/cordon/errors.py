@@ -74,6 +74,12 @@ class TooManyAttempts(CordonError):
     status_code = 429
     code = "too_many_attempts"
 
+    def __init__(
+        self, message: str, *, problems: list[Problem] | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message, problems=problems)
+        self.retry_after = retry_after
+
 
 @dataclass
 class DeniedAccess:

@@ -4,6 +4,7 @@ from cordon.audit import models as audit_models
 from cordon.auth import models as auth_models
 from cordon.border import models as border_models
 from cordon.cases import models as case_models
+from cordon.codes import models as code_models
 from cordon.db import Base
 from cordon.facts import models as fact_models
 from cordon.geo import models as geo_models
@@ -16,6 +17,7 @@ __all__ = [
     "auth_models",
     "border_models",
     "case_models",
+    "code_models",
     "fact_models",
     "geo_models",
     "people_models",

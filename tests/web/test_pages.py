@@ -46,6 +46,8 @@ def test_chinese_is_the_default(client: TestClient, make_user: UserMaker) -> Non
         "病例",
         "接触者",
         "传播关系网络",
+        "健康码",
+        "规则推演",
         "审计日志",
     ]
     assert "退出" in page
@@ -63,6 +65,8 @@ def test_english_switch_is_remembered(client: TestClient, make_user: UserMaker) 
         "Cases",
         "Contacts",
         "Transmission network",
+        "Health codes",
+        "Rule what-if",
         "Audit log",
     ]
     assert client.cookies[LANG_COOKIE] == "en"
@@ -84,11 +88,11 @@ def test_navigation_shows_only_what_the_role_may_open(
     make_user("ana", "analyst", "450681")
     login(client, "ana")
     page = client.get("/").text
-    assert nav_labels(page) == ["总览"]
+    assert nav_labels(page) == ["总览", "健康码"]
     assert client.get("/people").status_code == 403
     make_user("gw", "grid_worker", "450681100")
     login(client, "gw")
-    assert nav_labels(client.get("/").text) == ["总览", "人员", "导入人员"]
+    assert nav_labels(client.get("/").text) == ["总览", "人员", "导入人员", "健康码"]
 
 
 def test_forms_and_htmx_carry_the_session_csrf_token(

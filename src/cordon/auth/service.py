@@ -14,7 +14,15 @@ from cordon.auth.models import AuthToken, LoginFailure, User
 from cordon.auth.passwords import hash_password, verify_password
 from cordon.auth.schemas import Actor, UserIn
 from cordon.db import utcnow
-from cordon.errors import Conflict, Forbidden, NotFound, Problem, TooManyAttempts
+from cordon.errors import (
+    Conflict,
+    DeniedAccess,
+    Forbidden,
+    NotFound,
+    OutOfJurisdiction,
+    Problem,
+    TooManyAttempts,
+)
 from cordon.geo import service as geo_service
 
 
@@ -68,6 +76,24 @@ def require(actor: Actor, permission: str) -> None:
     """Refuse an actor whose role lacks ``permission``; every service checks its own."""
     if not actor.can(permission):
         raise Forbidden(f"your role ({actor.role}) may not do {permission}")
+
+
+def out_of_jurisdiction(
+    actor: Actor, *, message: str, action: str, entity: str, entity_id: str | int
+) -> OutOfJurisdiction:
+    """The answer to reaching a record outside the actor's jurisdiction: a 404 (so the record's
+    existence does not leak) that is still audited as a denied attempt."""
+    return OutOfJurisdiction(
+        message,
+        denied=DeniedAccess(
+            user_id=actor.user_id,
+            username=actor.username,
+            action=action,
+            entity=entity,
+            entity_id=str(entity_id),
+            detail={"reason": "outside jurisdiction", "jurisdiction": actor.jurisdiction},
+        ),
+    )
 
 
 def set_password(*, user: User, password: str) -> None:

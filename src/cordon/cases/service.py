@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
-from cordon.auth.service import require
+from cordon.auth.service import out_of_jurisdiction, require
 from cordon.cases import rules
 from cordon.cases.models import Case, Transfer, TreatmentPlan
 from cordon.cases.schemas import (
@@ -22,14 +22,7 @@ from cordon.cases.schemas import (
     TransferOut,
 )
 from cordon.db import utcnow
-from cordon.errors import (
-    Conflict,
-    DeniedAccess,
-    NotFound,
-    OutOfJurisdiction,
-    Problem,
-    ValidationFailed,
-)
+from cordon.errors import Conflict, NotFound, Problem, ValidationFailed
 from cordon.people import service as people_service
 from cordon.security.crypto import FieldCipher
 
@@ -105,16 +98,8 @@ def _load(*, session: Session, actor: Actor, case_id: int, action: str) -> Case:
     if case is None:
         raise NotFound(f"no case {case_id}", problems=[Problem("case_id", "unknown case")])
     if not case.division_code.startswith(actor.jurisdiction):
-        raise OutOfJurisdiction(
-            f"no case {case_id}",
-            denied=DeniedAccess(
-                actor.user_id,
-                actor.username,
-                action,
-                "case",
-                str(case_id),
-                {"reason": "outside jurisdiction"},
-            ),
+        raise out_of_jurisdiction(
+            actor, message=f"no case {case_id}", action=action, entity="case", entity_id=case_id
         )
     return case
 

@@ -12,11 +12,9 @@ from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
-from cordon.auth.service import require
+from cordon.auth.service import out_of_jurisdiction, require
 from cordon.errors import (
-    DeniedAccess,
     NotFound,
-    OutOfJurisdiction,
     Problem,
     ValidationFailed,
 )
@@ -25,7 +23,7 @@ from cordon.people import rules
 from cordon.people.models import Household, Person
 from cordon.people.schemas import PersonIn, PersonOut, PersonPatch
 from cordon.security.crypto import FieldCipher
-from cordon.security.masking import mask_id_number, mask_phone
+from cordon.security.masking import mask_id_number, mask_name, mask_phone
 
 ID_CONTEXT = "person.id_number"
 PHONE_CONTEXT = "person.phone"
@@ -259,16 +257,8 @@ def _load_in_scope(*, session: Session, actor: Actor, person_id: int, action: st
         return person
     if session.get(Person, person_id) is None:
         raise NotFound(f"no person {person_id}")
-    raise OutOfJurisdiction(
-        f"no person {person_id}",
-        denied=DeniedAccess(
-            user_id=actor.user_id,
-            username=actor.username,
-            action=action,
-            entity="person",
-            entity_id=str(person_id),
-            detail={"reason": "outside jurisdiction", "jurisdiction": actor.jurisdiction},
-        ),
+    raise out_of_jurisdiction(
+        actor, message=f"no person {person_id}", action=action, entity="person", entity_id=person_id
     )
 
 
@@ -554,8 +544,8 @@ def divisions_of(*, session: Session, person_ids: list[int]) -> dict[int, str]:
     return found
 
 
-def homes_of(*, session: Session, person_ids: list[int]) -> dict[int, tuple[str, str | None]]:
-    """Division and grid each person lives in (no personal data), for contact lists."""
+def residences(*, session: Session, person_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """Division and grid of each person (no personal data), for health-code counts by place."""
     found: dict[int, tuple[str, str | None]] = {}
     for start in range(0, len(person_ids), 500):
         chunk = person_ids[start : start + 500]
@@ -586,4 +576,40 @@ def read_many(
     session.flush()
     return to_out(
         session=session, actor=actor, cipher=cipher, people=sorted(rows, key=lambda p: p.id)
+    )
+
+
+def count_by_grid(*, session: Session, actor: Actor) -> dict[str, int]:
+    """Registered people per grid, in scope (aggregate counts: no audit entry)."""
+    require(actor, "overview:view")
+    query = (
+        select(Person.grid_code, func.count())
+        .where(Person.division_code.startswith(actor.jurisdiction), Person.grid_code.is_not(None))
+        .group_by(Person.grid_code)
+    )
+    return {str(code): int(n) for code, n in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class IdentityMatch:
+    person_id: int
+    division_code: str
+    masked_name: str
+    masked_id_number: str
+
+
+def match_identity(
+    *, session: Session, cipher: FieldCipher, id_number: str, name: str
+) -> IdentityMatch | None:
+    """The person with this identity number and exactly this name, or None — the same None
+    whether the number is unknown or the name is wrong, so an answer reveals nothing."""
+    number = id_number.strip().upper()
+    person = session.scalar(select(Person).where(Person.id_number_hash == id_hash(cipher, number)))
+    if person is None or person.name != name.strip():
+        return None
+    return IdentityMatch(
+        person_id=person.id,
+        division_code=person.division_code,
+        masked_name=mask_name(person.name),
+        masked_id_number=mask_id_number(number),
     )

@@ -107,7 +107,7 @@ def _save(
 ) -> None:
     """Replace the traced cases' contacts and their contact facts with this trace's."""
     by_id = {c.id: c for c in cases}
-    homes = people_service.homes_of(session=session, person_ids=[c.person_id for c in contacts])
+    homes = people_service.residences(session=session, person_ids=[c.person_id for c in contacts])
     known = [c for c in contacts if c.person_id in homes]
     repository.replace_contacts(
         session=session,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -41,6 +42,16 @@ def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
     with transaction(request.app.state.session_factory) as session:
         yield session
+
+
+def route_transaction(request: Request) -> AbstractContextManager[Session]:
+    """A transaction opened and closed inside a sync route's own thread.
+
+    ``DbSession`` holds its connection from the dependency's thread to the teardown's, across
+    threadpool hops; under a burst of more concurrent requests than the connection pool holds,
+    requests waiting for a connection can occupy every thread that the holders need to finish.
+    Public endpoints that must take bursts (residents' lookups) use this instead."""
+    return transaction(request.app.state.session_factory)
 
 
 def get_cipher(request: Request) -> FieldCipher:

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from cordon.audit import pages as audit_pages
 from cordon.auth import pages as auth_pages
 from cordon.cases import pages as cases_pages
+from cordon.codes import pages as codes_pages
 from cordon.errors import CordonError
 from cordon.geo import pages as geo_pages
 from cordon.people import pages as people_pages
@@ -28,6 +29,7 @@ SLICES: tuple[ModuleType, ...] = (
     people_pages,
     cases_pages,
     trace_pages,
+    codes_pages,
     audit_pages,
 )
 

@@ -1,0 +1,1 @@
+"""Health codes: red/yellow/green decided from the facts ledger under a versioned rule pack."""

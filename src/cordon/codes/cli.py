@@ -1,0 +1,182 @@
+"""``cordon codes …``"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import typer
+
+from cordon.auth import service as auth_service
+from cordon.cli_support import (
+    DataDirOption,
+    command_session,
+    console,
+    err_console,
+    report_error,
+    settings_for,
+)
+from cordon.codes import packs, service, tokens
+from cordon.errors import CordonError
+
+app = typer.Typer(
+    help="Health codes: recompute, explain, what-if, signed QR tokens.", no_args_is_help=True
+)
+
+UserOption = typer.Option(..., "--user", help="The user acting (scoped and audited).")
+PackOption = typer.Option(None, "--pack", help="Rule pack (default: CORDON_CODE_PACK).")
+AtOption = typer.Option(
+    None, "--at", help="Decide for this moment (ISO time with zone; default now)."
+)
+
+
+def _at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO time: {value!r}") from exc
+    if moment.tzinfo is None:
+        raise typer.BadParameter("give a time zone, e.g. 2021-12-29T10:00+08:00")
+    return moment
+
+
+@app.command("recompute")
+def recompute(
+    user: str = UserOption,
+    pack: str | None = PackOption,
+    full: bool = typer.Option(False, "--full", help="Everyone, not only changed and due people."),
+    at: str | None = AtOption,
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Recompute health codes in the user's jurisdiction and store every change."""
+    settings = settings_for(data_dir)
+    with command_session(settings) as session:
+        result = service.recompute(
+            session=session,
+            actor=auth_service.actor_named(session=session, username=user, client_addr="cli"),
+            pack_name=pack or settings.code_pack,
+            full=full,
+            now=_at(at),
+            tz_name=settings.timezone,
+        )
+    held = ", ".join(f"{c} {n}" for c, n in sorted(result.held.items())) or "nobody"
+    console.print(
+        f"{result.kind} recompute under {result.pack}: {result.evaluated} people evaluated, "
+        f"{result.changed} changed colour in {result.seconds:.2f} s; held by a rule: {held}",
+        highlight=False,
+    )
+
+
+@app.command("explain")
+def explain(
+    person_id: int = typer.Argument(..., help="The person."),
+    user: str = UserOption,
+    pack: str | None = PackOption,
+    at: str | None = AtOption,
+    english: bool = typer.Option(False, "--en", help="Reasons in English."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """A person's code: colour, reasons, next conversion and history."""
+    settings = settings_for(data_dir)
+    with command_session(settings) as session:
+        result = service.explain(
+            session=session,
+            actor=auth_service.actor_named(session=session, username=user, client_addr="cli"),
+            person_id=person_id,
+            pack_name=pack or settings.code_pack,
+            now=_at(at),
+            tz_name=settings.timezone,
+        )
+    current = result.current
+    console.print(f"person {person_id}: {current.colour} ({current.pack})", highlight=False)
+    for reason in current.reasons:
+        console.print(f"  - {reason.en if english else reason.zh}", highlight=False)
+    if current.conversion is not None:
+        text = current.conversion.en if english else current.conversion.zh
+        console.print(f"  next: {text}", highlight=False)
+    for change in result.history:
+        console.print(
+            f"  {change.at:%Y-%m-%d %H:%M} UTC {change.colour_from or '-'} → {change.colour_to}",
+            highlight=False,
+        )
+
+
+@app.command("whatif")
+def whatif(
+    pack: Path = typer.Argument(..., help="Draft pack: a YAML file, or a packaged pack's name."),
+    user: str = UserOption,
+    at: str | None = AtOption,
+    examples: int = typer.Option(10, "--examples", min=0, max=200),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Who would change colour under a draft pack, per town and grid (prints JSON)."""
+    settings = settings_for(data_dir)
+    with command_session(settings) as session:
+        report = service.whatif(
+            session=session,
+            actor=auth_service.actor_named(session=session, username=user, client_addr="cli"),
+            draft=packs.load_path(pack),
+            current_name=settings.code_pack,
+            now=_at(at),
+            tz_name=settings.timezone,
+            examples=examples,
+        )
+    typer.echo(report.model_dump_json(indent=2))
+
+
+@app.command("public-key")
+def public_key(
+    out: Path | None = typer.Option(None, "--out", help="Write the PEM here (default: print)."),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """The public key checkpoints verify QR tokens with."""
+    pem = service.public_key_pem(settings_for(data_dir))
+    if out is None:
+        typer.echo(pem, nl=False)
+    else:
+        out.write_text(pem)
+        console.print(f"public key written to {out}", highlight=False)
+
+
+@app.command("verify")
+def verify(
+    token: str = typer.Argument(..., help="The token read from the QR code."),
+    public_key_file: Path = typer.Option(
+        ..., "--public-key", help="PEM from `cordon codes public-key`."
+    ),
+    at: str | None = AtOption,
+) -> None:
+    """Check a token offline with the public key: signature, then expiry."""
+    try:
+        key = tokens.load_public_key(public_key_file.read_text())
+        claims = tokens.verify(token, key, now=_at(at))
+    except (OSError, tokens.TokenRefused) as refused:
+        err_console.print(f"[bold red]Refused:[/] {refused}", highlight=False)
+        raise typer.Exit(code=1) from refused
+    console.print(
+        f"valid: {claims.colour} · {claims.name} · {claims.id_number} · "
+        f"expires {claims.expires_at:%Y-%m-%d %H:%M} UTC",
+        highlight=False,
+    )
+
+
+@app.command("catalogue")
+def catalogue() -> None:
+    """Facts, attributes and operators a rule may use, as JSON (for rule editors)."""
+    typer.echo(json.dumps(packs.catalogue(), ensure_ascii=False, indent=2))
+
+
+@app.command("check")
+def check(pack: Path = typer.Argument(..., help="A pack YAML file to validate.")) -> None:
+    """Validate a pack file; names every wrong rule and field."""
+    try:
+        loaded = packs.load_path(pack)
+    except CordonError as exc:
+        report_error(exc)
+        raise typer.Exit(code=2) from exc
+    console.print(
+        f"{loaded.name} v{loaded.version}: {len(loaded.rules)} rules, valid", highlight=False
+    )

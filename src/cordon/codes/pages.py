@@ -1,0 +1,217 @@
+"""Health-code pages: colours per town and grid on the map, a person's code and history, the
+what-if report (staff); a resident's own code with its QR, and the checkpoint check (public)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import segno
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from cordon.auth.schemas import Actor
+from cordon.codes import packs, service, tokens
+from cordon.codes.api import lookup_brake
+from cordon.codes.schemas import LookupIn, WhatIfOut
+from cordon.errors import CordonError, TooManyAttempts, ValidationFailed
+from cordon.geo import service as geo_service
+from cordon.web.deps import (
+    Cipher,
+    DbSession,
+    RecordId,
+    SettingsDep,
+    client_addr,
+    route_transaction,
+)
+from cordon.web.i18n import N_
+from cordon.web.nav import NavEntry
+from cordon.web.page_deps import page_require
+from cordon.web.templating import render, translated_problems, translator
+
+router = APIRouter(prefix="/codes", include_in_schema=False)
+NAV = [
+    NavEntry("/codes", N_("Health codes"), "codes:view", order=40),
+    NavEntry("/codes/whatif", N_("Rule what-if"), "codes:manage", order=42),
+]
+
+Viewer = Annotated[Actor, Depends(page_require("codes:view"))]
+Manager = Annotated[Actor, Depends(page_require("codes:manage"))]
+COLOURS = {"red": N_("Red"), "yellow": N_("Yellow"), "green": N_("Green")}
+# Messages the service raises, so error pages can show them translated.
+MESSAGES = (N_("no health code matches this identity number and name"),)
+
+
+@router.get("", response_class=HTMLResponse)
+def overview(request: Request, actor: Viewer, session: DbSession) -> HTMLResponse:
+    _ = translator(request)
+    towns = service.counts(session=session, actor=actor, level="town")
+    grids = service.counts(session=session, actor=actor, level="grid")
+    seats = geo_service.town_seats()
+    chart = {
+        "boundaries_url": "/overview/boundaries.json",
+        "towns": [
+            {**t.model_dump(), "lon": seats[t.code][0], "lat": seats[t.code][1]}
+            for t in towns
+            if t.code in seats
+        ],
+        "labels": {
+            "red": _("Red"),
+            "yellow": _("Yellow"),
+            "green": _("Green"),
+            "failed": _("The map could not be loaded."),
+        },
+    }
+    held = [g for g in grids if g.red or g.yellow]
+    context = {"towns": towns, "grids": held, "chart": chart, "colours": COLOURS}
+    return render(request, "codes/overview.html", context)
+
+
+@router.post("/recompute")
+def recompute(actor: Manager, session: DbSession, settings: SettingsDep) -> Response:
+    service.recompute(
+        session=session, actor=actor, pack_name=settings.code_pack, tz_name=settings.timezone
+    )
+    return RedirectResponse("/codes?recomputed=1", status_code=303)
+
+
+@router.get("/people/{person_id}", response_class=HTMLResponse)
+def person(
+    request: Request, person_id: RecordId, actor: Viewer, session: DbSession, settings: SettingsDep
+) -> HTMLResponse:
+    explained = service.explain(
+        session=session,
+        actor=actor,
+        person_id=person_id,
+        pack_name=settings.code_pack,
+        tz_name=settings.timezone,
+    )
+    return render(
+        request,
+        "codes/person.html",
+        {"person_id": person_id, "explained": explained, "colours": COLOURS},
+    )
+
+
+def _whatif_page(
+    request: Request,
+    *,
+    report: WhatIfOut | None = None,
+    draft: str = "",
+    error: CordonError | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    context = {
+        "packs": packs.available(),
+        "report": report,
+        "draft": draft,
+        "error": error.message if error else "",
+        "problems": translated_problems(request, error.problems) if error else {},
+        "colours": COLOURS,
+    }
+    return render(request, "codes/whatif.html", context, status=status)
+
+
+@router.get("/whatif", response_class=HTMLResponse)
+def whatif_form(request: Request, actor: Manager) -> HTMLResponse:
+    return _whatif_page(request)
+
+
+@router.post("/whatif", response_class=HTMLResponse)
+def whatif(
+    request: Request,
+    actor: Manager,
+    session: DbSession,
+    settings: SettingsDep,
+    pack: Annotated[str, Form(max_length=40)] = "",
+    draft: Annotated[str, Form(max_length=200_000)] = "",
+) -> HTMLResponse:
+    try:
+        loaded = (
+            packs.parse_text(draft, source="draft") if draft.strip() else packs.load(pack or "-")
+        )
+        report = service.whatif(
+            session=session,
+            actor=actor,
+            draft=loaded,
+            current_name=settings.code_pack,
+            tz_name=settings.timezone,
+        )
+    except ValidationFailed as exc:
+        return _whatif_page(request, draft=draft, error=exc, status=422)
+    return _whatif_page(request, report=report, draft=draft)
+
+
+def _qr_svg(token: str) -> str:
+    """The token as an inline SVG QR code (segno: medium error correction reads on phones)."""
+    return str(segno.make(token, error="m").svg_inline(scale=4, border=2))
+
+
+@router.get("/lookup", response_class=HTMLResponse)
+def lookup_form(request: Request) -> HTMLResponse:
+    return render(
+        request, "codes/lookup.html", {"result": None, "error": "", "name": "", "colours": COLOURS}
+    )
+
+
+@router.post("/lookup", response_class=HTMLResponse)
+def lookup(
+    request: Request,
+    cipher: Cipher,
+    settings: SettingsDep,
+    id_number: Annotated[str, Form(max_length=32)] = "",
+    name: Annotated[str, Form(max_length=64)] = "",
+) -> HTMLResponse:
+    _ = translator(request)
+    page = {"result": None, "name": name, "qr": "", "colours": COLOURS}
+    try:
+        lookup_brake(request)
+        data = LookupIn(id_number=id_number, name=name)
+        # Public and bursty: the transaction lives in this thread (see route_transaction).
+        with route_transaction(request) as session:
+            result = service.lookup(
+                session=session,
+                cipher=cipher,
+                settings=settings,
+                data=data,
+                client_addr=client_addr(request),
+            )
+    except TooManyAttempts as exc:
+        error = _("Too many lookups. Try again in %(seconds)d seconds.") % {
+            "seconds": exc.retry_after or 60
+        }
+        response = render(request, "codes/lookup.html", {**page, "error": error}, status=429)
+        response.headers["Retry-After"] = str(exc.retry_after or 60)
+        return response
+    except ValidationError:
+        error = _("Enter an 18-character identity number and your name.")
+        return render(request, "codes/lookup.html", {**page, "error": error}, status=422)
+    context = {**page, "result": result, "qr": _qr_svg(result.token), "error": ""}
+    return render(request, "codes/lookup.html", context)
+
+
+@router.get("/check", response_class=HTMLResponse)
+def check_form(request: Request) -> HTMLResponse:
+    return render(
+        request,
+        "codes/check.html",
+        {"checked": None, "message": "", "token": "", "colours": COLOURS},
+    )
+
+
+@router.post("/check", response_class=HTMLResponse)
+def check(
+    request: Request,
+    settings: SettingsDep,
+    token: Annotated[str, Form(max_length=2000)] = "",
+) -> HTMLResponse:
+    """What a checkpoint sees: the token checked with the public key only."""
+    try:
+        claims = tokens.verify(token, service.public_key(settings))
+    except tokens.TokenRefused as refused:
+        refused_page: dict[str, object] = {"checked": None, "message": str(refused)}
+        refused_page.update(token=token, colours=COLOURS)
+        return render(request, "codes/check.html", refused_page, status=422)
+    valid_page: dict[str, object] = {"checked": claims, "message": "", "token": ""}
+    valid_page["colours"] = COLOURS
+    return render(request, "codes/check.html", valid_page)
