@@ -53,9 +53,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# A request's session holds its connection until the dependency's teardown, which needs a
+# worker thread of its own. With fewer connections than worker threads (anyio's default is 40),
+# a burst of requests can fill every thread with requests waiting for a connection while the
+# holders wait for a thread to finish: the server stalls. Allow more connections than threads.
+POOL = {"pool_size": 10, "max_overflow": 40, "pool_timeout": 30}
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one connection per thread
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **({} if in_memory else POOL),  # type: ignore[arg-type]
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -66,7 +78,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)
 
 
 SessionFactory = Callable[[], Session]
