@@ -8,6 +8,7 @@ import json
 import time
 import zipfile
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,31 @@ def test_the_batch_command_reports_its_job(
     assert result.exit_code == 0, result.output
     job = json.loads(result.output[result.output.index("{") :])
     assert job["status"] == "done" and job["done_cases"] == len(loaded)
+
+
+def test_a_traced_close_contact_gets_a_red_code(
+    client: TestClient,
+    token_for: Tokens,
+    loaded: list[int],
+    session_factory: sessionmaker[Session],
+) -> None:
+    from cordon.codes import service as codes_service
+
+    epi = token_for("epi", "epidemiologist", "450681")
+    case_id = loaded[0]
+    client.post(f"/api/v1/trace/cases/{case_id}", headers=epi)
+    close = client.get(
+        f"/api/v1/trace/contacts?case_id={case_id}&kind=close&limit=1", headers=epi
+    ).json()["rows"][0]
+    exposed = datetime.fromisoformat(close["first_exposure"])
+    with transaction(session_factory) as s:
+        codes_service.recompute(
+            session=s, actor=make_actor(), now=exposed + timedelta(days=1), full=True
+        )
+        code = codes_service.explain(
+            session=s,
+            actor=make_actor(),
+            person_id=close["person_id"],
+            now=exposed + timedelta(days=1),
+        )
+    assert code.current.colour == "red" and code.stored_colour == "red", code
