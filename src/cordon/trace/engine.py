@@ -3,12 +3,21 @@ secondary contacts from each close contact's own window, companions from phone c
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pyarrow as pa
 
 from cordon.protocols.packs import ContactRule, Pack
 from cordon.trace.backend import MovementStore
-from cordon.trace.rules import Contact, Exposure, IndexCase, look_back_window, merge
+from cordon.trace.rules import (
+    KIND_ORDER,
+    Contact,
+    Exposure,
+    IndexCase,
+    look_back_window,
+    merge,
+)
 
 
 def _as_sources(stays: pa.Table) -> pa.Table:
@@ -38,60 +47,115 @@ def _meeting(overlaps: pa.Table, rule: ContactRule) -> np.ndarray:
 def _exposures(
     overlaps: pa.Table, keep: np.ndarray, *, kind: str, case_of: dict[int, int], rule: ContactRule
 ) -> list[Exposure]:
-    rows = overlaps.filter(pa.array(keep)).to_pylist()
+    kept = overlaps.filter(pa.array(keep))
+    # Column by column: a crowded place gives tens of thousands of rows, and building a dict
+    # per row (Table.to_pylist) costs several times more than zipping the columns.
+    people, sources, places, settings, starts, ends = (
+        kept.column(name).to_pylist()
+        for name in ("person_id", "source_id", "place_id", "setting", "start", "end")
+    )
+    rules = {s: f"{kind}: {s} >= {m} min" for s, m in rule.min_overlap_minutes.items()}
     return [
         Exposure(
-            contact_id=row["person_id"],
+            contact_id=person,
             kind=kind,
-            index_id=row["source_id"],
-            case_id=case_of[row["source_id"]],
-            place_id=row["place_id"],
+            index_id=source,
+            case_id=case_of[source],
+            place_id=place,
             cell_id=None,
-            setting=row["setting"],
-            start=row["start"],
-            end=row["end"],
-            rule=f"{kind}: {row['setting']} >= {rule.min_overlap_minutes[row['setting']]} min",
+            setting=setting,
+            start=start,
+            end=end,
+            rule=rules[setting],
         )
-        for row in rows
+        for person, source, place, setting, start, end in zip(
+            people, sources, places, settings, starts, ends, strict=True
+        )
     ]
 
 
+KINDS = frozenset(KIND_ORDER)
+
+
 def trace(
-    cases: list[IndexCase], pack: Pack, store: MovementStore, *, until: int | None = None
+    cases: list[IndexCase],
+    pack: Pack,
+    store: MovementStore,
+    *,
+    until: int | None = None,
+    kinds: Collection[str] = KINDS,
 ) -> list[Contact]:
     """Contacts of these cases under ``pack``. ``until`` is when close contacts are taken as
-    isolated (default: the latest case isolation), closing their secondary-contact window."""
-    exposures: list[Exposure] = []
-    close_first: dict[int, tuple[int, int]] = {}  # close contact -> (first exposure, case)
-    for case in cases:
-        start, end = look_back_window(
+    isolated (default: the latest case isolation), closing their secondary-contact window.
+    ``kinds`` narrows the search (e.g. close contacts only, for a first list in a surge); the
+    contacts found are the same as a full trace would find of those kinds."""
+    windows = [
+        look_back_window(
             case,
             days_before_onset=pack.look_back.days_before_onset,
             days_before_sampling=pack.look_back.days_before_sampling,
         )
-        own = store.stays_of([case.person_id], start, end)
-        own = _clip(own, start, end)
-        overlaps = store.co_present(_as_sources(own), _minimums(pack.close_contact))
-        found = _exposures(
-            overlaps,
-            _meeting(overlaps, pack.close_contact),
-            kind="close",
-            case_of={case.person_id: case.person_id},
-            rule=pack.close_contact,
-        )
-        exposures += found
-        for e in found:
-            known = close_first.get(e.contact_id)
-            if known is None or e.start < known[0]:
-                close_first[e.contact_id] = (e.start, case.person_id)
-        exposures += _companions(case, start, end, pack, store)
-    if pack.secondary_contact is not None and close_first:
+        for case in cases
+    ]
+    exposures: list[Exposure] = []
+    if "close" in kinds or "secondary" in kinds:
+        exposures += _close(cases, windows, pack.close_contact, store)
+    if "companion" in kinds:
+        for case, (start, end) in zip(cases, windows, strict=True):
+            exposures += _companions(case, start, end, pack, store)
+    # close contact -> (first exposure, case); on a tie the case listed first.
+    rank = {c.person_id: i for i, c in reversed(list(enumerate(cases)))}
+    first: dict[int, tuple[int, int, int]] = {}
+    for e in exposures:
+        if e.kind == "close":
+            seen = (e.start, rank[e.case_id], e.case_id)
+            if e.contact_id not in first or seen < first[e.contact_id]:
+                first[e.contact_id] = seen
+    close_first = {p: (start, case) for p, (start, _rank, case) in first.items()}
+    if "secondary" in kinds and pack.secondary_contact is not None and close_first:
         closing = until if until is not None else max(c.isolated for c in cases)
         exposures += _secondary(close_first, closing, pack.secondary_contact, store)
+    if "close" not in kinds:
+        exposures = [e for e in exposures if e.kind != "close"]
     return merge(exposures, exclude={c.person_id for c in cases})
 
 
-def _clip(stays: pa.Table, start: int, end: int) -> pa.Table:
+def _close(
+    cases: list[IndexCase], windows: list[tuple[int, int]], rule: ContactRule, store: MovementStore
+) -> list[Exposure]:
+    """Close contacts of all cases in one question to the store: each case's own stays in its
+    window become the sources, and the store keeps the earliest few overlaps per contact and
+    case, as if each case were traced alone."""
+    people = [c.person_id for c in cases]
+    if len(set(people)) < len(people):
+        # The same person twice (two windows): trace each window on its own.
+        return [
+            e
+            for case, window in zip(cases, windows, strict=True)
+            for e in _close([case], [window], rule, store)
+        ]
+    start = min(w[0] for w in windows)
+    end = max(w[1] for w in windows)
+    own = store.stays_of(people, start, end)
+    opens = dict(zip(people, (w[0] for w in windows), strict=True))
+    closes = dict(zip(people, (w[1] for w in windows), strict=True))
+    person = own.column("person_id").to_numpy()
+    own = _clip(
+        own,
+        np.array([opens[int(p)] for p in person], dtype=np.int64),
+        np.array([closes[int(p)] for p in person], dtype=np.int64),
+    )
+    overlaps = store.co_present(_as_sources(own), _minimums(rule), evidence_per_source=True)
+    return _exposures(
+        overlaps,
+        _meeting(overlaps, rule),
+        kind="close",
+        case_of={p: p for p in people},
+        rule=rule,
+    )
+
+
+def _clip(stays: pa.Table, start: np.ndarray | int, end: np.ndarray | int) -> pa.Table:
     if stays.num_rows == 0:
         return stays
     starts = np.maximum(stays.column("start").to_numpy(), start)
