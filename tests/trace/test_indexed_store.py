@@ -14,7 +14,7 @@ from cordon.lake.reader import read_table
 from cordon.protocols import packs
 from cordon.sim import service as sim
 from cordon.trace.duckdb_store import DuckDBStore
-from cordon.trace.engine import trace
+from cordon.trace.engine import EVIDENCE_PER_CONTACT, trace
 from cordon.trace.rules import Contact, IndexCase, merge
 from tests.trace.test_engine import IMPORTS, index_cases
 
@@ -91,18 +91,45 @@ def test_one_case_at_a_time_the_indexed_store_finds_what_the_scan_finds(
 
 
 def test_a_batch_finds_what_each_case_alone_finds(lake: Path, cases: list[IndexCase]) -> None:
+    """Same contacts, kinds, first exposures and cases; the evidence of a close contact is the
+    earliest overlap with each case met, at most five of them."""
     pack = packs.load()
     store = DuckDBStore(lake)
-    alone = [e for case in cases for c in trace([case], pack, store) for e in c.evidence]
-    expected = merge(
-        [e for e in alone if e.kind in ("close", "companion")],
-        exclude={c.person_id for c in cases},
-    )
-    batch = trace(cases, pack, store, kinds={"close", "companion"})
-    assert flat(batch) == flat(expected)
-    close_only = trace(cases, pack, store, kinds={"close"})
     ids = {c.person_id for c in cases}
-    assert flat(close_only) == flat(merge([e for e in alone if e.kind == "close"], exclude=ids))
+    alone = [e for case in cases for c in trace([case], pack, store) for e in c.evidence]
+    for kinds in ({"close"}, {"close", "companion"}):
+        expected = {
+            c.person_id: c for c in merge([e for e in alone if e.kind in kinds], exclude=ids)
+        }
+        batch = {c.person_id: c for c in trace(cases, pack, store, kinds=kinds)}
+        assert batch.keys() == expected.keys()
+        assert any(len(c.case_ids) > EVIDENCE_PER_CONTACT for c in batch.values())
+        for person, contact in batch.items():
+            want = expected[person]
+            assert (contact.kind, contact.first_exposure, contact.case_ids) == (
+                want.kind,
+                want.first_exposure,
+                want.case_ids,
+            )
+            close = [e for e in contact.evidence if e.kind == "close"]
+            assert len(close) == min(
+                EVIDENCE_PER_CONTACT, len({e.case_id for e in want.evidence if e.kind == "close"})
+            )
+            assert set(close) <= set(want.evidence)
+            assert [e for e in contact.evidence if e.kind != "close"] == [
+                e for e in want.evidence if e.kind != "close"
+            ]
+
+
+def test_a_person_listed_twice_is_traced_for_each_window(
+    lake: Path, cases: list[IndexCase]
+) -> None:
+    case = cases[0]
+    later = IndexCase(case.person_id, case.onset, case.sampled, case.isolated + 86_400)
+    twice = trace([case, later], packs.load(), DuckDBStore(lake), kinds={"close"})
+    assert {c.person_id for c in twice} >= {
+        c.person_id for c in trace([case], packs.load(), DuckDBStore(lake), kinds={"close"})
+    }
 
 
 def test_a_batch_with_secondary_contacts_matches_the_scan(

@@ -84,6 +84,22 @@ CO_PRESENT = (
 SELECT person_id, unnest(found, recursive := true) FROM top
 """
 )
+# A batch of cases: each person's earliest overlap with each source, with a fixed-size state
+# per pair of them (a thousand cases at a crowded market are millions of such pairs).
+CO_PRESENT_FIRSTS = (
+    PAIRS
+    + """
+, firsts AS (
+    SELECT person_id, source_id,
+           arg_min({{'place_id': place_id, 'setting': setting, 'start': start, 'end': "end"}},
+                   start) AS found
+    FROM pairs
+    WHERE "end" - start >= greatest(min_seconds, 1)
+    GROUP BY person_id, source_id
+)
+SELECT person_id, source_id, unnest(found, recursive := true) FROM firsts
+"""
+)
 
 STAYS_OF = """
 SELECT s.person_id, s.place_id, epoch(s.start)::BIGINT AS start,
@@ -263,11 +279,9 @@ class DuckDBStore:
         return self._query(STAYS_OF.format(stays="rows", **window), wanted=wanted, rows=rows)
 
     def co_present(
-        self, stays: pa.Table, minimums: dict[str, int], *, evidence_per_source: bool = False
+        self, stays: pa.Table, minimums: dict[str, int], *, first_per_source: bool = False
     ) -> pa.Table:
-        """See ``MovementStore.co_present``. With ``evidence_per_source`` the earliest few
-        overlaps are kept per person and source, so tracing a batch of cases in one call keeps
-        for each case what tracing it alone would."""
+        """See ``MovementStore.co_present``."""
         if stays.num_rows == 0 or not minimums:
             return _empty_overlaps("place_id")
         rule = pa.table(
@@ -281,8 +295,8 @@ class DuckDBStore:
         if stays.num_rows == 0:
             return _empty_overlaps("place_id")
         shape = {
-            "partition": "person_id, source_id" if evidence_per_source else "person_id",
-            "evidence": EVIDENCE_PER_PERSON,
+            "partition": "person_id, source_id" if first_per_source else "person_id",
+            "evidence": 1 if first_per_source else EVIDENCE_PER_PERSON,
         }
         if self.scan:
             start = int(pc.min(stays.column("start")).as_py())
@@ -301,7 +315,10 @@ class DuckDBStore:
         if there is None:
             return _empty_overlaps("place_id")
         return self._query(
-            CO_PRESENT.format(stays="there", **shape), q=stays, rule=rule, there=there
+            (CO_PRESENT_FIRSTS if first_per_source else CO_PRESENT).format(stays="there", **shape),
+            q=stays,
+            rule=rule,
+            there=there,
         )
 
     def co_cell(self, person_ids: list[int], start: int, end: int) -> pa.Table:

@@ -75,6 +75,8 @@ def _exposures(
 
 
 KINDS = frozenset(KIND_ORDER)
+# Evidence kept per close contact when tracing a batch of cases (one case: the store's own few).
+EVIDENCE_PER_CONTACT = 5
 
 
 def trace(
@@ -98,8 +100,9 @@ def trace(
         for case in cases
     ]
     exposures: list[Exposure] = []
+    met: dict[int, set[int]] = {}  # close contact -> every case met, beyond the evidence
     if "close" in kinds or "secondary" in kinds:
-        exposures += _close(cases, windows, pack.close_contact, store)
+        exposures, met = _close(cases, windows, pack.close_contact, store)
     if "companion" in kinds:
         for case, (start, end) in zip(cases, windows, strict=True):
             exposures += _companions(case, start, end, pack, store)
@@ -116,24 +119,29 @@ def trace(
         closing = until if until is not None else max(c.isolated for c in cases)
         exposures += _secondary(close_first, closing, pack.secondary_contact, store)
     if "close" not in kinds:
-        exposures = [e for e in exposures if e.kind != "close"]
-    return merge(exposures, exclude={c.person_id for c in cases})
+        exposures, met = [e for e in exposures if e.kind != "close"], {}
+    contacts = merge(exposures, exclude={c.person_id for c in cases})
+    for contact in contacts:
+        contact.case_ids |= met.get(contact.person_id, set())
+    return contacts
 
 
 def _close(
     cases: list[IndexCase], windows: list[tuple[int, int]], rule: ContactRule, store: MovementStore
-) -> list[Exposure]:
+) -> tuple[list[Exposure], dict[int, set[int]]]:
     """Close contacts of all cases in one question to the store: each case's own stays in its
-    window become the sources, and the store keeps the earliest few overlaps per contact and
-    case, as if each case were traced alone."""
+    window become the sources. One case keeps the store's earliest few overlaps per contact as
+    evidence. A batch asks for each contact's earliest overlap with each case, keeps the
+    earliest few of those as evidence and returns the other cases each contact met (for
+    ``case_ids``): kind, first exposure and cases are what tracing each case alone gives, with
+    less evidence (a thousand cases at a market are millions of contact-case pairs)."""
     people = [c.person_id for c in cases]
     if len(set(people)) < len(people):
-        # The same person twice (two windows): trace each window on its own.
-        return [
-            e
-            for case, window in zip(cases, windows, strict=True)
-            for e in _close([case], [window], rule, store)
-        ]
+        # The same person twice (two windows): each window on its own, as separate cases.
+        found: list[Exposure] = []
+        for case, window in zip(cases, windows, strict=True):
+            found += _close([case], [window], rule, store)[0]
+        return found, {}
     start = min(w[0] for w in windows)
     end = max(w[1] for w in windows)
     own = store.stays_of(people, start, end)
@@ -145,14 +153,35 @@ def _close(
         np.array([opens[int(p)] for p in person], dtype=np.int64),
         np.array([closes[int(p)] for p in person], dtype=np.int64),
     )
-    overlaps = store.co_present(_as_sources(own), _minimums(rule), evidence_per_source=True)
-    return _exposures(
-        overlaps,
-        _meeting(overlaps, rule),
-        kind="close",
-        case_of={p: p for p in people},
-        rule=rule,
-    )
+    case_of = {p: p for p in people}
+    if len(cases) == 1:
+        overlaps = store.co_present(_as_sources(own), _minimums(rule))
+        alone = _exposures(
+            overlaps, _meeting(overlaps, rule), kind="close", case_of=case_of, rule=rule
+        )
+        return alone, {}
+    overlaps = store.co_present(_as_sources(own), _minimums(rule), first_per_source=True)
+    overlaps = overlaps.filter(pa.array(_meeting(overlaps, rule)))
+    contact = overlaps.column("person_id").to_numpy()
+    source = overlaps.column("source_id").to_numpy()
+    order_of_case = np.argsort(np.asarray(people))
+    rank = order_of_case[np.searchsorted(np.asarray(people)[order_of_case], source)]
+    order = np.lexsort((rank, overlaps.column("start").to_numpy(), contact))
+    contact, source = contact[order], source[order]
+    first = np.r_[True, contact[1:] != contact[:-1]] if contact.size else np.zeros(0, bool)
+    index = np.arange(contact.size)
+    position = index - np.maximum.accumulate(np.where(first, index, 0))
+    keep = order[position < EVIDENCE_PER_CONTACT]
+    shown = overlaps.take(pa.array(keep))
+    found = _exposures(shown, np.ones(len(keep), bool), kind="close", case_of=case_of, rule=rule)
+    more: dict[int, set[int]] = {}
+    crowded = np.unique(contact[position >= EVIDENCE_PER_CONTACT])
+    if crowded.size:
+        mask = np.isin(contact, crowded)
+        groups = np.split(source[mask], np.flatnonzero(first[mask])[1:])
+        for who, met in zip(contact[mask][first[mask]], groups, strict=True):
+            more[int(who)] = set(met.tolist())
+    return found, more
 
 
 def _clip(stays: pa.Table, start: np.ndarray | int, end: np.ndarray | int) -> pa.Table:
@@ -204,20 +233,23 @@ def _companions(
     if overlaps.num_rows == 0:
         return []
     minutes = (overlaps.column("end").to_numpy() - overlaps.column("start").to_numpy()) / 60
-    rows = overlaps.filter(pa.array(minutes > pack.companion.min_minutes)).to_pylist()
+    kept = overlaps.filter(pa.array(minutes > pack.companion.min_minutes))
+    rule = f"companion: same {pack.companion.cell_metres} m cell > {pack.companion.min_minutes} min"
+    people, cells, starts, ends = (
+        kept.column(name).to_pylist() for name in ("person_id", "cell_id", "start", "end")
+    )
     return [
         Exposure(
-            contact_id=row["person_id"],
+            contact_id=person,
             kind="companion",
             index_id=case.person_id,
             case_id=case.person_id,
             place_id=None,
-            cell_id=row["cell_id"],
+            cell_id=cell,
             setting="cell",
-            start=row["start"],
-            end=row["end"],
-            rule=f"companion: same {pack.companion.cell_metres} m cell > "
-            f"{pack.companion.min_minutes} min",
+            start=start,
+            end=end,
+            rule=rule,
         )
-        for row in rows
+        for person, cell, start, end in zip(people, cells, starts, ends, strict=True)
     ]
