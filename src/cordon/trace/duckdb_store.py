@@ -46,15 +46,29 @@ TZ = ZoneInfo("Asia/Shanghai")
 PAIRS = """
 WITH pairs AS (
     SELECT s.person_id, q.source_id, s.place_id, q.setting,
-           greatest(epoch(s.start)::BIGINT, q.start) AS start,
-           least(epoch(s."end")::BIGINT, q."end") AS "end", r.min_seconds
+           greatest({s_start}, q.start) AS start, least({s_end}, q."end") AS "end",
+           r.min_seconds
     FROM {stays} s
-    JOIN q ON s.place_id = q.place_id
-          AND s.start < to_timestamp(q."end") AND s."end" > to_timestamp(q.start)
+    JOIN q ON s.place_id = q.place_id {same_day} AND {overlap}
     JOIN rule r ON r.setting = q.setting
     WHERE s.person_id <> q.source_id
 )
 """
+# Stays never cross midnight, so two overlap only on the same day: joining on (place, day)
+# instead of place alone keeps a crowded place's other days out of the pairs considered.
+SAME_DAY = "AND s.day = q.day"
+# Times in the lake's files are timestamps; compared per candidate pair, so the indexed path
+# hands DuckDB epoch seconds and compares integers.
+TIMESTAMPS = {
+    "s_start": "epoch(s.start)::BIGINT",
+    "s_end": 'epoch(s."end")::BIGINT',
+    "overlap": 's.start < to_timestamp(q."end") AND s."end" > to_timestamp(q.start)',
+}
+EPOCHS = {
+    "s_start": "s.start",
+    "s_end": 's."end"',
+    "overlap": 's.start < q."end" AND s."end" > q.start',
+}
 # The first version: a window over all pairs, which holds every pair in memory at once (kept
 # for the scan path, the reference).
 CO_PRESENT_WINDOW = (
@@ -295,6 +309,8 @@ class DuckDBStore:
         if stays.num_rows == 0:
             return _empty_overlaps("place_id")
         shape = {
+            **TIMESTAMPS,
+            "same_day": "",
             "partition": "person_id, source_id" if first_per_source else "person_id",
             "evidence": 1 if first_per_source else EVIDENCE_PER_PERSON,
         }
@@ -306,14 +322,19 @@ class DuckDBStore:
                 return _empty_overlaps("place_id")
             sql = CO_PRESENT_WINDOW.format(stays=files, **shape)
             return self._query(sql, q=stays, rule=rule)
-        keys = self._keys_by_day(
-            stays.column("place_id").to_numpy().astype(np.int64),
-            stays.column("start").to_numpy(),
-            stays.column("end").to_numpy(),
-        )
-        there = self._gather(self._stays_by_place, keys, ["person_id", "place_id", "start", "end"])
+        starts, ends = stays.column("start").to_numpy(), stays.column("end").to_numpy()
+        keys = self._keys_by_day(stays.column("place_id").to_numpy().astype(np.int64), starts, ends)
+        columns = ["person_id", "place_id", "start", "end"]
+        days = (starts - self.day0) // DAY
+        if np.array_equal(days, (ends - 1 - self.day0) // DAY):
+            stays = stays.append_column("day", pa.array(days.astype(np.int16)))
+            shape["same_day"] = SAME_DAY
+            columns.append("day")
+        there = self._gather(self._stays_by_place, keys, columns)
         if there is None:
             return _empty_overlaps("place_id")
+        there = _epochs(there)
+        shape.update(EPOCHS)
         return self._query(
             (CO_PRESENT_FIRSTS if first_per_source else CO_PRESENT).format(stays="there", **shape),
             q=stays,
@@ -349,6 +370,15 @@ class DuckDBStore:
         if others is None:
             return _empty_overlaps("cell_id")
         return self._query(CO_CELL.format(records="others"), mine=mine, others=others)
+
+
+def _epochs(table: pa.Table) -> pa.Table:
+    """start and end as epoch seconds (int64)."""
+    for name in ("start", "end"):
+        index = table.schema.get_field_index(name)
+        seconds = table.column(name).cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
+        table = table.set_column(index, name, seconds)
+    return table
 
 
 def _empty_stays() -> pa.Table:

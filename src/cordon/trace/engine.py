@@ -3,7 +3,9 @@ secondary contacts from each close contact's own window, companions from phone c
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import gc
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pyarrow as pa
@@ -38,9 +40,10 @@ def _minimums(rule: ContactRule) -> dict[str, int]:
 
 def _meeting(overlaps: pa.Table, rule: ContactRule) -> np.ndarray:
     """Rows whose overlap meets the rule's minimum for their setting (0 means any overlap)."""
-    settings = overlaps.column("setting").to_numpy(zero_copy_only=False)
+    settings = overlaps.column("setting").combine_chunks().dictionary_encode()
     minutes = (overlaps.column("end").to_numpy() - overlaps.column("start").to_numpy()) / 60
-    need = np.array([rule.min_overlap_minutes.get(s, np.inf) for s in settings], dtype=float)
+    by_setting = [rule.min_overlap_minutes.get(s, np.inf) for s in settings.dictionary.to_pylist()]
+    need = np.array(by_setting, dtype=float)[settings.indices.to_numpy()]
     return (minutes > 0) & (minutes >= need)
 
 
@@ -79,6 +82,20 @@ KINDS = frozenset(KIND_ORDER)
 EVIDENCE_PER_CONTACT = 5
 
 
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """No garbage collection while a trace builds its objects: a surge makes hundreds of
+    thousands of exposures (none in a reference cycle), and each batch of new objects would
+    otherwise set off collections that walk every object alive, over and over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def trace(
     cases: list[IndexCase],
     pack: Pack,
@@ -91,6 +108,18 @@ def trace(
     isolated (default: the latest case isolation), closing their secondary-contact window.
     ``kinds`` narrows the search (e.g. close contacts only, for a first list in a surge); the
     contacts found are the same as a full trace would find of those kinds."""
+    with _bulk():
+        return _trace(cases, pack, store, until=until, kinds=kinds)
+
+
+def _trace(
+    cases: list[IndexCase],
+    pack: Pack,
+    store: MovementStore,
+    *,
+    until: int | None,
+    kinds: Collection[str],
+) -> list[Contact]:
     windows = [
         look_back_window(
             case,
