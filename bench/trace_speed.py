@@ -22,6 +22,7 @@ import json
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -62,6 +63,7 @@ IMPORTS = {
     }
 }
 BATCH, SURGE = 20, 1_000
+PANDAS_MAX_PAIRS = 60_000_000  # ~5 GB of candidate pairs in a merge
 EVIDENCE = 5
 
 
@@ -387,8 +389,10 @@ def _peer_runs(
         out["one_case_secondary_s"] = None if found is None else round(secondary_s, 3)
         if found is not None and out["one_case_companions_s"] is not None:
             out["one_case_full_s"] = round(close_s + secondary_s + companion_s, 3)
-    singles = [close([case])[0] for case in cases[1:BATCH]]
+    answered = [close([case]) for case in cases[1:BATCH]]
+    singles = [seconds for seconds, frame in answered if frame is not None]
     out["one_case_close_median_of_19_s"] = round(statistics.median(singles), 3)
+    out["one_case_close_unanswered_of_19"] = len(answered) - len(singles)
     batch_s, close_batch = close(cases[:BATCH])
     out["batch_20_close_s"] = round(batch_s, 3)
     surge_s, close_surge = close(cases[:SURGE])
@@ -413,13 +417,25 @@ def pandas_peer(lake: Path, cases: list[IndexCase], pack: Pack) -> dict[str, Any
     out: dict[str, Any] = {"load_s": round(time.perf_counter() - started, 1)}
     close_minimums = pack.close_contact.min_overlap_minutes
 
-    def co_present(q: pd.DataFrame, minimums: dict[str, int], by: list[str]) -> pd.DataFrame:
+    day0 = DuckDBStore(lake).day0
+    stays["day"] = (stays["start"] - day0) // 86_400
+    cells["day"] = (cells["start"] - day0) // 86_400
+
+    def co_present(q: pd.DataFrame, minimums: dict[str, int], by: list[str]) -> pd.DataFrame | None:
         q = q[q["setting"].isin(list(minimums))]
+        q = q.assign(day=(q["start"] - day0) // 86_400)  # stays never cross midnight
         lo, hi = q["start"].min() - 86_400, q["end"].max()
         others = stays[(stays["start"] < hi) & (stays["start"] > lo)]
         others = others[others["place_id"].isin(q["place_id"].unique())]
-        pairs = others[["person_id", "place_id", "start", "end"]].merge(
-            q, on="place_id", suffixes=("", "_q")
+        # merge() materialises every candidate pair of a (place, day) before filtering: refuse
+        # rather than exhaust the memory other processes share.
+        keys = ["place_id", "day"]
+        sizes = others.groupby(keys).size().rename("n").reset_index()
+        candidates = q.groupby(keys).size().rename("m").reset_index().merge(sizes, on=keys)
+        if (candidates["n"] * candidates["m"]).sum() > PANDAS_MAX_PAIRS:
+            return None
+        pairs = others[["person_id", "place_id", "day", "start", "end"]].merge(
+            q, on=keys, suffixes=("", "_q")
         )
         pairs = pairs[
             (pairs["start"] < pairs["end_q"])
@@ -434,7 +450,7 @@ def pandas_peer(lake: Path, cases: list[IndexCase], pack: Pack) -> dict[str, Any
         return pairs.sort_values([*by, "start", "source_id"]).groupby(by).head(EVIDENCE)
 
     def close(batch: list[IndexCase]) -> tuple[float, pd.DataFrame | None]:
-        def run() -> pd.DataFrame:
+        def run() -> pd.DataFrame | None:
             w = pd.DataFrame(windows(batch, pack), columns=["person_id", "wstart", "wend"])
             own = stays[stays["person_id"].isin(w["person_id"])].merge(w, on="person_id")
             own = own.assign(
@@ -462,13 +478,6 @@ def pandas_peer(lake: Path, cases: list[IndexCase], pack: Pack) -> dict[str, Any
             )
             own = own[own["end"] > own["start"]].rename(columns={"person_id": "source_id"})
             q = own[["source_id", "place_id", "setting", "start", "end"]]
-            q = q[q["setting"].isin(rule.settings)]
-            # Every pair at every place is materialised before the top few are kept: refuse
-            # rather than exhaust the memory other processes share.
-            sizes = stays["place_id"].value_counts()
-            pairs = (q["place_id"].map(sizes).fillna(0) / DAYS).sum()
-            if pairs > 50_000_000:
-                return None
             return co_present(q, rule.min_overlap_minutes, ["person_id"])
 
         return timed(run)
@@ -485,8 +494,9 @@ def pandas_peer(lake: Path, cases: list[IndexCase], pack: Pack) -> dict[str, Any
             mine = mine.assign(
                 start=np.maximum(mine["start"], start), end=np.minimum(mine["end"], end)
             ).rename(columns={"person_id": "source_id"})
+            mine = mine.assign(day=(mine["start"] - day0) // 86_400)
             others = cells[cells["cell_id"].isin(mine["cell_id"].unique())]
-            pairs = others.merge(mine, on="cell_id", suffixes=("", "_m"))
+            pairs = others.merge(mine, on=["cell_id", "day"], suffixes=("", "_m"))
             overlap = np.minimum(pairs["end"], pairs["end_m"]) - np.maximum(
                 pairs["start"], pairs["start_m"]
             )
@@ -550,4 +560,6 @@ def run() -> dict[str, Any]:
             scale["pandas"] = theirs | {"same_close_contacts": same}
             scale["pandas_to_cordon_time"] = _ratios(ours, theirs)
         out[f"{population}x{DAYS}"] = scale
+        # A scale's results as soon as they are known (a long run is not all-or-nothing).
+        print(json.dumps({population: scale}, default=str), file=sys.stderr, flush=True)
     return out
