@@ -16,6 +16,7 @@ BENCHES = [
     "sim_run",
     "sim_outbreak",
     "trace_quality",
+    "trace_speed",
     "codes_recompute",
     "codes_lookup",
 ]

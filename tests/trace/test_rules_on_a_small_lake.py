@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pytest
 
-from cordon.lake.schemas import BY_DAY, TABLES
+from cordon.lake.schemas import BY_DAY, SCHEMA_VERSION, TABLES
 from cordon.lake.writer import LakeWriter
 from cordon.protocols import packs
 from cordon.trace.duckdb_store import DuckDBStore
@@ -96,7 +96,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         for name in ("checkins", "vessel_fixes"):
             writer.write_day(name, day, TABLES[name].empty_table())
-    writer.publish({"schema_version": 1, "start_date": START.isoformat(), "days": 3})
+    writer.publish({"schema_version": SCHEMA_VERSION, "start_date": START.isoformat(), "days": 3})
     return out
 
 

@@ -1,6 +1,7 @@
 """Schemas of every lake table: the contract between the simulator (writer) and the tracing,
 screening, border and command slices (readers). Documented column by column in docs/lake.md;
-``SCHEMA_VERSION`` changes whenever a table changes incompatibly.
+``SCHEMA_VERSION`` changes whenever a table or the layout changes incompatibly (2: the
+place-ordered copy of stays and cell-ordered copy of cell records that tracing reads).
 
 Conventions: ids are dense integers from 0; times are UTC instants (``timestamp[s, UTC]``;
 pages show them in Asia/Shanghai); ``day`` is the simulation day index (0 = the scenario's
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TIME = pa.timestamp("s", tz="UTC")
 
 # --- registry tables (one file each) -------------------------------------------------------

@@ -19,9 +19,12 @@ import pyarrow.parquet as pq
 from cordon.lake.schemas import BY_DAY, TABLES
 
 MANIFEST = "manifest.json"
-# Row groups of ~128k rows: a day of stays for 200k people is a handful of groups, and a reader
-# filtering on person or place skips most of them through the statistics.
+# Registry tables: row groups of ~128k rows.
 ROW_GROUP = 131_072
+# Day files: small row groups (a day of stays for 1,000,000 people is ~250 of them), so a reader
+# looking for one person or one place decodes a few thousand rows, not a hundred thousand; the
+# per-group statistics (min/max of the sort key) are what lets it find them.
+DAY_ROW_GROUP = 16_384
 
 
 # Day files are sorted so that one person's (or vessel's) rows sit together: a reader looking for
@@ -31,6 +34,15 @@ SORT_KEYS = {
     "checkins": ("person_id", "time"),
     "cell_records": ("person_id", "start"),
     "vessel_fixes": ("vessel_id", "time"),
+}
+
+# A second copy of the tables that tracing searches by where, not by who: co-presence asks "who
+# else was at these places then" and companions "who else was in these cells then". Sorted by
+# place (cell), a question about a few places reads the few row groups holding them instead of
+# the whole day. Folder name -> (table, sort keys).
+BY_WHERE = {
+    "stays_by_place": ("stays", ("place_id", "start")),
+    "cell_records_by_cell": ("cell_records", ("cell_id", "start")),
 }
 
 
@@ -74,15 +86,24 @@ class LakeWriter:
         self.rows[name] += table.num_rows
 
     def write_day(self, name: str, day: int, table: pa.Table) -> None:
-        """One day's partition of a large table, sorted by person for fast per-person reads."""
+        """One day's partition of a large table, sorted by person for fast per-person reads
+        (and, for stays and cell records, a copy sorted by place or cell)."""
         if name not in BY_DAY:
             raise ValueError(f"{name} is not partitioned by day")
         table = self._check(name, table)
-        table = table.sort_by([(column, "ascending") for column in SORT_KEYS[name]])
-        folder = self.staging / name / f"day={day:03d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, folder / "part-0.parquet", row_group_size=ROW_GROUP)
+        self._write_sorted(name, day, table, SORT_KEYS[name])
+        for folder, (source, keys) in BY_WHERE.items():
+            if source == name:
+                self._write_sorted(folder, day, table, keys)
         self.rows[name] += table.num_rows
+
+    def _write_sorted(
+        self, folder_name: str, day: int, table: pa.Table, keys: tuple[str, ...]
+    ) -> None:
+        table = table.sort_by([(column, "ascending") for column in keys])
+        folder = self.staging / folder_name / f"day={day:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, folder / "part-0.parquet", row_group_size=DAY_ROW_GROUP)
 
     def publish(self, manifest: dict[str, Any]) -> Path:
         """Write the manifest and move the finished lake into place."""

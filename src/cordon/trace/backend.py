@@ -15,11 +15,15 @@ class MovementStore(Protocol):
         setting."""
         ...
 
-    def co_present(self, stays: pa.Table, minimums: dict[str, int]) -> pa.Table:
+    def co_present(
+        self, stays: pa.Table, minimums: dict[str, int], *, first_per_source: bool = False
+    ) -> pa.Table:
         """Everyone else overlapping the given stays (columns source_id, place_id, start, end,
         setting) at the same place, for stays in the settings of ``minimums`` (minutes; 0 =
         any overlap) and at least that long: person_id, source_id, place_id, setting, start,
-        end (the overlap). A store may return only each person's earliest few overlaps."""
+        end (the overlap). A store may return only each person's earliest few overlaps; with
+        ``first_per_source``, it returns each person's earliest overlap with each source (all
+        of them: a batch of cases learns every case each contact met)."""
         ...
 
     def co_cell(self, person_ids: list[int], start: int, end: int) -> pa.Table:

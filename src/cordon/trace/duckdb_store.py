@@ -1,6 +1,20 @@
 """The movement store on a Parquet lake, queried with DuckDB (built in: no extension is
-downloaded). Only the day files a window touches are read; the files are sorted by person, so a
-per-person filter skips most row groups through their statistics."""
+downloaded).
+
+Two ways to read the same lake, giving the same answers:
+
+* **indexed** (the default): a question about a few people reads, from each day of the window,
+  only the row groups of the person-ordered files that hold them; a question about who else was
+  at some places (cells) reads only the row groups of the place-ordered (cell-ordered) copies
+  that hold those places. The row-group statistics (min/max of the sort key), read once per file
+  and kept for the life of the store, are the index. DuckDB then joins the few rows read.
+* **scan**: DuckDB reads every stay of the window's days and filters (the first version, kept as
+  the reference the indexed path is tested against, and for lakes on storage where the extra
+  round trips of row-group reads cost more than a scan).
+
+Both rely on a layout rule of the lake (docs/lake.md): a stay or cell record never crosses local
+midnight, so a day file holds everything that overlaps that day.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +24,184 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from cordon.errors import Problem, ValidationFailed
+from cordon.lake.schemas import SCHEMA_VERSION
 
-LAKE_SCHEMA_VERSION = 1
+LAKE_SCHEMA_VERSION = SCHEMA_VERSION
 EVIDENCE_PER_PERSON = 5
 # Large joins spill to disk instead of exhausting memory.
 MEMORY_LIMIT = "4GB"
 DAY = 86_400
 TZ = ZoneInfo("Asia/Shanghai")
 
+# Overlaps of the given stays (q) with everyone else's (s) at the same place, meeting the
+# setting's minimum. Only each person's earliest EVIDENCE_PER_PERSON overlaps (per source when
+# tracing a batch of cases) leave the database: at a crowded place (a border trade zone of
+# thousands) the pairs run to hundreds of millions, and the engine needs a few per person.
+PAIRS = """
+WITH pairs AS (
+    SELECT s.person_id, q.source_id, s.place_id, q.setting,
+           greatest({s_start}, q.start) AS start, least({s_end}, q."end") AS "end",
+           r.min_seconds
+    FROM {stays} s
+    JOIN q ON s.place_id = q.place_id {same_day} AND {overlap}
+    JOIN rule r ON r.setting = q.setting
+    WHERE s.person_id <> q.source_id
+)
+"""
+# Stays never cross midnight, so two overlap only on the same day: joining on (place, day)
+# instead of place alone keeps a crowded place's other days out of the pairs considered.
+SAME_DAY = "AND s.day = q.day"
+# Times in the lake's files are timestamps; compared per candidate pair, so the indexed path
+# hands DuckDB epoch seconds and compares integers.
+TIMESTAMPS = {
+    "s_start": "epoch(s.start)::BIGINT",
+    "s_end": 'epoch(s."end")::BIGINT',
+    "overlap": 's.start < to_timestamp(q."end") AND s."end" > to_timestamp(q.start)',
+}
+EPOCHS = {
+    "s_start": "s.start",
+    "s_end": 's."end"',
+    "overlap": 's.start < q."end" AND s."end" > q.start',
+}
+# The first version: a window over all pairs, which holds every pair in memory at once (kept
+# for the scan path, the reference).
+CO_PRESENT_WINDOW = (
+    PAIRS
+    + """
+SELECT person_id, source_id, place_id, setting, start, "end"
+FROM pairs
+WHERE "end" - start >= greatest(min_seconds, 1)
+QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY start, source_id)
+        <= {evidence}
+"""
+)
+# The same answer as a streaming aggregate: each person (and source) keeps a running top few,
+# so memory grows with the people found, not with the pairs. (start, source_id) is unique per
+# person: one person is at one place at a time, and so is each source.
+CO_PRESENT = (
+    PAIRS
+    + """
+, top AS (
+    SELECT person_id,
+           min_by({{'source_id': source_id, 'place_id': place_id, 'setting': setting,
+                    'start': start, 'end': "end"}}, (start, source_id), {evidence}) AS found
+    FROM pairs
+    WHERE "end" - start >= greatest(min_seconds, 1)
+    GROUP BY {partition}
+)
+SELECT person_id, unnest(found, recursive := true) FROM top
+"""
+)
+# A batch of cases: each person's earliest overlap with each source, with a fixed-size state
+# per pair of them (a thousand cases at a crowded market are millions of such pairs).
+CO_PRESENT_FIRSTS = (
+    PAIRS
+    + """
+, firsts AS (
+    SELECT person_id, source_id,
+           arg_min({{'place_id': place_id, 'setting': setting, 'start': start, 'end': "end"}},
+                   start) AS found
+    FROM pairs
+    WHERE "end" - start >= greatest(min_seconds, 1)
+    GROUP BY person_id, source_id
+)
+SELECT person_id, source_id, unnest(found, recursive := true) FROM firsts
+"""
+)
+
+STAYS_OF = """
+SELECT s.person_id, s.place_id, epoch(s.start)::BIGINT AS start,
+       epoch(s."end")::BIGINT AS "end", s.setting
+FROM {stays} s SEMI JOIN wanted w USING (person_id)
+WHERE s."end" > to_timestamp({start}) AND s.start < to_timestamp({end})
+ORDER BY s.person_id, s.start
+"""
+
+MY_CELLS = """
+SELECT c.person_id AS source_id, c.cell_id,
+       greatest(epoch(c.start)::BIGINT, {start}) AS start,
+       least(epoch(c."end")::BIGINT, {end}) AS "end"
+FROM {records} c SEMI JOIN wanted w USING (person_id)
+WHERE c."end" > to_timestamp({start}) AND c.start < to_timestamp({end})
+"""
+
+CO_CELL = """
+SELECT o.person_id, m.source_id, m.cell_id,
+       greatest(epoch(o.start)::BIGINT, m.start) AS start,
+       least(epoch(o."end")::BIGINT, m."end") AS "end"
+FROM {records} o
+JOIN mine m ON o.cell_id = m.cell_id
+           AND o.start < to_timestamp(m."end") AND o."end" > to_timestamp(m.start)
+WHERE o.person_id <> m.source_id
+"""
+
 
 def _lake_error(message: str) -> ValidationFailed:
     return ValidationFailed(message, problems=[Problem("lake", message)])
 
 
+class SortedDayFiles:
+    """One day-partitioned table of the lake sorted by ``key``, read by key: only the row groups
+    whose key range can hold a wanted key are decoded. Files and their row-group ranges are
+    opened once and kept."""
+
+    def __init__(self, folder: Path, key: str) -> None:
+        self.folder = folder
+        self.key = key
+        self._open: dict[int, tuple[pq.ParquetFile, np.ndarray, np.ndarray] | None] = {}
+
+    def _file(self, day: int) -> tuple[pq.ParquetFile, np.ndarray, np.ndarray] | None:
+        if day not in self._open:
+            path = self.folder / f"day={day:03d}" / "part-0.parquet"
+            if not path.exists():
+                self._open[day] = None
+            else:
+                handle = pq.ParquetFile(path)
+                meta = handle.metadata
+                column = handle.schema_arrow.get_field_index(self.key)
+                lows, highs = [], []
+                for group in range(meta.num_row_groups):
+                    stats = meta.row_group(group).column(column).statistics
+                    if stats is None or not stats.has_min_max:
+                        # Without statistics the group may hold anything: always read it.
+                        lows.append(np.iinfo(np.int64).min)
+                        highs.append(np.iinfo(np.int64).max)
+                    else:
+                        lows.append(int(stats.min))
+                        highs.append(int(stats.max))
+                self._open[day] = (handle, np.array(lows, np.int64), np.array(highs, np.int64))
+        return self._open[day]
+
+    def read(self, day: int, keys: np.ndarray, columns: list[str]) -> pa.Table | None:
+        """Rows of ``day`` whose key is in ``keys`` (sorted, unique), or None if there are
+        none."""
+        opened = self._file(day)
+        if opened is None or keys.size == 0:
+            return None
+        handle, lows, highs = opened
+        # The first wanted key at or above each group's minimum; the group holds a wanted key
+        # if that key is not above the group's maximum.
+        first = np.searchsorted(keys, lows, side="left")
+        candidate = first < keys.size
+        hit = np.zeros(lows.size, dtype=bool)
+        hit[candidate] = keys[first[candidate]] <= highs[candidate]
+        groups = np.flatnonzero(hit).tolist()
+        if not groups:
+            return None
+        table = handle.read_row_groups(groups, columns=columns, use_threads=True)
+        wanted = pa.array(keys, type=table.schema.field(self.key).type)
+        table = table.filter(pc.is_in(table.column(self.key), value_set=wanted))
+        return table if table.num_rows else None
+
+
 class DuckDBStore:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, scan: bool = False) -> None:
         manifest_path = folder / "manifest.json"
         if not manifest_path.is_file():
             raise _lake_error(f"{folder} is not a lake (no manifest.json)")
@@ -36,22 +209,61 @@ class DuckDBStore:
         if manifest.get("schema_version") != LAKE_SCHEMA_VERSION:
             raise _lake_error(
                 f"lake schema {manifest.get('schema_version')}; this Cordon reads "
-                f"{LAKE_SCHEMA_VERSION}"
+                f"{LAKE_SCHEMA_VERSION} (simulate the lake again with this version)"
             )
         self.folder = folder
+        self.scan = scan
         start = date.fromisoformat(manifest["start_date"])
         self.day0 = int(datetime.combine(start, time(0), tzinfo=TZ).timestamp())
         self.days = int(manifest["days"])
         self.db = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
+        self._stays_by_person = SortedDayFiles(folder / "stays", "person_id")
+        self._stays_by_place = SortedDayFiles(folder / "stays_by_place", "place_id")
+        self._cells_by_person = SortedDayFiles(folder / "cell_records", "person_id")
+        self._cells_by_cell = SortedDayFiles(folder / "cell_records_by_cell", "cell_id")
 
-    def _files(self, table: str, start: int, end: int) -> str:
+    # --- reading --------------------------------------------------------------------------
+
+    def _day_range(self, start: int, end: int) -> range:
         first = max(0, (start - self.day0) // DAY)
         last = min(self.days - 1, (end - 1 - self.day0) // DAY)
+        return range(first, last + 1)
+
+    def _files(self, table: str, start: int, end: int) -> str:
         paths = [
-            self.folder / table / f"day={d:03d}" / "part-0.parquet" for d in range(first, last + 1)
+            self.folder / table / f"day={d:03d}" / "part-0.parquet"
+            for d in self._day_range(start, end)
         ]
         found = [str(p).replace("'", "''") for p in paths if p.exists()]
-        return "[" + ", ".join(f"'{p}'" for p in found) + "]" if found else ""
+        return "read_parquet([" + ", ".join(f"'{p}'" for p in found) + "])" if found else ""
+
+    def _gather(
+        self, files: SortedDayFiles, keys_by_day: dict[int, np.ndarray], columns: list[str]
+    ) -> pa.Table | None:
+        parts = [files.read(day, keys, columns) for day, keys in sorted(keys_by_day.items())]
+        found = [p for p in parts if p is not None]
+        return pa.concat_tables(found) if found else None
+
+    def _by_person(
+        self, files: SortedDayFiles, person_ids: list[int], start: int, end: int, columns: list[str]
+    ) -> pa.Table | None:
+        keys = np.unique(np.asarray(person_ids, dtype=np.int64))
+        return self._gather(files, {d: keys for d in self._day_range(start, end)}, columns)
+
+    def _keys_by_day(
+        self, key: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> dict[int, np.ndarray]:
+        """For each day, the keys of the intervals [starts, ends) that overlap it."""
+        out: dict[int, np.ndarray] = {}
+        if key.size == 0:
+            return out
+        first_day = (starts - self.day0) // DAY
+        last_day = (ends - 1 - self.day0) // DAY
+        for day in self._day_range(int(starts.min()), int(ends.max())):
+            on_day = (first_day <= day) & (last_day >= day)
+            if on_day.any():
+                out[day] = np.unique(key[on_day])
+        return out
 
     def _query(self, sql: str, **tables: pa.Table) -> pa.Table:
         for name, table in tables.items():
@@ -62,29 +274,29 @@ class DuckDBStore:
             for name in tables:
                 self.db.unregister(name)
 
+    # --- the MovementStore questions ------------------------------------------------------
+
     def stays_of(self, person_ids: list[int], start: int, end: int) -> pa.Table:
-        files = self._files("stays", start, end)
-        if not files or not person_ids:
+        if not person_ids:
             return _empty_stays()
         wanted = pa.table({"person_id": pa.array(person_ids, pa.int32())})
-        return self._query(
-            f"""
-            SELECT s.person_id, s.place_id, epoch(s.start)::BIGINT AS start,
-                   epoch(s."end")::BIGINT AS "end", s.setting
-            FROM read_parquet({files}) s SEMI JOIN wanted w USING (person_id)
-            WHERE s."end" > to_timestamp({int(start)}) AND s.start < to_timestamp({int(end)})
-            ORDER BY s.person_id, s.start
-            """,
-            wanted=wanted,
-        )
+        window = {"start": int(start), "end": int(end)}
+        if self.scan:
+            files = self._files("stays", start, end)
+            if not files:
+                return _empty_stays()
+            return self._query(STAYS_OF.format(stays=files, **window), wanted=wanted)
+        columns = ["person_id", "place_id", "start", "end", "setting"]
+        rows = self._by_person(self._stays_by_person, person_ids, start, end, columns)
+        if rows is None:
+            return _empty_stays()
+        return self._query(STAYS_OF.format(stays="rows", **window), wanted=wanted, rows=rows)
 
-    def co_present(self, stays: pa.Table, minimums: dict[str, int]) -> pa.Table:
+    def co_present(
+        self, stays: pa.Table, minimums: dict[str, int], *, first_per_source: bool = False
+    ) -> pa.Table:
+        """See ``MovementStore.co_present``."""
         if stays.num_rows == 0 or not minimums:
-            return _empty_overlaps("place_id")
-        start = int(pc.min(stays.column("start")).as_py())
-        end = int(pc.max(stays.column("end")).as_py())
-        files = self._files("stays", start, end)
-        if not files:
             return _empty_overlaps("place_id")
         rule = pa.table(
             {
@@ -92,55 +304,81 @@ class DuckDBStore:
                 "min_seconds": pa.array([60 * m for m in minimums.values()], pa.int64()),
             }
         )
-        # The threshold is applied here and only each person's earliest EVIDENCE_PER_PERSON
-        # overlaps leave the database: at a crowded place (a border trade zone of thousands)
-        # the pairs run to hundreds of millions, and the engine needs a few per person.
+        # Sources outside the rule's settings never match (the join on rule drops them).
+        stays = stays.filter(pc.is_in(stays.column("setting"), value_set=rule.column("setting")))
+        if stays.num_rows == 0:
+            return _empty_overlaps("place_id")
+        shape = {
+            **TIMESTAMPS,
+            "same_day": "",
+            "partition": "person_id, source_id" if first_per_source else "person_id",
+            "evidence": 1 if first_per_source else EVIDENCE_PER_PERSON,
+        }
+        if self.scan:
+            start = int(pc.min(stays.column("start")).as_py())
+            end = int(pc.max(stays.column("end")).as_py())
+            files = self._files("stays", start, end)
+            if not files:
+                return _empty_overlaps("place_id")
+            sql = CO_PRESENT_WINDOW.format(stays=files, **shape)
+            return self._query(sql, q=stays, rule=rule)
+        starts, ends = stays.column("start").to_numpy(), stays.column("end").to_numpy()
+        keys = self._keys_by_day(stays.column("place_id").to_numpy().astype(np.int64), starts, ends)
+        columns = ["person_id", "place_id", "start", "end"]
+        days = (starts - self.day0) // DAY
+        if np.array_equal(days, (ends - 1 - self.day0) // DAY):
+            stays = stays.append_column("day", pa.array(days.astype(np.int16)))
+            shape["same_day"] = SAME_DAY
+            columns.append("day")
+        there = self._gather(self._stays_by_place, keys, columns)
+        if there is None:
+            return _empty_overlaps("place_id")
+        there = _epochs(there)
+        shape.update(EPOCHS)
         return self._query(
-            f"""
-            WITH pairs AS (
-                SELECT s.person_id, q.source_id, s.place_id, q.setting,
-                       greatest(epoch(s.start)::BIGINT, q.start) AS start,
-                       least(epoch(s."end")::BIGINT, q."end") AS "end", r.min_seconds
-                FROM read_parquet({files}) s
-                JOIN q ON s.place_id = q.place_id
-                      AND s.start < to_timestamp(q."end") AND s."end" > to_timestamp(q.start)
-                JOIN rule r ON r.setting = q.setting
-                WHERE s.person_id <> q.source_id
-            )
-            SELECT person_id, source_id, place_id, setting, start, "end"
-            FROM pairs
-            WHERE "end" - start >= greatest(min_seconds, 1)
-            QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY start, source_id)
-                    <= {EVIDENCE_PER_PERSON}
-            """,
+            (CO_PRESENT_FIRSTS if first_per_source else CO_PRESENT).format(stays="there", **shape),
             q=stays,
             rule=rule,
+            there=there,
         )
 
     def co_cell(self, person_ids: list[int], start: int, end: int) -> pa.Table:
-        files = self._files("cell_records", start, end)
-        if not files or not person_ids:
+        if not person_ids:
             return _empty_overlaps("cell_id")
         wanted = pa.table({"person_id": pa.array(person_ids, pa.int32())})
-        return self._query(
-            f"""
-            WITH mine AS (
-                SELECT c.person_id AS source_id, c.cell_id,
-                       greatest(epoch(c.start)::BIGINT, {int(start)}) AS start,
-                       least(epoch(c."end")::BIGINT, {int(end)}) AS "end"
-                FROM read_parquet({files}) c SEMI JOIN wanted w USING (person_id)
-                WHERE c."end" > to_timestamp({int(start)}) AND c.start < to_timestamp({int(end)})
-            )
-            SELECT o.person_id, m.source_id, m.cell_id,
-                   greatest(epoch(o.start)::BIGINT, m.start) AS start,
-                   least(epoch(o."end")::BIGINT, m."end") AS "end"
-            FROM read_parquet({files}) o
-            JOIN mine m ON o.cell_id = m.cell_id
-                       AND o.start < to_timestamp(m."end") AND o."end" > to_timestamp(m.start)
-            WHERE o.person_id <> m.source_id
-            """,
-            wanted=wanted,
+        window = {"start": int(start), "end": int(end)}
+        if self.scan:
+            files = self._files("cell_records", start, end)
+            if not files:
+                return _empty_overlaps("cell_id")
+            mine_sql = MY_CELLS.format(records=files, **window)
+            sql = f"WITH mine AS ({mine_sql}) " + CO_CELL.format(records=files)
+            return self._query(sql, wanted=wanted)
+        columns = ["person_id", "cell_id", "start", "end"]
+        own = self._by_person(self._cells_by_person, person_ids, start, end, columns)
+        if own is None:
+            return _empty_overlaps("cell_id")
+        mine = self._query(MY_CELLS.format(records="own", **window), wanted=wanted, own=own)
+        if mine.num_rows == 0:
+            return _empty_overlaps("cell_id")
+        keys = self._keys_by_day(
+            mine.column("cell_id").to_numpy(),
+            mine.column("start").to_numpy(),
+            mine.column("end").to_numpy(),
         )
+        others = self._gather(self._cells_by_cell, keys, columns)
+        if others is None:
+            return _empty_overlaps("cell_id")
+        return self._query(CO_CELL.format(records="others"), mine=mine, others=others)
+
+
+def _epochs(table: pa.Table) -> pa.Table:
+    """start and end as epoch seconds (int64)."""
+    for name in ("start", "end"):
+        index = table.schema.get_field_index(name)
+        seconds = table.column(name).cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
+        table = table.set_column(index, name, seconds)
+    return table
 
 
 def _empty_stays() -> pa.Table:

@@ -9,6 +9,8 @@ earliest exposure of that kind deciding its time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import attrgetter
 
 DAY = 86_400
 KIND_ORDER = {"close": 0, "secondary": 1, "companion": 2}
@@ -75,14 +77,18 @@ class Contact:
 def merge(exposures: list[Exposure], *, exclude: set[int]) -> list[Contact]:
     """One contact per person: the strongest kind wins, then the earliest exposure of that kind;
     every exposure is kept as evidence. Cases themselves (``exclude``) are not contacts."""
-    by_person: dict[int, list[Exposure]] = {}
-    for exposure in exposures:
-        if exposure.contact_id not in exclude:
-            by_person.setdefault(exposure.contact_id, []).append(exposure)
+    # One sort by (person, kind, start) puts each person's evidence in order, strongest kind
+    # and earliest exposure first: a single pass then builds the contacts (a surge lists
+    # hundreds of thousands of exposures, so no per-person min/sort).
+    ordered = sorted(
+        (e for e in exposures if e.contact_id not in exclude),
+        key=lambda e: (e.contact_id, KIND_ORDER[e.kind], e.start),
+    )
     contacts = []
-    for person_id, found in by_person.items():
-        kind = min((e.kind for e in found), key=KIND_ORDER.__getitem__)
-        first = min(e.start for e in found if e.kind == kind)
-        evidence = sorted(found, key=lambda e: (KIND_ORDER[e.kind], e.start))
-        contacts.append(Contact(person_id, kind, first, {e.case_id for e in found}, evidence))
-    return sorted(contacts, key=lambda c: (KIND_ORDER[c.kind], c.first_exposure, c.person_id))
+    for person_id, group in groupby(ordered, key=attrgetter("contact_id")):
+        evidence = list(group)
+        head = evidence[0]
+        cases = {e.case_id for e in evidence}
+        contacts.append(Contact(person_id, head.kind, head.start, cases, evidence))
+    contacts.sort(key=lambda c: (KIND_ORDER[c.kind], c.first_exposure, c.person_id))
+    return contacts

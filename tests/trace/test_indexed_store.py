@@ -1,0 +1,155 @@
+"""The indexed reads (place- and cell-ordered copies, row groups chosen by their statistics) and
+batch tracing give exactly what the first version gave: a scan of every stay of the window's
+days, one case at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cordon.lake.reader import read_table
+from cordon.protocols import packs
+from cordon.sim import service as sim
+from cordon.trace.duckdb_store import DuckDBStore
+from cordon.trace.engine import EVIDENCE_PER_CONTACT, trace
+from cordon.trace.rules import Contact, IndexCase, merge
+from tests.trace.test_engine import IMPORTS, index_cases
+
+PACKS = ("guangxi-2021-12", "e9-2022-06")
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("indexed") / "lake"
+    sim.run(sim.RunRequest("dongxing-2021", 3_000, 8, 5, out, overrides=IMPORTS))
+    return out
+
+
+@pytest.fixture(scope="module")
+def cases(lake: Path) -> list[IndexCase]:
+    found = index_cases(lake)
+    assert len(found) >= 3, "the seeded city needs cases that infected others"
+    return found
+
+
+def flat(contacts: list[Contact]) -> list[tuple[object, ...]]:
+    """Contacts with their evidence in a fixed order (evidence of equal kind and start may come
+    in any order from the store)."""
+    return [
+        (
+            c.person_id,
+            c.kind,
+            c.first_exposure,
+            tuple(sorted(c.case_ids)),
+            tuple(
+                sorted(
+                    (
+                        e.kind,
+                        e.start,
+                        e.end,
+                        e.index_id,
+                        e.case_id,
+                        e.place_id or -1,
+                        e.cell_id or -1,
+                        e.setting,
+                        e.rule,
+                    )
+                    for e in c.evidence
+                )
+            ),
+        )
+        for c in contacts
+    ]
+
+
+def test_the_lake_holds_place_and_cell_ordered_copies_in_small_row_groups(lake: Path) -> None:
+    stays = read_table(lake, "stays").num_rows
+    copies = sorted((lake / "stays_by_place").glob("day=*/part-0.parquet"))
+    assert len(copies) == 8
+    assert sum(pq.ParquetFile(f).metadata.num_rows for f in copies) == stays
+    day = pq.ParquetFile(lake / "stays_by_place" / "day=000" / "part-0.parquet")
+    places = day.read(columns=["place_id", "start"]).to_pandas()
+    assert places.equals(places.sort_values(["place_id", "start"], kind="stable"))
+    cells = pq.read_table(lake / "cell_records_by_cell" / "day=000" / "part-0.parquet")
+    cells = cells.column("cell_id").to_numpy()
+    assert (cells[1:] >= cells[:-1]).all()
+
+
+@pytest.mark.parametrize("pack_name", PACKS)
+def test_one_case_at_a_time_the_indexed_store_finds_what_the_scan_finds(
+    lake: Path, cases: list[IndexCase], pack_name: str
+) -> None:
+    pack = packs.load(pack_name)
+    indexed, scan = DuckDBStore(lake), DuckDBStore(lake, scan=True)
+    for case in cases:
+        expected = flat(trace([case], pack, scan))
+        assert expected, f"case {case.person_id} has contacts"
+        assert flat(trace([case], pack, indexed)) == expected
+
+
+def test_a_batch_finds_what_each_case_alone_finds(lake: Path, cases: list[IndexCase]) -> None:
+    """Same contacts, kinds, first exposures and cases; the evidence of a close contact is the
+    earliest overlap with each case met, at most five of them."""
+    pack = packs.load()
+    store = DuckDBStore(lake)
+    ids = {c.person_id for c in cases}
+    alone = [e for case in cases for c in trace([case], pack, store) for e in c.evidence]
+    for kinds in ({"close"}, {"close", "companion"}):
+        expected = {
+            c.person_id: c for c in merge([e for e in alone if e.kind in kinds], exclude=ids)
+        }
+        batch = {c.person_id: c for c in trace(cases, pack, store, kinds=kinds)}
+        assert batch.keys() == expected.keys()
+        assert any(len(c.case_ids) > EVIDENCE_PER_CONTACT for c in batch.values())
+        for person, contact in batch.items():
+            want = expected[person]
+            assert (contact.kind, contact.first_exposure, contact.case_ids) == (
+                want.kind,
+                want.first_exposure,
+                want.case_ids,
+            )
+            close = [e for e in contact.evidence if e.kind == "close"]
+            assert len(close) == min(
+                EVIDENCE_PER_CONTACT, len({e.case_id for e in want.evidence if e.kind == "close"})
+            )
+            assert set(close) <= set(want.evidence)
+            assert [e for e in contact.evidence if e.kind != "close"] == [
+                e for e in want.evidence if e.kind != "close"
+            ]
+
+
+def test_a_person_listed_twice_is_traced_for_each_window(
+    lake: Path, cases: list[IndexCase]
+) -> None:
+    case = cases[0]
+    later = IndexCase(case.person_id, case.onset, case.sampled, case.isolated + 86_400)
+    twice = trace([case, later], packs.load(), DuckDBStore(lake), kinds={"close"})
+    assert {c.person_id for c in twice} >= {
+        c.person_id for c in trace([case], packs.load(), DuckDBStore(lake), kinds={"close"})
+    }
+
+
+def test_a_batch_with_secondary_contacts_matches_the_scan(
+    lake: Path, cases: list[IndexCase]
+) -> None:
+    pack = packs.load()
+    indexed = trace(cases, pack, DuckDBStore(lake))
+    assert {c.kind for c in indexed} == {"close", "secondary", "companion"}
+    assert flat(indexed) == flat(trace(cases, pack, DuckDBStore(lake, scan=True)))
+
+
+def test_store_reads_agree_with_the_scan(lake: Path, cases: list[IndexCase]) -> None:
+    indexed, scan = DuckDBStore(lake), DuckDBStore(lake, scan=True)
+    people = [c.person_id for c in cases] + [0, 1, 2_999, 5_000_000]
+    start, end = indexed.day0 + 3_600, indexed.day0 + 5 * 86_400 - 60
+    assert indexed.stays_of(people, start, end).equals(scan.stays_of(people, start, end))
+
+    def by_row(table: pa.Table) -> list[dict[str, object]]:
+        return sorted(table.to_pylist(), key=lambda r: tuple(map(str, r.values())))
+
+    assert by_row(indexed.co_cell(people, start, end)) == by_row(scan.co_cell(people, start, end))
+    assert indexed.stays_of([], start, end).num_rows == 0
+    assert indexed.co_cell(people, end + 30 * 86_400, end + 31 * 86_400).num_rows == 0
