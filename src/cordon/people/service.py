@@ -552,3 +552,39 @@ def divisions_of(*, session: Session, person_ids: list[int]) -> dict[int, str]:
         rows = session.execute(select(Person.id, Person.division_code).where(Person.id.in_(chunk)))
         found.update({pid: code for pid, code in rows})
     return found
+
+
+def residents_within(
+    *, session: Session, actor: Actor, division_code: str
+) -> list[tuple[int, str, str | None, int | None]]:
+    """(id, division, grid, household id) of everyone living inside ``division_code`` and the
+    actor's jurisdiction: a screening round's roster. Places only, no personal data."""
+    require(actor, "people:view")
+    query = select(Person.id, Person.division_code, Person.grid_code, Person.household_id).where(
+        Person.division_code.startswith(division_code),
+        Person.division_code.startswith(actor.jurisdiction),
+    )
+    return [(int(i), d, g, h) for i, d, g, h in session.execute(query.order_by(Person.id))]
+
+
+def people_by_ids(
+    *, session: Session, actor: Actor, cipher: FieldCipher, person_ids: list[int], purpose: str
+) -> list[PersonOut]:
+    """Records of these people inside the actor's jurisdiction (others are left out), masked
+    as the role requires; each one read is audited with ``purpose``."""
+    require(actor, "people:view")
+    rows: list[Person] = []
+    for start in range(0, len(person_ids), 500):
+        chunk = person_ids[start : start + 500]
+        rows.extend(session.scalars(scoped(select(Person).where(Person.id.in_(chunk)), actor)))
+    for row in rows:
+        audit.add(session=session, actor=actor, action=purpose, entity="person", entity_id=row.id)
+    session.flush()
+    return to_out(session=session, actor=actor, cipher=cipher, people=rows)
+
+
+def find_by_id_number(*, session: Session, cipher: FieldCipher, id_number: str) -> int | None:
+    """The id of the person with this full identity number, whatever the jurisdiction (for a
+    resident looking up their own record: the caller checks the name and audits)."""
+    text = id_number.strip().upper()
+    return session.scalar(select(Person.id).where(Person.id_number_hash == id_hash(cipher, text)))
