@@ -27,6 +27,7 @@ from cordon.lake.writer import is_lake
 from cordon.logs import uvicorn_log_config
 from cordon.people import cli as people_cli
 from cordon.people import service as people_service
+from cordon.screening import cli as screening_cli
 from cordon.sim import cli as sim_cli
 from cordon.sim import service as sim_service
 from cordon.trace import cli as trace_cli
@@ -38,6 +39,7 @@ app.add_typer(auth_cli.app, name="users")
 app.add_typer(people_cli.app, name="people")
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(trace_cli.app, name="trace")
+app.add_typer(screening_cli.app, name="screening")
 
 
 def _upgrade(settings: Settings) -> None:

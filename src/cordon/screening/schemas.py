@@ -272,7 +272,7 @@ class PlannerOut(BaseModel):
 class OwnResult(BaseModel):
     round_name: str
     sampled_at: datetime
-    result: str  # negative | positive | pending | retest_due
+    result: str  # negative | positive | pending | retest_due | cleared (pool, then retest negative)
     tube: str
 
 
@@ -282,6 +282,7 @@ class LookupIn(Input):
 
 
 class LookupOut(BaseModel):
+    found: bool
     name: str
     id_number: str
     results: list[OwnResult]
