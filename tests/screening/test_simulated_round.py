@@ -16,7 +16,10 @@ from tests.helpers import make_actor
 DAYS = 12
 SEED_IMPORTS = {
     "outbreak": {
-        "imports": [{"day": 0, "kind": "border", "count": 10}, {"day": 1, "kind": "sea", "count": 3}]
+        "imports": [
+            {"day": 0, "kind": "border", "count": 10},
+            {"day": 1, "kind": "sea", "count": 3},
+        ],
     }
 }
 
