@@ -8,7 +8,7 @@ Registry ids are lake ids + 1 (``cordon sim load`` keeps that relation).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -108,14 +108,18 @@ def simulate_round(
         lake_id = swab.person_id - LAKE_ID_OFFSET
         hit = 0 <= lake_id < len(truth.detectable) and bool(truth.detectable[lake_id])
         positive[swab.tube] = positive.get(swab.tube, False) or hit
-    opened = dict(
-        session.execute(select(Tube.barcode, Tube.closed_at).where(Tube.round_id == round_id)).all()
-    )
-    lab_rows = [
+    closed: dict[str, datetime] = {
+        barcode: when or at
+        for barcode, when in session.execute(
+            select(Tube.barcode, Tube.closed_at).where(Tube.round_id == round_id)
+        )
+    }
+    # Results come back 4 to 20 hours after the tube closes (the lab's queue).
+    lab_rows: list[tuple[str, str, datetime, str]] = [
         (
             barcode,
             "positive" if hit else "negative",
-            opened[barcode] + timedelta(hours=float(rng.uniform(4, 20))),
+            closed[barcode] + timedelta(hours=float(rng.uniform(4, 20))),
             LAB,
         )
         for barcode, hit in sorted(positive.items())
