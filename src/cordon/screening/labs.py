@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
+from cordon.db import utcnow
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
 from cordon.errors import Problem, ValidationFailed
@@ -55,9 +56,10 @@ def import_results(
     def fail(line: labfiles.LabRow, field: str, message: str) -> None:
         errors.append(RowError(row=line.row, field=field, message=message))
 
+    moment = now or utcnow()  # a file without report times: results known as it arrives
     for line in lines:
         result = rules.parse_result(line.result)
-        at = labfiles.parse_time(line.resulted_at) if line.resulted_at else now
+        at = labfiles.parse_time(line.resulted_at) if line.resulted_at else moment
         tube = tubes.get(line.tube)
         if not line.tube:
             fail(line, "tube", "no tube barcode")
