@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
-from cordon.db import utcnow
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
+from cordon.db import utcnow
 from cordon.errors import Problem, ValidationFailed
 from cordon.screening import flows, labfiles, rules
 from cordon.screening.models import LabImport, Tube
