@@ -16,11 +16,18 @@ from cordon.auth import pages as auth_pages
 from cordon.errors import CordonError
 from cordon.geo import pages as geo_pages
 from cordon.people import pages as people_pages
+from cordon.screening import pages as screening_pages
 from cordon.web.i18n import N_
 from cordon.web.nav import NavEntry
 from cordon.web.templating import render, translated_problems, translator
 
-SLICES: tuple[ModuleType, ...] = (auth_pages, geo_pages, people_pages, audit_pages)
+SLICES: tuple[ModuleType, ...] = (
+    auth_pages,
+    geo_pages,
+    people_pages,
+    screening_pages,
+    audit_pages,
+)
 
 STATUS_TITLES = {
     400: N_("The request could not be handled"),
