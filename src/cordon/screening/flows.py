@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cordon.auth.schemas import Actor
 from cordon.facts import service as facts_service
-from cordon.facts.schemas import FactIn
+from cordon.facts.schemas import FactRow
 from cordon.screening.models import (
     CaseProposal,
     RosterEntry,
@@ -37,7 +38,6 @@ from cordon.screening.models import (
 ISOLATE_WITHIN = timedelta(hours=2)  # protocol §5: a positive is moved within 2 h
 RETEST_WITHIN = timedelta(hours=6)
 CHUNK = 500
-FACT_BATCH = 20_000
 
 
 @dataclass
@@ -53,40 +53,27 @@ def source_of(barcode: str) -> str:
     return f"screening:tube:{barcode}"
 
 
-def _samples(session: Session, tube_ids: list[int]) -> list[Sample]:
-    found: list[Sample] = []
-    for start in range(0, len(tube_ids), CHUNK):
-        chunk = tube_ids[start : start + CHUNK]
-        found.extend(session.scalars(select(Sample).where(Sample.tube_id.in_(chunk))))
-    return found
-
-
-def _homes(session: Session, round_id: int, people: list[int]) -> dict[int, RosterEntry]:
-    found: dict[int, RosterEntry] = {}
+def _homes(session: Session, round_id: int, people: list[int]) -> dict[int, tuple[str, str | None]]:
+    """Where each person lives (division, grid), from the round's roster."""
+    query = select(RosterEntry.person_id, RosterEntry.division_code, RosterEntry.grid_code).where(
+        RosterEntry.round_id == round_id
+    )
+    if len(people) > 50 * CHUNK:  # most of the round: one pass is cheaper than many look-ups
+        return {p: (d, g) for p, d, g in session.execute(query)}
+    found: dict[int, tuple[str, str | None]] = {}
     for start in range(0, len(people), CHUNK):
         chunk = people[start : start + CHUNK]
         found.update(
-            (r.person_id, r)
-            for r in session.scalars(
-                select(RosterEntry).where(
-                    RosterEntry.round_id == round_id, RosterEntry.person_id.in_(chunk)
-                )
-            )
+            (p, (d, g))
+            for p, d, g in session.execute(query.where(RosterEntry.person_id.in_(chunk)))
         )
     return found
 
 
-def _open_tasks(session: Session, round_id: int, people: list[int]) -> list[Task]:
-    found: list[Task] = []
-    for start in range(0, len(people), CHUNK):
-        chunk = people[start : start + CHUNK]
-        found.extend(
-            session.scalars(
-                select(Task).where(
-                    Task.round_id == round_id, Task.person_id.in_(chunk), Task.status == "open"
-                )
-            )
-        )
+def _in_chunks(session: Session, query: Any, column: Any, values: list[int]) -> list[Any]:
+    found: list[Any] = []
+    for start in range(0, len(values), CHUNK):
+        found.extend(session.execute(query.where(column.in_(values[start : start + CHUNK]))).all())
     return found
 
 
@@ -98,111 +85,115 @@ def follow_up(
     if not tubes:
         return out
     by_id = {t.id: t for t in tubes}
-    samples = _samples(session, list(by_id))
-    people = sorted({s.person_id for s in samples})
-    homes = _homes(session, round_row.id, people)
-    open_tasks = _open_tasks(session, round_row.id, people)
-    # Earlier flagged screening samples of people retested now.
-    retested = [s.person_id for s in samples if s.purpose == "retest"]
-    flagged: dict[int, Sample] = {}
-    for start in range(0, len(retested), CHUNK):
-        chunk = retested[start : start + CHUNK]
-        for earlier in session.scalars(
-            select(Sample).where(
-                Sample.round_id == round_row.id,
-                Sample.person_id.in_(chunk),
-                Sample.purpose == "screening",
-            )
-        ):
-            flagged[earlier.person_id] = earlier
-    tasks_of: dict[tuple[int, str], Task] = {(t.person_id, t.kind): t for t in open_tasks}
-    facts: list[FactIn] = []
-    existing_proposals = {
-        p
-        for p in session.scalars(
+    swabs = _in_chunks(
+        session,
+        select(Sample.id, Sample.person_id, Sample.tube_id, Sample.purpose, Sample.sampled_at),
+        Sample.tube_id,
+        sorted(by_id),
+    )
+    homes = _homes(session, round_row.id, sorted({s.person_id for s in swabs}))
+    # ORM rows only where something changes: members of positive pools, retested people.
+    acting = [s for s in swabs if s.purpose == "retest" or by_id[s.tube_id].result == "positive"]
+    acting_people = sorted({s.person_id for s in acting})
+    samples = {
+        row.id: row
+        for (row,) in _in_chunks(
+            session,
+            select(Sample).where(Sample.round_id == round_row.id),
+            Sample.person_id,
+            acting_people,
+        )
+    }
+    first_of = {r.person_id: r for r in samples.values() if r.purpose == "screening"}
+    tasks_of: dict[tuple[int, str], Task] = {
+        (t.person_id, t.kind): t
+        for (t,) in _in_chunks(
+            session,
+            select(Task).where(Task.round_id == round_row.id, Task.status == "open"),
+            Task.person_id,
+            acting_people,
+        )
+    }
+    singles = sorted(t.barcode for t in tubes if t.capacity == 1 and t.result == "positive")
+    proposed = {
+        b
+        for start in range(0, len(singles), CHUNK)
+        for b in session.scalars(
             select(CaseProposal.tube_barcode).where(
-                CaseProposal.tube_barcode.in_([t.barcode for t in tubes if t.capacity == 1][:CHUNK])
+                CaseProposal.tube_barcode.in_(singles[start : start + CHUNK])
             )
         )
     }
+    facts: list[FactRow] = []
 
-    def task(kind: str, sample: Sample, tube: Tube, due: timedelta) -> None:
-        home = homes.get(sample.person_id)
-        if (sample.person_id, kind) in tasks_of:
+    def fact(person_id: int, kind: str, at: datetime, attrs: dict[str, int | str | None]) -> None:
+        facts.append(FactRow(person_id, kind, at, attrs, source_of(str(attrs["tube"]))))
+
+    def task(kind: str, person_id: int, tube: Tube, sampled_at: datetime, due: timedelta) -> None:
+        if (person_id, kind) in tasks_of:
             return
+        division, grid = homes.get(person_id, (tube.division_code, None))
         created = Task(
             round_id=round_row.id,
             kind=kind,
-            person_id=sample.person_id,
-            division_code=home.division_code if home else tube.division_code,
-            grid_code=home.grid_code if home else None,
+            person_id=person_id,
+            division_code=division,
+            grid_code=grid,
             tube_barcode=tube.barcode,
-            due_at=(tube.resulted_at or sample.sampled_at) + due,
+            due_at=(tube.resulted_at or sampled_at) + due,
         )
         session.add(created)
-        tasks_of[(sample.person_id, kind)] = created
+        tasks_of[(person_id, kind)] = created
         out.tasks += 1
 
-    for sample in samples:
-        tube = by_id[sample.tube_id]
+    for swab in swabs:
+        tube = by_id[swab.tube_id]
         method = "pool" if tube.capacity > 1 else "single"
-        attrs: dict[str, int | str | None] = {
-            "tube": tube.barcode,
-            "round_id": round_row.id,
-        }
+        attrs: dict[str, int | str | None] = {"tube": tube.barcode, "round_id": round_row.id}
         if tube.result == "positive" and method == "pool":
-            facts.append(
-                FactIn(
-                    person_id=sample.person_id,
-                    kind="pool_positive",
-                    at=sample.sampled_at,
-                    attrs=attrs,
-                    source=source_of(tube.barcode),
-                )
-            )
-            sample.pool_flag = "flagged"
+            fact(swab.person_id, "pool_positive", swab.sampled_at, attrs)
+            samples[swab.id].pool_flag = "flagged"
             out.flagged += 1
-            task("isolate", sample, tube, ISOLATE_WITHIN)
-            task("retest", sample, tube, RETEST_WITHIN)
+            task("isolate", swab.person_id, tube, swab.sampled_at, ISOLATE_WITHIN)
+            task("retest", swab.person_id, tube, swab.sampled_at, RETEST_WITHIN)
             continue
-        facts.append(
-            FactIn(
-                person_id=sample.person_id,
-                kind="test",
-                at=sample.sampled_at,
-                attrs={**attrs, "result": tube.result, "method": method, "lab": tube.lab or None},
-                source=source_of(tube.barcode),
-            )
+        fact(
+            swab.person_id,
+            "test",
+            swab.sampled_at,
+            {**attrs, "result": tube.result, "method": method, "lab": tube.lab or None},
         )
-        if sample.purpose == "retest":
-            retest = tasks_of.pop((sample.person_id, "retest"), None)
+        if swab.purpose == "retest":
+            retest = tasks_of.pop((swab.person_id, "retest"), None)
             if retest is not None:
                 retest.status, retest.done_at = "done", tube.resulted_at
-            first = flagged.get(sample.person_id)
+            first = first_of.get(swab.person_id)
             if first is not None and first.pool_flag == "flagged":
                 first.pool_flag = "cleared" if tube.result == "negative" else "confirmed"
                 out.cleared += tube.result == "negative"
-            isolate = tasks_of.get((sample.person_id, "isolate"))
+            isolate = tasks_of.get((swab.person_id, "isolate"))
             if tube.result == "negative" and isolate is not None:
                 isolate.status, isolate.done_at = "cancelled", tube.resulted_at
-                tasks_of.pop((sample.person_id, "isolate"))
-        if tube.result == "positive" and tube.barcode not in existing_proposals:
-            home = homes.get(sample.person_id)
+                tasks_of.pop((swab.person_id, "isolate"))
+        if tube.result == "positive" and tube.barcode not in proposed:
+            proposed.add(tube.barcode)
             session.add(
                 CaseProposal(
                     round_id=round_row.id,
-                    person_id=sample.person_id,
-                    division_code=home.division_code if home else tube.division_code,
+                    person_id=swab.person_id,
+                    division_code=homes.get(swab.person_id, (tube.division_code, None))[0],
                     tube_barcode=tube.barcode,
-                    sampled_at=sample.sampled_at,
+                    sampled_at=swab.sampled_at,
                 )
             )
             out.proposals += 1
-            task("isolate", sample, tube, ISOLATE_WITHIN)
+            task("isolate", swab.person_id, tube, swab.sampled_at, ISOLATE_WITHIN)
     session.flush()
-    for start in range(0, len(facts), FACT_BATCH):
-        written = facts_service.record(
-            session=session, actor=actor, facts=facts[start : start + FACT_BATCH]
-        )
-        out.facts += written.inserted + written.updated
+    written = facts_service.record_many(
+        session=session,
+        actor=actor,
+        facts=facts,
+        divisions={p: home[0] for p, home in homes.items()},
+    )
+    out.facts = written.inserted + written.updated
     return out
