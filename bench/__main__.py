@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["people_import", "sim_run", "sim_outbreak"]
+BENCHES = ["people_import", "sim_run", "sim_outbreak", "screening_ingest", "screening_planner"]
 
 
 def machine() -> dict[str, object]:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from cordon.auth.rules import permissions_of
 from cordon.auth.schemas import Actor
+from cordon.bulkwrite import insert_rows
 from cordon.db import make_engine, make_session_factory, transaction
 from cordon.geo import service as geo
 from cordon.geo.models import Grid
@@ -102,7 +103,7 @@ def city(session: Session, people: int) -> list[str]:
         }
         for i in range(people)
     ]
-    bulk._write(session, Person, rows)  # the same COPY/executemany path as the swabs
+    insert_rows(session, Person.__tablename__, rows)  # the same COPY/executemany path as the swabs
     return grids
 
 

@@ -11,12 +11,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import pyarrow as pa
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
+from cordon.bulkwrite import insert_rows
 from cordon.db import utcnow
 from cordon.errors import NotFound, Problem, ValidationFailed
 from cordon.facts import rules
@@ -30,6 +31,21 @@ _CHUNK = 500  # bound IN lists: SQLite allows 32,766 parameters, but smaller chu
 def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
+
+
+def _divisions(session: Session, person_ids: list[int], known: Mapping[int, str]) -> dict[int, str]:
+    """Where each person lives (given ones kept); NotFound naming unknown people."""
+    found = dict(known)
+    unknown = [p for p in person_ids if p not in found]
+    if unknown:
+        found.update(people_service.divisions_of(session=session, person_ids=unknown))
+    missing = [p for p in person_ids if p not in found]
+    if missing:
+        raise NotFound(
+            f"no person {missing[0]}",
+            problems=[Problem("person_id", f"unknown person {p}") for p in missing[:20]],
+        )
+    return found
 
 
 def record(
@@ -48,13 +64,7 @@ def record(
     if not facts:
         return result
     person_ids = sorted({f.person_id for f in facts})
-    divisions = people_service.divisions_of(session=session, person_ids=list(person_ids))
-    missing = [p for p in person_ids if p not in divisions]
-    if missing:
-        raise NotFound(
-            f"no person {missing[0]}",
-            problems=[Problem("person_id", f"unknown person {p}") for p in missing[:20]],
-        )
+    divisions = _divisions(session, person_ids, {})
     existing: dict[tuple[int, str, str], PersonFact] = {}
     for chunk in _chunks(person_ids):
         for row in session.scalars(select(PersonFact).where(PersonFact.person_id.in_(chunk))):
@@ -252,16 +262,7 @@ def record_many(
         return result
     _check_shapes(facts)
     person_ids = sorted({f.person_id for f in facts})
-    known = dict(divisions or {})
-    unknown = [p for p in person_ids if p not in known]
-    if unknown:
-        known.update(people_service.divisions_of(session=session, person_ids=unknown))
-    missing = [p for p in person_ids if p not in known]
-    if missing:
-        raise NotFound(
-            f"no person {missing[0]}",
-            problems=[Problem("person_id", f"unknown person {p}") for p in missing[:20]],
-        )
+    known = _divisions(session, person_ids, divisions or {})
     sources = sorted({f.source for f in facts})
     existing: dict[tuple[int, str, str], PersonFact] = {}
     for start in range(0, len(sources), _CHUNK):
@@ -294,24 +295,7 @@ def record_many(
             result.updated += 1
         else:
             result.unchanged += 1
-    rows = list(new.values())
-    if rows and session.get_bind().dialect.name == "postgresql":
-        columns = list(rows[0])
-        raw = session.connection().connection.driver_connection
-        statement = f"COPY person_facts ({', '.join(columns)}) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-            for values in rows:
-                copy.write_row(
-                    [
-                        json.dumps(values[c], ensure_ascii=False) if c == "attrs" else values[c]
-                        for c in columns
-                    ]
-                )
-    elif rows:
-        # Core executemany: the ORM's bulk path costs as much again in bookkeeping.
-        connection = session.connection()
-        for start in range(0, len(rows), 50_000):
-            connection.execute(insert(PersonFact), rows[start : start + 50_000])
+    insert_rows(session, PersonFact.__tablename__, list(new.values()))
     session.flush()
     audit.record(
         session=session,

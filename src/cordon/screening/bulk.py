@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
+from cordon.bulkwrite import insert_rows
 from cordon.errors import Problem, ValidationFailed
 from cordon.screening import rules
 from cordon.screening.models import RosterEntry, Sample, Site, Tube
 from cordon.screening.service import CHUNK, load_round
 
 MAX_PROBLEMS = 200
-BATCH = 50_000
 
 
 @dataclass(frozen=True)
@@ -33,28 +33,6 @@ class Swab:
     tube: str
     site_id: int
     sampled_at: datetime
-
-
-def _copy(
-    session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """PostgreSQL COPY through the session's own connection (same transaction)."""
-    raw = session.connection().connection.driver_connection
-    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-        for row in rows:
-            copy.write_row(row)
-
-
-def _write(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        columns = list(rows[0])
-        _copy(session, model.__tablename__, columns, [tuple(r[c] for c in columns) for r in rows])
-    else:
-        for start in range(0, len(rows), BATCH):
-            session.execute(insert(model), rows[start : start + BATCH])
 
 
 def register_many(*, session: Session, actor: Actor, round_id: int, swabs: Sequence[Swab]) -> int:
@@ -139,7 +117,7 @@ def register_many(*, session: Session, actor: Actor, round_id: int, swabs: Seque
         )
     for barcode, tube in tubes.items():
         tube["filled"] = fill[barcode]
-    _write(session, Tube, list(tubes.values()))
+    insert_rows(session, Tube.__tablename__, list(tubes.values()))
     ids: dict[str, int] = {}
     for start in range(0, len(barcodes), 10_000):
         chunk = barcodes[start : start + 10_000]
@@ -151,9 +129,9 @@ def register_many(*, session: Session, actor: Actor, round_id: int, swabs: Seque
                 )
             )
         )
-    _write(
+    insert_rows(
         session,
-        Sample,
+        Sample.__tablename__,
         [
             {
                 "round_id": round_id,

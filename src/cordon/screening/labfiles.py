@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
+from cordon import spreadsheets
 from cordon.errors import Problem, ValidationFailed
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -91,33 +91,9 @@ def _rows(header: list[Any], body: Iterable[tuple[int, list[Any]]]) -> list[LabR
 def read(filename: str, data: bytes) -> list[LabRow]:
     lower = filename.lower()
     if lower.endswith(".xlsx"):
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise ValidationFailed(
-                "not a readable XLSX file", problems=[Problem("file", str(exc) or "bad file")]
-            ) from exc
-        lines = book.worksheets[0].iter_rows(values_only=True)
-        header = next(lines, None)
-        if header is None:
-            raise ValidationFailed("the sheet is empty", problems=[Problem("file", "no header")])
-        rows = _rows(list(header), ((i, list(v)) for i, v in enumerate(lines, start=2)))
-        book.close()
-        return rows
+        return _rows(*spreadsheets.xlsx_rows(data))
     if lower.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes any byte string
-            raise ValidationFailed("unreadable text", problems=[Problem("file", "encoding")])
-        reader = csv.reader(io.StringIO(text, newline=""))
-        first = next(reader, None)
-        if first is None:
-            raise ValidationFailed("the file is empty", problems=[Problem("file", "no header")])
-        return _rows(list(first), ((reader.line_num, list(v)) for v in reader))
+        return _rows(*spreadsheets.csv_rows(data))
     raise ValidationFailed(
         f"unsupported file type: {filename!r}", problems=[Problem("file", "use .xlsx or .csv")]
     )

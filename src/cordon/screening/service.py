@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
+from cordon.bulkwrite import insert_rows
 from cordon.db import utcnow
 from cordon.errors import (
     Conflict,
@@ -135,8 +136,7 @@ def create_round(*, session: Session, actor: Actor, data: RoundIn) -> RoundOut:
         }
         for pid, div, grid, household in residents
     ]
-    for start in range(0, len(entries), 10_000):
-        session.execute(insert(RosterEntry), entries[start : start + 10_000])
+    insert_rows(session, RosterEntry.__tablename__, entries)
     audit.record(
         session=session,
         actor=actor,
