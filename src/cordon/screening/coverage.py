@@ -17,7 +17,7 @@ from cordon.auth.service import require
 from cordon.cases import service as cases_service
 from cordon.cases.schemas import CaseIn
 from cordon.db import utcnow
-from cordon.errors import Conflict, NotFound, Problem, ValidationFailed
+from cordon.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
 from cordon.geo import service as geo
 from cordon.people import service as people_service
 from cordon.screening import labfiles, rules
@@ -264,8 +264,8 @@ def list_tasks(
 def complete_task(*, session: Session, actor: Actor, task_id: int) -> None:
     """A grid worker reports an isolation done (retests close when their result comes)."""
     require(actor, "screening:view")
-    if not actor.can("people:edit") and not actor.can("screening:operate"):
-        require(actor, "screening:operate")
+    if not (actor.can("people:edit") or actor.can("screening:operate")):
+        raise Forbidden(f"your role ({actor.role}) may not close tasks")
     task = session.get(Task, task_id)
     if task is None or not task.division_code.startswith(actor.jurisdiction):
         raise NotFound(f"no task {task_id}", problems=[Problem("task_id", "unknown task")])
