@@ -34,21 +34,24 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
-def _postgres_value(value: Any) -> Any:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
-
-
 def insert_rows(session: Session, table: str, rows: Sequence[dict[str, Any]]) -> None:
     """Insert ``rows`` (all with the same keys, the column names) into ``table``."""
     if not rows:
         return
     columns = list(rows[0])
     if session.get_bind().dialect.name == "postgresql":
+        # JSON columns are known from the first row; only they need converting.
+        as_json = {c for c in columns if isinstance(rows[0][c], dict | list)}
         raw = session.connection().connection.driver_connection
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
             for row in rows:
-                copy.write_row([_postgres_value(row[c]) for c in columns])
+                copy.write_row(
+                    [
+                        json.dumps(row[c], ensure_ascii=False) if c in as_json else row[c]
+                        for c in columns
+                    ]
+                )
         return
     statement = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"

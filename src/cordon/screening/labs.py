@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
@@ -125,12 +126,22 @@ def import_results(
         )
         session.add(record)
         session.flush()
+    updates = []
     for tube, result, at, lab_name in changed:
-        tube.result, tube.resulted_at, tube.lab = result, at, lab_name[:64] or None
-        tube.import_id = record.id if record else None
-        tube.closed_at = tube.closed_at or at
-        tube.received_at = tube.received_at or at
-    session.flush()
+        values = {
+            "result": result,
+            "resulted_at": at,
+            "lab": lab_name[:64] or None,
+            "import_id": record.id if record else None,
+            "closed_at": tube.closed_at or at,
+            "received_at": tube.received_at or at,
+        }
+        updates.append({"id": tube.id, **values})
+        # The rows are written below in one statement; the loaded objects are told the same.
+        for key, value in values.items():
+            set_committed_value(tube, key, value)
+    if updates:
+        session.execute(update(Tube), updates)
     follow = flows.follow_up(
         session=session, actor=actor, round_row=row, tubes=[t for t, *_rest in changed]
     )
