@@ -131,3 +131,9 @@ def test_operators_only_at_the_desk(client: TestClient, make_user: UserMaker) ->
     login(client, "gw")
     assert client.get("/screening").status_code == 200
     assert client.get("/screening/rounds/1/desk").status_code == 403
+
+
+def test_an_analyst_sees_tasks_without_names(client: TestClient, make_user: UserMaker) -> None:
+    make_user("ana", Role.ANALYST, "450681")
+    login(client, "ana")
+    assert client.get("/screening/tasks").status_code == 200

@@ -39,7 +39,15 @@ def test_chinese_is_the_default(client: TestClient, make_user: UserMaker) -> Non
     login(client, "wang")
     page = client.get("/").text
     assert '<html lang="zh-CN">' in page
-    assert nav_labels(page) == ["总览", "人员", "导入人员", "审计日志"]
+    assert nav_labels(page) == [
+        "总览",
+        "人员",
+        "导入人员",
+        "核酸筛查",
+        "复核与隔离任务",
+        "混采方案测算",
+        "审计日志",
+    ]
     assert "退出" in page
 
 
@@ -48,7 +56,15 @@ def test_english_switch_is_remembered(client: TestClient, make_user: UserMaker) 
     login(client, "wang")
     switched = client.get("/?lang=en")
     assert '<html lang="en">' in switched.text
-    assert nav_labels(switched.text) == ["Overview", "People", "Import people", "Audit log"]
+    assert nav_labels(switched.text) == [
+        "Overview",
+        "People",
+        "Import people",
+        "Screening",
+        "Retest and isolation tasks",
+        "Pooling planner",
+        "Audit log",
+    ]
     assert client.cookies[LANG_COOKIE] == "en"
     later = client.get("/people").text
     assert '<html lang="en">' in later and "Log out" in later
@@ -68,11 +84,18 @@ def test_navigation_shows_only_what_the_role_may_open(
     make_user("ana", "analyst", "450681")
     login(client, "ana")
     page = client.get("/").text
-    assert nav_labels(page) == ["总览"]
+    assert nav_labels(page) == ["总览", "核酸筛查", "复核与隔离任务", "混采方案测算"]
     assert client.get("/people").status_code == 403
     make_user("gw", "grid_worker", "450681100")
     login(client, "gw")
-    assert nav_labels(client.get("/").text) == ["总览", "人员", "导入人员"]
+    assert nav_labels(client.get("/").text) == [
+        "总览",
+        "人员",
+        "导入人员",
+        "核酸筛查",
+        "复核与隔离任务",
+        "混采方案测算",
+    ]
 
 
 def test_forms_and_htmx_carry_the_session_csrf_token(

@@ -233,16 +233,21 @@ def list_tasks(
     if status:
         query = query.where(Task.status == status)
     tasks = list(session.scalars(query.order_by(Task.due_at, Task.id).limit(5000)))
-    names = {
-        p.id: p.name
-        for p in people_service.people_by_ids(
-            session=session,
-            actor=actor,
-            cipher=cipher,
-            person_ids=sorted({t.person_id for t in tasks}),
-            purpose="screening_tasks",
-        )
-    }
+    # Roles that may not read people (analysts) see the tasks without names.
+    names = (
+        {
+            p.id: p.name
+            for p in people_service.people_by_ids(
+                session=session,
+                actor=actor,
+                cipher=cipher,
+                person_ids=sorted({t.person_id for t in tasks}),
+                purpose="screening_tasks",
+            )
+        }
+        if actor.can("people:view")
+        else {}
+    )
     return [
         TaskOut(
             id=t.id,
