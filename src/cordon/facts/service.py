@@ -33,6 +33,22 @@ def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
         yield items[start : start + _CHUNK]
 
 
+def _refresh(
+    found: PersonFact, fact: FactIn | FactRow, moment: datetime, result: RecordResult
+) -> None:
+    """Bring a stored fact up to date (and live again), or count it as unchanged."""
+    if found.at != fact.at or found.attrs != fact.attrs or found.retracted_at is not None:
+        found.at, found.attrs, found.retracted_at, found.recorded_at = (
+            fact.at,
+            dict(fact.attrs),
+            None,
+            moment,
+        )
+        result.updated += 1
+    else:
+        result.unchanged += 1
+
+
 def _divisions(session: Session, person_ids: list[int], known: Mapping[int, str]) -> dict[int, str]:
     """Where each person lives (given ones kept); NotFound naming unknown people."""
     found = dict(known)
@@ -85,16 +101,8 @@ def record(
             session.add(found)
             existing[key] = found
             result.inserted += 1
-        elif found.at != fact.at or found.attrs != fact.attrs or found.retracted_at is not None:
-            found.at, found.attrs, found.retracted_at, found.recorded_at = (
-                fact.at,
-                dict(fact.attrs),
-                None,
-                moment,
-            )
-            result.updated += 1
         else:
-            result.unchanged += 1
+            _refresh(found, fact, moment, result)
     session.flush()
     audit.record(
         session=session,
@@ -285,16 +293,8 @@ def record_many(
                 "recorded_at": moment,
                 "retracted_at": None,
             }
-        elif found.at != fact.at or found.attrs != fact.attrs or found.retracted_at is not None:
-            found.at, found.attrs, found.retracted_at, found.recorded_at = (
-                fact.at,
-                dict(fact.attrs),
-                None,
-                moment,
-            )
-            result.updated += 1
         else:
-            result.unchanged += 1
+            _refresh(found, fact, moment, result)
     insert_rows(session, PersonFact.__tablename__, list(new.values()))
     session.flush()
     audit.record(

@@ -168,5 +168,4 @@ def import_results(
         tasks_created=follow.tasks,
         proposals_created=follow.proposals,
         cleared=follow.cleared,
-        errors=[],
     )

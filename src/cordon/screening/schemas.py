@@ -177,7 +177,6 @@ class LabImportOut(BaseModel):
     tasks_created: int
     proposals_created: int
     cleared: int
-    errors: list[RowError]
 
 
 class CoverageRow(BaseModel):
