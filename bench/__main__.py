@@ -19,6 +19,8 @@ BENCHES = [
     "trace_speed",
     "codes_recompute",
     "codes_lookup",
+    "screening_ingest",
+    "screening_planner",
 ]
 
 

@@ -17,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,6 +191,26 @@ def test_admin_logs_in_and_sees_the_overview_map(
                 timeout=STEP_TIMEOUT_MS
             )
             page.screenshot(path=str(tmp_path / "network.png"), full_page=True)
+            screening_round(page, base)
             assert errors == []
         finally:
             browser.close()
+
+
+def screening_round(page: Any, base: str) -> None:
+    """A screening round opened from its form shows the coverage map, and a grid's missing
+    list downloads as Excel."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/screening")
+    page.fill("#f-name", "东兴镇第一轮")
+    page.fill("#f-division_code", "450681100")
+    page.fill("#f-starts_at", "2021-12-21T08:00")
+    page.fill("#f-ends_at", "2021-12-22T08:00")
+    page.click("#new-round button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/screening/rounds/\d+$"), timeout=STEP_TIMEOUT_MS)
+    expect(page.locator("#coverage-map canvas").first).to_be_visible(timeout=STEP_TIMEOUT_MS)
+    expect(page.locator("#plan-table tbody tr").first).to_be_visible()
+    with page.expect_download(timeout=STEP_TIMEOUT_MS) as download:
+        page.locator("#grid-table a[download]").first.click()
+    assert download.value.suggested_filename.endswith(".xlsx")

@@ -30,6 +30,7 @@ from cordon.errors import (
 )
 from cordon.geo import api as geo_api
 from cordon.people import api as people_api
+from cordon.screening import api as screening_api
 from cordon.security.crypto import FieldCipher
 from cordon.trace import api as trace_api
 from cordon.web import pages as web_pages
@@ -144,7 +145,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
-    for module in (auth_api, people_api, geo_api, audit_api, cases_api, trace_api, codes_api):
+    for module in (
+        auth_api,
+        people_api,
+        geo_api,
+        audit_api,
+        cases_api,
+        trace_api,
+        codes_api,
+        screening_api,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     web_pages.mount(app)
     app.mount("/static", StaticFiles(packages=[("cordon.web", "static")]), name="static")

@@ -31,6 +31,7 @@ from cordon.lake.writer import is_lake
 from cordon.logs import uvicorn_log_config
 from cordon.people import cli as people_cli
 from cordon.people import service as people_service
+from cordon.screening import cli as screening_cli
 from cordon.sim import cli as sim_cli
 from cordon.sim import service as sim_service
 from cordon.trace import cli as trace_cli
@@ -53,6 +54,7 @@ SYSTEM = Actor(
     permissions=permissions_of(Role.ADMIN.value),
     client_addr="cli",
 )
+app.add_typer(screening_cli.app, name="screening")
 
 
 def _upgrade(settings: Settings) -> None:

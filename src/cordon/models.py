@@ -9,6 +9,7 @@ from cordon.db import Base
 from cordon.facts import models as fact_models
 from cordon.geo import models as geo_models
 from cordon.people import models as people_models
+from cordon.screening import models as screening_models
 from cordon.trace import models as trace_models
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "fact_models",
     "geo_models",
     "people_models",
+    "screening_models",
     "trace_models",
 ]

@@ -48,6 +48,9 @@ def test_chinese_is_the_default(client: TestClient, make_user: UserMaker) -> Non
         "传播关系网络",
         "健康码",
         "规则推演",
+        "核酸筛查",
+        "复核与隔离任务",
+        "混采方案测算",
         "审计日志",
     ]
     assert "退出" in page
@@ -67,6 +70,9 @@ def test_english_switch_is_remembered(client: TestClient, make_user: UserMaker) 
         "Transmission network",
         "Health codes",
         "Rule what-if",
+        "Screening",
+        "Retest and isolation tasks",
+        "Pooling planner",
         "Audit log",
     ]
     assert client.cookies[LANG_COOKIE] == "en"
@@ -88,11 +94,19 @@ def test_navigation_shows_only_what_the_role_may_open(
     make_user("ana", "analyst", "450681")
     login(client, "ana")
     page = client.get("/").text
-    assert nav_labels(page) == ["总览", "健康码"]
+    assert nav_labels(page) == ["总览", "健康码", "核酸筛查", "复核与隔离任务", "混采方案测算"]
     assert client.get("/people").status_code == 403
     make_user("gw", "grid_worker", "450681100")
     login(client, "gw")
-    assert nav_labels(client.get("/").text) == ["总览", "人员", "导入人员", "健康码"]
+    assert nav_labels(client.get("/").text) == [
+        "总览",
+        "人员",
+        "导入人员",
+        "健康码",
+        "核酸筛查",
+        "复核与隔离任务",
+        "混采方案测算",
+    ]
 
 
 def test_forms_and_htmx_carry_the_session_csrf_token(

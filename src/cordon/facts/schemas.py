@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from pydantic import Field, field_validator, model_validator
 
@@ -49,3 +50,14 @@ class RecordResult(Input):
     updated: int = 0
     unchanged: int = 0
     retracted: int = 0
+
+
+class FactRow(NamedTuple):
+    """A fact in a large homogeneous batch (``service.record_many``): checked against the
+    catalogue once per shape instead of once per row."""
+
+    person_id: int
+    kind: str
+    at: datetime
+    attrs: dict[str, int | str | None]
+    source: str

@@ -8,10 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from cordon.auth.schemas import Actor
-from cordon.errors import Problem, TooLarge, ValidationFailed
+from cordon.errors import Problem, ValidationFailed
 from cordon.people import imports, service, tabular
 from cordon.people.schemas import ImportReport, PersonIn, PersonOut, PersonPage, PersonPatch
 from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep, require
+from cordon.web.uploads import read_upload
 
 router = APIRouter(prefix="/people", tags=["people"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -96,18 +97,6 @@ def edit(
     return service.update_person(
         session=session, actor=actor, cipher=cipher, person_id=person_id, patch=body
     )
-
-
-async def read_upload(upload: UploadFile, *, max_bytes: int) -> bytes:
-    data = await upload.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise TooLarge(
-            f"file is larger than {max_bytes} bytes",
-            problems=[Problem("file", f"at most {max_bytes} bytes")],
-        )
-    if not data:
-        raise ValidationFailed("the file is empty", problems=[Problem("file", "empty")])
-    return data
 
 
 @router.post("/import", response_model=ImportReport)

@@ -20,7 +20,6 @@ from cordon.auth.schemas import Actor
 from cordon.errors import Problem, TooLarge, ValidationFailed
 from cordon.geo import service as geo_service
 from cordon.people import imports, service, tabular
-from cordon.people.api import read_upload
 from cordon.people.schemas import ImportReport, PersonIn, PersonOut, PersonPatch
 from cordon.web.deps import Cipher, DbSession, SettingsDep
 from cordon.web.forms import Pager, blank_to_none, problems_of
@@ -28,6 +27,7 @@ from cordon.web.i18n import N_
 from cordon.web.nav import NavEntry
 from cordon.web.page_deps import page_require
 from cordon.web.templating import render, translated_problems, translator
+from cordon.web.uploads import read_upload
 
 router = APIRouter(prefix="/people", include_in_schema=False)
 NAV = [

@@ -556,6 +556,19 @@ def residences(*, session: Session, person_ids: list[int]) -> dict[int, tuple[st
     return found
 
 
+def residents_within(
+    *, session: Session, actor: Actor, division_code: str
+) -> list[tuple[int, str, str | None, int | None]]:
+    """(id, division, grid, household id) of everyone living inside ``division_code`` and the
+    actor's jurisdiction: a screening round's roster. Places only, no personal data."""
+    require(actor, "people:view")
+    query = select(Person.id, Person.division_code, Person.grid_code, Person.household_id).where(
+        Person.division_code.startswith(division_code),
+        Person.division_code.startswith(actor.jurisdiction),
+    )
+    return [(int(i), d, g, h) for i, d, g, h in session.execute(query.order_by(Person.id))]
+
+
 def read_many(
     *,
     session: Session,
@@ -613,3 +626,10 @@ def match_identity(
         masked_name=mask_name(person.name),
         masked_id_number=mask_id_number(number),
     )
+
+
+def find_by_id_number(*, session: Session, cipher: FieldCipher, id_number: str) -> int | None:
+    """The id of the person with this full identity number, whatever the jurisdiction (for a
+    resident looking up their own record: the caller checks the name and audits)."""
+    text = id_number.strip().upper()
+    return session.scalar(select(Person.id).where(Person.id_number_hash == id_hash(cipher, text)))

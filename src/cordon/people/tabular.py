@@ -6,14 +6,13 @@ spreadsheet row numbers (header = row 1), so every error can name the row a user
 
 from __future__ import annotations
 
-import csv
 import io
-import zipfile
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
+from cordon import spreadsheets
 from cordon.errors import Problem, ValidationFailed
 from cordon.people.schemas import PersonOut
 
@@ -82,37 +81,11 @@ def _rows(header: list[Any], body: list[tuple[int, list[Any]]]) -> list[Row]:
 
 
 def read_xlsx(data: bytes) -> list[Row]:
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ValidationFailed(
-            "not a readable XLSX file", problems=[Problem("file", str(exc) or "bad file")]
-        ) from exc
-    sheet = book.worksheets[0]
-    lines = sheet.iter_rows(values_only=True)
-    header = next(lines, None)
-    if header is None:
-        raise ValidationFailed("the sheet is empty", problems=[Problem("file", "no header row")])
-    body = [(i, list(values)) for i, values in enumerate(lines, start=2)]
-    book.close()
-    return _rows(list(header), body)
+    return _rows(*spreadsheets.xlsx_rows(data))
 
 
 def read_csv(data: bytes) -> list[Row]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise ValidationFailed("unreadable text encoding", problems=[Problem("file", "encoding")])
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None:
-        raise ValidationFailed("the file is empty", problems=[Problem("file", "no header row")])
-    body = [(reader.line_num, list(values)) for values in reader]
-    return _rows(list(header), body)
+    return _rows(*spreadsheets.csv_rows(data))
 
 
 def read_table(filename: str, data: bytes) -> list[Row]:

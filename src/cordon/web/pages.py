@@ -18,6 +18,7 @@ from cordon.codes import pages as codes_pages
 from cordon.errors import CordonError
 from cordon.geo import pages as geo_pages
 from cordon.people import pages as people_pages
+from cordon.screening import pages as screening_pages
 from cordon.trace import pages as trace_pages
 from cordon.web.i18n import N_
 from cordon.web.nav import NavEntry
@@ -30,6 +31,7 @@ SLICES: tuple[ModuleType, ...] = (
     cases_pages,
     trace_pages,
     codes_pages,
+    screening_pages,
     audit_pages,
 )
 

@@ -1,0 +1,1 @@
+"""Mass nucleic-acid screening: rounds, sites, pooled tubes, lab results, follow-up."""
