@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import numpy as np
 import pyarrow as pa
 
 
@@ -29,4 +30,9 @@ class MovementStore(Protocol):
     def co_cell(self, person_ids: list[int], start: int, end: int) -> pa.Table:
         """Phone-cell overlaps with these people's records in [start, end): person_id,
         source_id, cell_id, start, end (the overlap)."""
+        ...
+
+    def class_ids(self) -> np.ndarray:
+        """Each person's school class (indexed by person id; -1 for none), so classroom
+        contacts need the same class."""
         ...

@@ -221,8 +221,22 @@ class DuckDBStore:
         self._stays_by_place = SortedDayFiles(folder / "stays_by_place", "place_id")
         self._cells_by_person = SortedDayFiles(folder / "cell_records", "person_id")
         self._cells_by_cell = SortedDayFiles(folder / "cell_records_by_cell", "cell_id")
+        self._classes: np.ndarray | None = None
 
     # --- reading --------------------------------------------------------------------------
+
+    def class_ids(self) -> np.ndarray:
+        if self._classes is None and not (self.folder / "people.parquet").is_file():
+            self._classes = np.zeros(0, dtype=np.int64)  # a lake of movements only: no classes
+        if self._classes is None:
+            people = pq.read_table(
+                self.folder / "people.parquet", columns=["person_id", "class_id"]
+            )
+            ids = people.column("person_id").to_numpy()
+            classes = np.full(int(ids.max()) + 1 if ids.size else 0, -1, dtype=np.int64)
+            classes[ids] = people.column("class_id").fill_null(-1).to_numpy()
+            self._classes = classes
+        return self._classes
 
     def _day_range(self, start: int, end: int) -> range:
         first = max(0, (start - self.day0) // DAY)

@@ -38,13 +38,30 @@ def _minimums(rule: ContactRule) -> dict[str, int]:
     return {s: rule.min_overlap_minutes[s] for s in rule.settings}
 
 
-def _meeting(overlaps: pa.Table, rule: ContactRule) -> np.ndarray:
-    """Rows whose overlap meets the rule's minimum for their setting (0 means any overlap)."""
+def _meeting(overlaps: pa.Table, rule: ContactRule, classes: np.ndarray) -> np.ndarray:
+    """Rows whose overlap meets the rule's minimum for their setting (0 means any overlap).
+
+    At school the setting is the classroom (E8: the same class), not the building: two pupils
+    of different classes are not close contacts by being at the same school. Staff (no class)
+    still meet everyone there."""
     settings = overlaps.column("setting").combine_chunks().dictionary_encode()
     minutes = (overlaps.column("end").to_numpy() - overlaps.column("start").to_numpy()) / 60
-    by_setting = [rule.min_overlap_minutes.get(s, np.inf) for s in settings.dictionary.to_pylist()]
-    need = np.array(by_setting, dtype=float)[settings.indices.to_numpy()]
-    return (minutes > 0) & (minutes >= need)
+    names = settings.dictionary.to_pylist()
+    by_setting = [rule.min_overlap_minutes.get(s, np.inf) for s in names]
+    codes = settings.indices.to_numpy()
+    need = np.array(by_setting, dtype=float)[codes]
+    meets = (minutes > 0) & (minutes >= need)
+    if CLASS_SETTING in names and classes.size:
+        in_class = codes == names.index(CLASS_SETTING)
+        mine = _class_of(classes, overlaps.column("person_id").to_numpy())
+        theirs = _class_of(classes, overlaps.column("source_id").to_numpy())
+        meets &= ~(in_class & (mine >= 0) & (theirs >= 0) & (mine != theirs))
+    return meets
+
+
+def _class_of(classes: np.ndarray, people: np.ndarray) -> np.ndarray:
+    inside = (people >= 0) & (people < classes.size)
+    return np.where(inside, classes[np.clip(people, 0, max(classes.size - 1, 0))], -1)
 
 
 def _exposures(
@@ -80,6 +97,7 @@ def _exposures(
 KINDS = frozenset(KIND_ORDER)
 # Evidence kept per close contact when tracing a batch of cases (one case: the store's own few).
 EVIDENCE_PER_CONTACT = 5
+CLASS_SETTING = "class"
 
 
 @contextmanager
@@ -186,11 +204,15 @@ def _close(
     if len(cases) == 1:
         overlaps = store.co_present(_as_sources(own), _minimums(rule))
         alone = _exposures(
-            overlaps, _meeting(overlaps, rule), kind="close", case_of=case_of, rule=rule
+            overlaps,
+            _meeting(overlaps, rule, store.class_ids()),
+            kind="close",
+            case_of=case_of,
+            rule=rule,
         )
         return alone, {}
     overlaps = store.co_present(_as_sources(own), _minimums(rule), first_per_source=True)
-    overlaps = overlaps.filter(pa.array(_meeting(overlaps, rule)))
+    overlaps = overlaps.filter(pa.array(_meeting(overlaps, rule, store.class_ids())))
     contact = overlaps.column("person_id").to_numpy()
     source = overlaps.column("source_id").to_numpy()
     order_of_case = np.argsort(np.asarray(people))
@@ -248,7 +270,7 @@ def _secondary(
     overlaps = store.co_present(windowed, _minimums(rule))
     return _exposures(
         overlaps,
-        _meeting(overlaps, rule),
+        _meeting(overlaps, rule, store.class_ids()),
         kind="secondary",
         case_of={cid: case for cid, (_first, case) in close_first.items()},
         rule=rule,
