@@ -12,6 +12,7 @@ import pytest
 from cordon.lake.schemas import BY_DAY, SCHEMA_VERSION, TABLES
 from cordon.lake.writer import LakeWriter
 from cordon.protocols import packs
+from cordon.protocols.packs import ResidencyFilter
 from cordon.trace.duckdb_store import DuckDBStore
 from cordon.trace.engine import trace
 from cordon.trace.rules import IndexCase
@@ -124,3 +125,22 @@ def test_the_pack_changes_the_result(lake: Path) -> None:
     # Onset on day 3 at 08:00: E8 looks back 2 days (from day 1), E9 4 days (from day -1).
     assert OLD_COLLEAGUE not in kinds(lake, "guangxi-2021-12")
     assert kinds(lake, "e9-2022-06")[OLD_COLLEAGUE] == "close"
+
+
+def test_the_residency_filter_drops_companions_who_live_in_the_cell(lake: Path) -> None:
+    """Chengdu's variant: not a companion when either phone spent > N h in that cell in the
+    last 14 days. The case spent 3 h in the cell, the neighbour 30 min."""
+    case = IndexCase(CASE, onset=at(3, 8), sampled=None, isolated=at(3, 0))
+    base = packs.load()
+
+    def companions(min_hours: float) -> set[int]:
+        rule = base.companion.model_copy(
+            update={"residency_filter": ResidencyFilter(min_hours=min_hours, within_days=14)}
+        )
+        pack = base.model_copy(update={"companion": rule})
+        found = trace([case], pack, DuckDBStore(lake), kinds={"companion"})
+        return {c.person_id for c in found}
+
+    assert companions(4) == {PHONE_NEIGHBOUR}  # neither phone lives there
+    assert companions(2) == set()  # the case's phone spent 3 h there: a resident of the cell
+    assert companions(0.25) == set()  # and at 15 min the neighbour counts as one too

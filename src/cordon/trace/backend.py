@@ -36,3 +36,8 @@ class MovementStore(Protocol):
         """Each person's school class (indexed by person id; -1 for none), so classroom
         contacts need the same class."""
         ...
+
+    def hours_in_cells(self, pairs: pa.Table, start: int, end: int) -> pa.Table:
+        """Hours each (person_id, cell_id) pair's phone spent in that cell in [start, end):
+        person_id, cell_id, hours (0 when none), for the companion rule's residency filter."""
+        ...

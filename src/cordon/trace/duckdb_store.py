@@ -306,6 +306,26 @@ class DuckDBStore:
             return _empty_stays()
         return self._query(STAYS_OF.format(stays="rows", **window), wanted=wanted, rows=rows)
 
+    def hours_in_cells(self, pairs: pa.Table, start: int, end: int) -> pa.Table:
+        if pairs.num_rows == 0:
+            return pa.table({"person_id": [], "cell_id": [], "hours": []})
+        people = np.unique(pairs.column("person_id").to_numpy()).tolist()
+        columns = ["person_id", "cell_id", "start", "end"]
+        rows = self._by_person(self._cells_by_person, people, start, end, columns)
+        if rows is None:
+            return pairs.append_column("hours", pa.array([0.0] * pairs.num_rows))
+        return self._query(
+            f"""
+            SELECT p.person_id, p.cell_id, coalesce(sum(greatest(0,
+                least(epoch(r."end"), {int(end)}) - greatest(epoch(r.start), {int(start)})
+            )), 0) / 3600.0 AS hours
+            FROM pairs p LEFT JOIN rows r ON r.person_id = p.person_id AND r.cell_id = p.cell_id
+            GROUP BY p.person_id, p.cell_id
+            """,
+            pairs=pairs,
+            rows=rows,
+        )
+
     def co_present(
         self, stays: pa.Table, minimums: dict[str, int], *, first_per_source: bool = False
     ) -> pa.Table:

@@ -13,6 +13,7 @@ import pyarrow as pa
 from cordon.protocols.packs import ContactRule, Pack
 from cordon.trace.backend import MovementStore
 from cordon.trace.rules import (
+    DAY,
     KIND_ORDER,
     Contact,
     Exposure,
@@ -277,6 +278,32 @@ def _secondary(
     )
 
 
+def _not_residents(
+    kept: pa.Table, case: IndexCase, end: int, hours: float, days: int, store: MovementStore
+) -> pa.Table:
+    """Drop companions in a cell where either phone spent more than ``hours`` in the ``days``
+    before the case's window closes: people who live or work there, not passers-by."""
+    cells = kept.column("cell_id").to_numpy()
+    people = kept.column("person_id").to_numpy()
+    pairs = pa.table(
+        {
+            "person_id": pa.array(np.r_[people, np.full(np.unique(cells).size, case.person_id)]),
+            "cell_id": pa.array(np.r_[cells, np.unique(cells)]),
+        }
+    )
+    spent = store.hours_in_cells(pairs, end - days * DAY, end).to_pydict()
+    resident = {
+        (int(p), int(c))
+        for p, c, h in zip(spent["person_id"], spent["cell_id"], spent["hours"], strict=True)
+        if h > hours
+    }
+    keep = [
+        (int(p), int(c)) not in resident and (case.person_id, int(c)) not in resident
+        for p, c in zip(people, cells, strict=True)
+    ]
+    return kept.filter(pa.array(keep, pa.bool_()))
+
+
 def _companions(
     case: IndexCase, start: int, end: int, pack: Pack, store: MovementStore
 ) -> list[Exposure]:
@@ -286,6 +313,10 @@ def _companions(
     minutes = (overlaps.column("end").to_numpy() - overlaps.column("start").to_numpy()) / 60
     kept = overlaps.filter(pa.array(minutes > pack.companion.min_minutes))
     rule = f"companion: same {pack.companion.cell_metres} m cell > {pack.companion.min_minutes} min"
+    residency = pack.companion.residency_filter
+    if residency is not None and kept.num_rows:
+        kept = _not_residents(kept, case, end, residency.min_hours, residency.within_days, store)
+        rule += f", neither phone > {residency.min_hours:g} h there in {residency.within_days} d"
     people, cells, starts, ends = (
         kept.column(name).to_pylist() for name in ("person_id", "cell_id", "start", "end")
     )
