@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 import uvicorn
@@ -24,6 +26,7 @@ from cordon.cli_support import (
     settings_for,
 )
 from cordon.codes import cli as codes_cli
+from cordon.codes import service as codes_service
 from cordon.config import Settings
 from cordon.db import make_engine
 from cordon.geo import service as geo_service
@@ -165,6 +168,16 @@ def demo(
         else:  # a new password every run, so the printed one always works
             auth_service.set_password(user=admin, password=password)
         registered = _register_detected_cases(session, settings)
+        if registered:
+            # Codes as of the simulated city's last day, the demo's "today".
+            status = sim_service.outbreak_status(settings.lake_dir) or {}
+            through = status.get("through")
+            today = (
+                datetime.combine(through, time(23, 59), tzinfo=ZoneInfo("Asia/Shanghai"))
+                if through
+                else None
+            )
+            codes_service.recompute(session=session, actor=SYSTEM, now=today, full=True)
     if registered:
         console.print(f"Registered {registered} cases the simulated city found.", highlight=False)
     console.print(

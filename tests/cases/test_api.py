@@ -142,3 +142,24 @@ def test_investigation_transfers_and_one_plan_per_patient(
 
     elsewhere = token_for("other", "epidemiologist", "450602")
     assert client.put(f"{url}/plan", json={"plan": "x"}, headers=elsewhere).status_code == 404
+
+
+def test_a_registered_case_is_red(client: TestClient, token_for: Tokens) -> None:
+    epi = token_for("epi", "epidemiologist", "450681")
+    pid = client.post("/api/v1/people", json=person(), headers=epi).json()["id"]
+    assert (
+        client.get(f"/api/v1/codes/people/{pid}", headers=epi).json()["current"]["colour"]
+        == "green"
+    )
+    client.post(
+        "/api/v1/cases",
+        json={
+            "person_id": pid,
+            "kind": "asymptomatic",
+            "sampled_at": "2021-12-20T08:00:00+08:00",
+            "found_by": "screening",
+        },
+        headers=epi,
+    )
+    code = client.get(f"/api/v1/codes/people/{pid}", headers=epi).json()["current"]
+    assert code["colour"] == "red", code

@@ -23,6 +23,8 @@ from cordon.cases.schemas import (
 )
 from cordon.db import utcnow
 from cordon.errors import Conflict, NotFound, Problem, ValidationFailed
+from cordon.facts import service as facts_service
+from cordon.facts.schemas import FactIn
 from cordon.people import service as people_service
 from cordon.security.crypto import FieldCipher
 
@@ -82,6 +84,20 @@ def register_case(
     )
     session.add(case)
     session.flush()
+    # The health code and control read what the person is from the facts ledger.
+    facts_service.record(
+        session=session,
+        actor=actor,
+        facts=[
+            FactIn(
+                person_id=case.person_id,
+                kind="case",
+                at=case.reported_at,
+                attrs={"status": case.kind, "case_id": case.id},
+                source=f"cases:case:{case.id}",
+            )
+        ],
+    )
     audit.record(
         session=session,
         actor=actor,
