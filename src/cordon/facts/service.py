@@ -75,44 +75,12 @@ def record(
 
     Writing the same facts twice changes nothing, so an import or a trace can be repeated.
     """
-    moment = now or utcnow()
-    result = RecordResult()
-    if not facts:
-        return result
-    person_ids = sorted({f.person_id for f in facts})
-    divisions = _divisions(session, person_ids, {})
-    existing: dict[tuple[int, str, str], PersonFact] = {}
-    for chunk in _chunks(person_ids):
-        for row in session.scalars(select(PersonFact).where(PersonFact.person_id.in_(chunk))):
-            existing[(row.person_id, row.kind, row.source)] = row
-    for fact in facts:
-        key = (fact.person_id, fact.kind, fact.source)
-        found = existing.get(key)
-        if found is None:
-            found = PersonFact(
-                person_id=fact.person_id,
-                division_code=divisions[fact.person_id],
-                kind=fact.kind,
-                at=fact.at,
-                attrs=dict(fact.attrs),
-                source=fact.source,
-                recorded_at=moment,
-            )
-            session.add(found)
-            existing[key] = found
-            result.inserted += 1
-        else:
-            _refresh(found, fact, moment, result)
-    session.flush()
-    audit.record(
+    return record_many(
         session=session,
         actor=actor,
-        action="record",
-        entity="facts",
-        entity_id=facts[0].source,
-        detail={"inserted": result.inserted, "updated": result.updated, "people": len(person_ids)},
+        facts=[FactRow(f.person_id, f.kind, f.at, dict(f.attrs), f.source) for f in facts],
+        now=now,
     )
-    return result
 
 
 def replace_source(
