@@ -54,9 +54,11 @@ def utcnow() -> datetime:
 
 
 # A request's session holds its connection until the dependency's teardown, which needs a
-# worker thread of its own. With fewer connections than worker threads (anyio's default is 40),
-# a burst of requests can fill every thread with requests waiting for a connection while the
-# holders wait for a thread to finish: the server stalls. Allow more connections than threads.
+# worker thread of its own. With 15 connections, a burst of 100 requests filled every worker
+# thread (anyio's default is 40) with requests waiting for a connection while the holders waited
+# for a thread to finish: the server stalled. More connections than threads makes that need a
+# far larger burst; public, bursty routes also keep their transaction inside their own thread
+# (``web.deps.route_transaction``), which cannot stall this way.
 POOL = {"pool_size": 10, "max_overflow": 40, "pool_timeout": 30}
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -101,6 +100,6 @@ def test_case_list_flags_overdue_and_forms_record_transfers_and_plans(
     assert done.status_code == 200
 
 
-def test_pages_need_a_login(client: TestClient, tmp_path: Path) -> None:
+def test_pages_need_a_login(client: TestClient) -> None:
     assert client.get("/cases", follow_redirects=False).status_code in (302, 303)
     assert client.get("/trace/contacts", follow_redirects=False).status_code in (302, 303)

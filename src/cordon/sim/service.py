@@ -323,13 +323,13 @@ def detected_cases(folder: Path) -> list[DetectedCase]:
     if not is_lake(folder):
         return []
     disease = read_table(folder, "disease").to_pylist()
-    tests = read_table(folder, "routine_tests").to_pylist()
-    first_positive: dict[int, datetime] = {}
-    for test in tests:
-        if test["positive"]:
-            known = first_positive.get(test["person_id"])
-            if known is None or test["sampled_at"] < known:
-                first_positive[test["person_id"]] = test["sampled_at"]
+    # Millions of routine tests: each person's first positive sample, grouped in Arrow.
+    tests = read_table(folder, "routine_tests")
+    positives = tests.filter(tests.column("positive")).group_by("person_id")
+    firsts = positives.aggregate([("sampled_at", "min")]).to_pydict()
+    first_positive: dict[int, datetime] = dict(
+        zip(firsts["person_id"], firsts["sampled_at_min"], strict=True)
+    )
     found = sorted(
         (d for d in disease if d["detected_at"] is not None), key=lambda d: d["detected_at"]
     )
