@@ -98,6 +98,11 @@ def test_case_list_flags_overdue_and_forms_record_transfers_and_plans(
         follow_redirects=True,
     )
     assert done.status_code == 200
+    assert 'id="full-done"' in done.text and 'id="core-done"' in done.text
+    stopped = client.get(f"/api/v1/cases/{case_id}").json()
+    assert stopped["full_done_at"] is not None
+    # Finished years after the report: still flagged, as late, not as open.
+    assert stopped["full_overdue"] is True
 
 
 def test_pages_need_a_login(client: TestClient) -> None:

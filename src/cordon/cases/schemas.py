@@ -51,6 +51,8 @@ class CaseOut(Input):
     facility: str
     core_due: datetime
     full_due: datetime
+    core_done_at: datetime | None = None
+    full_done_at: datetime | None = None
     core_overdue: bool
     full_overdue: bool
 

@@ -52,6 +52,8 @@ def _out(case: Case, now: datetime) -> CaseOut:
                     "reported_at",
                     "isolated_at",
                     "facility",
+                    "core_done_at",
+                    "full_done_at",
                 )
             },
             "core_due": clock.core_due,
