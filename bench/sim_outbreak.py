@@ -364,6 +364,7 @@ def structured_city(n: int) -> City:
             "grid_code": pa.nulls(m, pa.string()),
             "compound_id": pa.nulls(m, pa.int32()),
             "capacity": pa.array(np.full(m, 20), pa.int32()),
+            "site_id": pa.array(np.arange(m, dtype=np.int32)),
         },
         schema=schemas.PLACES,
     )

@@ -146,6 +146,7 @@ def synthetic_city(n: int, *, seed: int = 1) -> SyntheticCity:
             "grid_code": pa.nulls(n_places, pa.string()),
             "compound_id": pa.nulls(n_places, pa.int32()),
             "capacity": pa.array(np.full(n_places, 100), pa.int32()),
+            "site_id": pa.array(np.arange(n_places, dtype=np.int32)),
         },
         schema=schemas.PLACES,
     )
@@ -450,6 +451,7 @@ def mixing_city(n: int, groups: int) -> City:
             "grid_code": pa.nulls(m, pa.string()),
             "compound_id": pa.nulls(m, pa.int32()),
             "capacity": pa.array(np.full(m, 10), pa.int32()),
+            "site_id": pa.array(np.arange(m, dtype=np.int32)),
         },
         schema=schemas.PLACES,
     )

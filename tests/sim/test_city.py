@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 
@@ -18,6 +19,7 @@ from cordon.geo.service import boundary_geojson, packaged_divisions
 from cordon.lake import schemas
 from cordon.people.rules import normalise_phone, parse_id_number
 from cordon.sim.city import CityParams, build_city
+from cordon.sim.facilities import REAL_POPULATION
 from cordon.sim.model import City, rng_for
 
 START = date(2021, 12, 13)
@@ -77,14 +79,20 @@ def test_every_place_lies_inside_dongxing_except_the_outside_pseudo_place(
 
 
 def test_landmarks_of_the_reference_scenario(places: pd.DataFrame) -> None:
-    counts = places.kind.value_counts()
+    sites = places[places.site_id == places.place_id]
+    counts = sites.kind.value_counts()
     assert counts["treatment_centre"] == 1
     assert counts["border_crossing"] == 1
     assert counts["port"] == 1
     assert counts["harbour"] >= 3
     assert counts["hospital"] >= 3
-    crossing = places[places.kind == "border_crossing"].iloc[0]
-    assert crossing["name"] == "东兴口岸"
+    crossing = places[places.kind == "border_crossing"]
+    # 5,000 people at once in the real city, in lanes of the configured section size.
+    lanes = math.ceil(5000 * PEOPLE / REAL_POPULATION / CityParams().section_size)
+    assert lanes > 1 and len(crossing) == lanes
+    assert crossing.name.tolist()[:2] == ["东兴口岸·1区", "东兴口岸·2区"]
+    assert (crossing.site_id == crossing.place_id.min()).all()
+    crossing = crossing.iloc[0]
     # Near the Beilun River bridge to Móng Cái (≈ 107.97 E, 21.545 N), within 1 km.
     assert abs(crossing.lon - 107.97) < 0.01 and abs(crossing.lat - 21.545) < 0.01
     harbours = places[places.kind == "harbour"]

@@ -42,6 +42,7 @@ def small_city(fishers: int = 300, others: int = 60, seed: int = 0) -> City:
             "grid_code": [f"{v}001" for v in villages],
             "compound_id": pa.nulls(len(kinds), pa.int32()),
             "capacity": np.full(len(kinds), 50, np.int32),
+            "site_id": np.arange(len(kinds), dtype=np.int32),
         },
         schema=PLACES,
     )

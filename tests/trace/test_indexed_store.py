@@ -24,7 +24,7 @@ PACKS = ("guangxi-2021-12", "e9-2022-06")
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("indexed") / "lake"
-    sim.run(sim.RunRequest("dongxing-2021", 3_000, 8, 5, out, overrides=IMPORTS))
+    sim.run(sim.RunRequest("dongxing-2021", 3_000, 8, 9, out, overrides=IMPORTS))
     return out
 
 

@@ -1,7 +1,8 @@
 """Schemas of every lake table: the contract between the simulator (writer) and the tracing,
 screening, border and command slices (readers). Documented column by column in docs/lake.md;
 ``SCHEMA_VERSION`` changes whenever a table or the layout changes incompatibly (2: the
-place-ordered copy of stays and cell-ordered copy of cell records that tracing reads).
+place-ordered copy of stays and cell-ordered copy of cell records that tracing reads; 3: places
+split into sections, with the site they belong to).
 
 Conventions: ids are dense integers from 0; times are UTC instants (``timestamp[s, UTC]``;
 pages show them in Asia/Shanghai); ``day`` is the simulation day index (0 = the scenario's
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TIME = pa.timestamp("s", tz="UTC")
 
 # --- registry tables (one file each) -------------------------------------------------------
@@ -60,6 +61,9 @@ PLACES = pa.schema(
         ("grid_code", pa.string()),  # nullable for places outside residential grids
         ("compound_id", pa.int32()),  # nullable: the residential compound of a home
         ("capacity", pa.int32()),
+        # The site a section belongs to (the id of its first section); a place that is not
+        # split into sections is its own site.
+        ("site_id", pa.int32()),
     ]
 )
 PLACE_KINDS = (

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from cordon.lake import schemas
 from cordon.sim import routines
 from cordon.sim.model import DAY_SECONDS, FixedStays, day_start
+from cordon.sim.places import spread
 from cordon.sim.stays import Rows, overlapping
 
 if TYPE_CHECKING:
@@ -227,6 +228,8 @@ def routine_rows(
             mine = np.flatnonzero(src == s)
             if len(mine):
                 place[mine], setting[mine] = _resolve(plan, s, who[mine], market_today, rng)
+                if s != routines.WORK:  # staff keep their section; a visit goes to any one
+                    place[mine] = spread(plan.site, plan.sections, place[mine], rng)
         ok = (begin <= de - 600) & (place >= 0)
         who, begin, finish = who[ok], begin[ok], finish[ok]
         parts.append(Rows(who, place[ok], begin, finish, setting[ok]))

@@ -195,6 +195,15 @@ class CityParams(BaseModel):
     rural_market_every: int = Field(
         default=3, description="One periodic market (圩) for every this many rural villages."
     )
+    section_size: int = Field(
+        default=50,
+        ge=0,
+        description="People a section of a large place holds: a market, the border crossing, "
+        "the port, a hospital, a workplace, restaurant or shop for more people is "
+        "split into sections (stall rows, lanes, workshops, wards, halls), each a place of its "
+        "own with its own venue code; staff keep their section, a visit goes to one section. "
+        "0 keeps every place whole.",
+    )
 
 
 def _village_weights(params: CityParams, v: geography.Villages) -> npt.NDArray[np.float64]:

@@ -37,6 +37,11 @@ from cordon.sim.sampling import cumulative, pick_in_ranges, ranks_within
 if TYPE_CHECKING:
     from cordon.sim.city import CityParams
 
+# Residents of Dongxing (7th census, 2020: about 210,000), for whom the landmarks' and markets'
+# capacities are set; a simulated city of another size sends proportionally more or fewer
+# people there, in as many sections.
+REAL_POPULATION = 210_000
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 ROLE = {name: i for i, name in enumerate(schemas.ROLES)}
@@ -111,6 +116,7 @@ def build_places(
     hh_village = homes.grid_village[homes.grid]
     parts.add("home", homes.name, homes.lon, homes.lat, hh_village, size)
 
+    crowd_scale = n_people / REAL_POPULATION
     landmark: dict[str, int] = {}
     hospital_ids, hospital_town = [], []
     for lm in geography.LANDMARKS:
@@ -126,6 +132,9 @@ def build_places(
                 _f(lm.lat),
                 _i(vi),
                 _i(capacity),
+                # The treatment centre stays one place: isolation, not a crowd.
+                section_size=0 if lm.kind == "treatment_centre" else params.section_size,
+                crowd_scale=crowd_scale,
             )[0]
         )
         landmark[lm.name] = pid
@@ -153,7 +162,14 @@ def build_places(
     # Markets: a daily one at each town seat; periodic ones (圩) in some rural villages.
     m_lon, m_lat = geography.scatter(t.lon, t.lat, 0.002, rng)
     parts.add(
-        "market", list(TOWN_MARKETS[:n_towns]), m_lon, m_lat, seat_village, np.full(n_towns, 2000)
+        "market",
+        list(TOWN_MARKETS[:n_towns]),
+        m_lon,
+        m_lat,
+        seat_village,
+        np.full(n_towns, 2000),
+        section_size=params.section_size,
+        crowd_scale=crowd_scale,
     )
     rural = np.flatnonzero(~v.urban)
     rural_rank = ranks_within(v.town_index[rural], rural.astype(np.float64))
@@ -163,7 +179,16 @@ def build_places(
         for k, i in enumerate(with_market)
     ]
     r_lon, r_lat = geography.scatter(v.lon[with_market], v.lat[with_market], 0.002, rng)
-    parts.add("market", market_names, r_lon, r_lat, with_market, np.full(len(with_market), 800))
+    parts.add(
+        "market",
+        market_names,
+        r_lon,
+        r_lat,
+        with_market,
+        np.full(len(with_market), 800),
+        section_size=params.section_size,
+        crowd_scale=crowd_scale,
+    )
 
     # Clinics: one per village (community health station or village clinic).
     c_lon, c_lat = geography.scatter(v.lon, v.lat, 0.3 * v.radius, rng)
@@ -191,7 +216,15 @@ def build_places(
         v.lon[w_village], v.lat[w_village], 0.7 * v.radius[w_village], rng
     )
     names = _pick_names(rng, n_work, BUSINESS_STEMS, WORK_TRADES, WORK_SUFFIXES)
-    w_ids = parts.add("workplace", names, w_lon, w_lat, w_village, w_size.astype(np.int64))
+    w_ids = parts.add(
+        "workplace",
+        names,
+        w_lon,
+        w_lat,
+        w_village,
+        w_size.astype(np.int64),
+        section_size=params.section_size,
+    )
     to_port = rng.random(len(workers)) < params.port_worker_share
     local = rng.random(len(workers)) < params.local_work_share
     picked = _in_range_or_all(
@@ -235,7 +268,15 @@ def build_places(
         where = np.sort(rng.choice(n_villages, count, p=venue_weight / venue_weight.sum()))
         lon, lat = geography.scatter(v.lon[where], v.lat[where], 0.7 * v.radius[where], rng)
         sizes = np.maximum(5, np.round(rng.gamma(2.0, cap / 2.0, count))).astype(np.int64)
-        parts.add(kind, _pick_names(rng, count, BUSINESS_STEMS, pool), lon, lat, where, sizes)
+        parts.add(
+            kind,
+            _pick_names(rng, count, BUSINESS_STEMS, pool),
+            lon,
+            lat,
+            where,
+            sizes,
+            section_size=params.section_size,
+        )
 
     out = geography.OUTSIDE_CITY
     parts.add(
@@ -246,6 +287,9 @@ def build_places(
         _i(-1),
         _i(0),
     )
+    # Everyone working on a sectioned site keeps one section (their stall, lane, workshop).
+    staff = class_id < 0
+    work_place[staff] = parts.spread(work_place[staff], rng)
     return Built(table=_table(parts, homes, v), work_place=work_place, class_id=class_id)
 
 
@@ -360,6 +404,7 @@ def _table(parts: Parts, homes: Homes, v: geography.Villages) -> pa.Table:
             "grid_code": grid_codes.take(pa.array(grid, mask=grid < 0)),
             "compound_id": pa.array(compound.astype(np.int32), mask=compound < 0),
             "capacity": pa.array(np.concatenate(parts.capacity).astype(np.int32)),
+            "site_id": pa.array(np.concatenate(parts.site).astype(np.int32)),
         },
         schema=schemas.PLACES,
     )

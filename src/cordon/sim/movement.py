@@ -204,6 +204,8 @@ class RoutinePlan:
     hospitals: VenuePool
     place_cell: IntArray
     place_kind: IntArray
+    site: IntArray  # per place: the site it is a section of (itself when not sectioned)
+    sections: IntArray  # per place: the number of sections of its site
     market_digits: IntArray  # per place: bit d set when held on days ending in d; 0 = daily
     checkin_ok: BoolArray  # per place
     coverage_ok: BoolArray  # per place
@@ -254,6 +256,7 @@ def prepare(city: City, params: MovementParams, *, rng: np.random.Generator) -> 
     place_village = index_in(pl.column("village_code"), village_codes)
     capacity = np.maximum(pl.column("capacity").to_numpy().astype(np.float64), 1.0)
     place_cell = pl.column("cell_id").to_numpy().astype(np.int64)
+    site = pl.column("site_id").to_numpy().astype(np.int64)
 
     role = index_in(people.column("role"), pa.array(schemas.ROLES))
     if (role < 0).any():
@@ -330,6 +333,8 @@ def prepare(city: City, params: MovementParams, *, rng: np.random.Generator) -> 
         hospitals=pool("hospital"),
         place_cell=place_cell,
         place_kind=kind,
+        site=site,
+        sections=places.sections(site),
         market_digits=digits,
         checkin_ok=~np.isin(kind, [KIND[k] for k in NO_CHECKIN_KINDS]),
         coverage_ok=~np.isin(kind, [KIND[k] for k in NO_COVERAGE_KINDS]),

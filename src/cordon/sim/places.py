@@ -114,6 +114,7 @@ class Parts:
     lat: list[FloatArray] = field(default_factory=list)
     village: list[IntArray] = field(default_factory=list)
     capacity: list[IntArray] = field(default_factory=list)
+    site: list[IntArray] = field(default_factory=list)
     count: int = 0
 
     def add(
@@ -124,18 +125,65 @@ class Parts:
         lat: FloatArray,
         village: IntArray,
         capacity: IntArray,
+        *,
+        section_size: int = 0,
+        crowd_scale: float = 1.0,
     ) -> IntArray:
-        """Adds places of one kind; returns their ids."""
-        n = len(lon)
-        self.kind.append(pa.repeat(pa.scalar(kind, pa.string()), n))
-        self.name.append(pa.array(name, pa.string()) if isinstance(name, list) else name)
-        self.lon.append(np.asarray(lon, dtype=np.float64))
-        self.lat.append(np.asarray(lat, dtype=np.float64))
-        self.village.append(np.asarray(village, dtype=np.int64))
-        self.capacity.append(np.asarray(capacity, dtype=np.int64))
+        """Adds places of one kind; returns their ids.
+
+        With ``section_size``, a place for more people is split into sections of about that
+        many (stall rows, crossing lanes, workshops, wards, dining halls): one place row each,
+        with its own venue code, at the same position. People are close to those in their
+        section, not to everyone on the site, so both transmission and tracing stay local. The
+        id returned is the site's, which is its first section's (see ``spread``). A site's
+        crowd is ``capacity × crowd_scale`` (landmarks are sized for the real city; a smaller
+        simulated city sends fewer people to them)."""
+        capacity = np.asarray(capacity, dtype=np.int64)
+        names = pa.array(name, pa.string()) if isinstance(name, list) else name
+        k = np.ones(len(capacity), dtype=np.int64)
+        if section_size > 0:
+            k = np.maximum(1, np.ceil(capacity * crowd_scale / section_size)).astype(np.int64)
+        row_of = np.repeat(np.arange(len(capacity)), k)
+        n = len(row_of)
+        number = np.arange(n) - np.repeat(np.cumsum(k) - k, k) + 1
+        names = names.take(pa.array(row_of))
+        if (k > 1).any():
+            suffix = pc.if_else(
+                pa.array(k[row_of] > 1),
+                _join("·", _strings(number), "区"),
+                pa.scalar("", pa.string()),
+            )
+            names = _join(names, suffix)
         ids = np.arange(self.count, self.count + n, dtype=np.int64)
+        first = ids[np.cumsum(k) - k]
+        self.kind.append(pa.repeat(pa.scalar(kind, pa.string()), n))
+        self.name.append(names)
+        self.lon.append(np.asarray(lon, dtype=np.float64)[row_of])
+        self.lat.append(np.asarray(lat, dtype=np.float64)[row_of])
+        self.village.append(np.asarray(village, dtype=np.int64)[row_of])
+        self.capacity.append(-(-capacity // k)[row_of])
+        self.site.append(first[row_of])
         self.count += n
-        return ids
+        return first
+
+    def spread(self, place: IntArray, rng: np.random.Generator) -> IntArray:
+        """A section drawn at random in the site of each of ``place`` (-1 stays -1)."""
+        site = np.concatenate(self.site)
+        return spread(site, sections(site), place, rng)
+
+
+def sections(site_of_place: IntArray) -> IntArray:
+    """Per place, the number of sections of its site."""
+    return np.bincount(site_of_place, minlength=len(site_of_place))[site_of_place]
+
+
+def spread(
+    site_of_place: IntArray, sections_of_place: IntArray, place: IntArray, rng: np.random.Generator
+) -> IntArray:
+    """Each of ``place`` replaced by a section of its site drawn at random (-1 stays -1)."""
+    known = np.maximum(place, 0)
+    offset = np.floor(rng.random(len(place)) * sections_of_place[known]).astype(np.int64)
+    return np.where(place >= 0, site_of_place[known] + offset, place)
 
 
 @dataclass

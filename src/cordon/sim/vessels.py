@@ -250,6 +250,7 @@ def _vessel_places(vessels: pa.Table, harbours: pa.Table) -> pa.Table:
             "grid_code": home["grid_code"],
             "compound_id": pa.nulls(vessels.num_rows, pa.int32()),
             "capacity": vessels["crew_size"].cast(pa.int32()),
+            "site_id": vessels["place_id"],
         },
         schema=PLACES,
     )
