@@ -91,8 +91,8 @@ def test_one_case_at_a_time_the_indexed_store_finds_what_the_scan_finds(
 
 
 def test_a_batch_finds_what_each_case_alone_finds(lake: Path, cases: list[IndexCase]) -> None:
-    """Same contacts, kinds, first exposures and cases; the evidence of a close contact is the
-    earliest overlap with each case met, at most five of them."""
+    """Same contacts, kinds, first exposures and cases; the evidence of a close contact or a
+    companion is the earliest overlap with each case met, at most five of them."""
     pack = packs.load()
     store = DuckDBStore(lake)
     ids = {c.person_id for c in cases}
@@ -116,9 +116,17 @@ def test_a_batch_finds_what_each_case_alone_finds(lake: Path, cases: list[IndexC
                 EVIDENCE_PER_CONTACT, len({e.case_id for e in want.evidence if e.kind == "close"})
             )
             assert set(close) <= set(want.evidence)
-            assert [e for e in contact.evidence if e.kind != "close"] == [
-                e for e in want.evidence if e.kind != "close"
-            ]
+            # Companions likewise: the earliest overlap with each case met, at most five.
+            near = [e for e in contact.evidence if e.kind == "companion"]
+            cases_near = {e.case_id for e in want.evidence if e.kind == "companion"}
+            assert len(near) == min(EVIDENCE_PER_CONTACT, len(cases_near))
+            assert set(near) <= set(want.evidence)
+            for e in near:
+                assert e.start == min(
+                    w.start
+                    for w in want.evidence
+                    if w.kind == "companion" and w.case_id == e.case_id
+                )
 
 
 def test_a_person_listed_twice_is_traced_for_each_window(
@@ -150,6 +158,16 @@ def test_store_reads_agree_with_the_scan(lake: Path, cases: list[IndexCase]) -> 
     def by_row(table: pa.Table) -> list[dict[str, object]]:
         return sorted(table.to_pylist(), key=lambda r: tuple(map(str, r.values())))
 
-    assert by_row(indexed.co_cell(people, start, end)) == by_row(scan.co_cell(people, start, end))
+    def windows(start: int, end: int) -> pa.Table:
+        n = len(people)
+        return pa.table({"person_id": people, "start": [start] * n, "end": [end] * n})
+
+    for first_per_source in (False, True):
+        asked = {"longer_than_minutes": 10, "first_per_source": first_per_source}
+        found = indexed.co_cell(windows(start, end), **asked)
+        assert found.num_rows and by_row(found) == by_row(
+            scan.co_cell(windows(start, end), **asked)
+        )
     assert indexed.stays_of([], start, end).num_rows == 0
-    assert indexed.co_cell(people, end + 30 * 86_400, end + 31 * 86_400).num_rows == 0
+    later = windows(end + 30 * 86_400, end + 31 * 86_400)
+    assert indexed.co_cell(later).num_rows == 0

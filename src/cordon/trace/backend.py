@@ -27,9 +27,18 @@ class MovementStore(Protocol):
         of them: a batch of cases learns every case each contact met)."""
         ...
 
-    def co_cell(self, person_ids: list[int], start: int, end: int) -> pa.Table:
-        """Phone-cell overlaps with these people's records in [start, end): person_id,
-        source_id, cell_id, start, end (the overlap)."""
+    def co_cell(
+        self,
+        windows: pa.Table,
+        *,
+        longer_than_minutes: float = 0,
+        first_per_source: bool = False,
+    ) -> pa.Table:
+        """Phone-cell overlaps longer than ``longer_than_minutes`` with the records of these
+        people (``windows``: person_id, start, end) in their windows: person_id, source_id,
+        cell_id, start, end (the overlap). A store may return only each person's earliest few
+        overlaps in each cell; with ``first_per_source``, it returns each person's earliest
+        overlap with each source (all of them)."""
         ...
 
     def class_ids(self) -> np.ndarray:

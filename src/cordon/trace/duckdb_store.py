@@ -19,6 +19,7 @@ midnight, so a day file holds everything that overlaps that day.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -123,23 +124,57 @@ WHERE s."end" > to_timestamp({start}) AND s.start < to_timestamp({end})
 ORDER BY s.person_id, s.start
 """
 
+# The given people's cell records, clipped to each one's window (wanted: person_id, start, end).
 MY_CELLS = """
 SELECT c.person_id AS source_id, c.cell_id,
-       greatest(epoch(c.start)::BIGINT, {start}) AS start,
-       least(epoch(c."end")::BIGINT, {end}) AS "end"
-FROM {records} c SEMI JOIN wanted w USING (person_id)
-WHERE c."end" > to_timestamp({start}) AND c.start < to_timestamp({end})
+       greatest(epoch(c.start)::BIGINT, w.start) AS start,
+       least(epoch(c."end")::BIGINT, w."end") AS "end"
+FROM {records} c JOIN wanted w USING (person_id)
+WHERE c."end" > to_timestamp(w.start) AND c.start < to_timestamp(w."end")
 """
 
-CO_CELL = """
-SELECT o.person_id, m.source_id, m.cell_id,
-       greatest(epoch(o.start)::BIGINT, m.start) AS start,
-       least(epoch(o."end")::BIGINT, m."end") AS "end"
-FROM {records} o
-JOIN mine m ON o.cell_id = m.cell_id
-           AND o.start < to_timestamp(m."end") AND o."end" > to_timestamp(m.start)
-WHERE o.person_id <> m.source_id
+# Phones in the same cell as the given people's, for longer than the rule's minimum.
+CELL_PAIRS = """
+WITH {mine}pairs AS (
+    SELECT o.person_id, m.source_id, m.cell_id,
+           greatest(epoch(o.start)::BIGINT, m.start) AS start,
+           least(epoch(o."end")::BIGINT, m."end") AS "end"
+    FROM {records} o
+    JOIN mine m ON o.cell_id = m.cell_id
+               AND o.start < to_timestamp(m."end") AND o."end" > to_timestamp(m.start)
+    WHERE o.person_id <> m.source_id
+)
 """
+# Each person's earliest few overlaps in each cell (a cell at the border crossing holds thousands
+# of phones a day, each with many records; the residency filter works per person and cell).
+CO_CELL = (
+    CELL_PAIRS
+    + """
+, top AS (
+    SELECT person_id, cell_id,
+           min_by({{'source_id': source_id, 'start': start, 'end': "end"}},
+                  (start, source_id), {evidence}) AS found
+    FROM pairs
+    WHERE "end" - start > {min_seconds}
+    GROUP BY person_id, cell_id
+)
+SELECT person_id, cell_id, unnest(found, recursive := true) FROM top
+"""
+)
+# A batch of cases: each person's earliest overlap with each source.
+CO_CELL_FIRSTS = (
+    CELL_PAIRS
+    + """
+, firsts AS (
+    SELECT person_id, source_id,
+           arg_min({{'cell_id': cell_id, 'start': start, 'end': "end"}}, (start, cell_id)) AS found
+    FROM pairs
+    WHERE "end" - start > {min_seconds}
+    GROUP BY person_id, source_id
+)
+SELECT person_id, source_id, unnest(found, recursive := true) FROM firsts
+"""
+)
 
 
 def _lake_error(message: str) -> ValidationFailed:
@@ -217,6 +252,9 @@ class DuckDBStore:
         self.day0 = int(datetime.combine(start, time(0), tzinfo=TZ).timestamp())
         self.days = int(manifest["days"])
         self.db = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
+        # One cursor (a connection to the same database) per thread: a trace asks about
+        # companions and about close contacts at once, and a connection runs one query.
+        self._cursors = threading.local()
         self._stays_by_person = SortedDayFiles(folder / "stays", "person_id")
         self._stays_by_place = SortedDayFiles(folder / "stays_by_place", "place_id")
         self._cells_by_person = SortedDayFiles(folder / "cell_records", "person_id")
@@ -279,14 +317,21 @@ class DuckDBStore:
                 out[day] = np.unique(key[on_day])
         return out
 
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._cursors, "db", None)
+        if cursor is None:
+            cursor = self._cursors.db = self.db.cursor()
+        return cursor
+
     def _query(self, sql: str, **tables: pa.Table) -> pa.Table:
+        db = self._cursor()
         for name, table in tables.items():
-            self.db.register(name, table)
+            db.register(name, table)
         try:
-            return self.db.sql(sql).to_arrow_table()
+            return db.sql(sql).to_arrow_table()
         finally:
             for name in tables:
-                self.db.unregister(name)
+                db.unregister(name)
 
     # --- the MovementStore questions ------------------------------------------------------
 
@@ -376,23 +421,40 @@ class DuckDBStore:
             there=there,
         )
 
-    def co_cell(self, person_ids: list[int], start: int, end: int) -> pa.Table:
-        if not person_ids:
+    def co_cell(
+        self,
+        windows: pa.Table,
+        *,
+        longer_than_minutes: float = 0,
+        first_per_source: bool = False,
+    ) -> pa.Table:
+        """See ``MovementStore.co_cell``."""
+        if windows.num_rows == 0:
             return _empty_overlaps("cell_id")
-        wanted = pa.table({"person_id": pa.array(person_ids, pa.int32())})
-        window = {"start": int(start), "end": int(end)}
+        wanted = pa.table(
+            {
+                "person_id": windows.column("person_id").cast(pa.int32()),
+                "start": windows.column("start").cast(pa.int64()),
+                "end": windows.column("end").cast(pa.int64()),
+            }
+        )
+        start = int(pc.min(wanted.column("start")).as_py())
+        end = int(pc.max(wanted.column("end")).as_py())
+        shape = {"evidence": EVIDENCE_PER_PERSON, "min_seconds": float(60 * longer_than_minutes)}
+        query = CO_CELL_FIRSTS if first_per_source else CO_CELL
         if self.scan:
             files = self._files("cell_records", start, end)
             if not files:
                 return _empty_overlaps("cell_id")
-            mine_sql = MY_CELLS.format(records=files, **window)
-            sql = f"WITH mine AS ({mine_sql}) " + CO_CELL.format(records=files)
+            mine_sql = MY_CELLS.format(records=files)
+            sql = query.format(records=files, mine=f"mine AS ({mine_sql}), ", **shape)
             return self._query(sql, wanted=wanted)
         columns = ["person_id", "cell_id", "start", "end"]
-        own = self._by_person(self._cells_by_person, person_ids, start, end, columns)
+        people = wanted.column("person_id").to_numpy().tolist()
+        own = self._by_person(self._cells_by_person, people, start, end, columns)
         if own is None:
             return _empty_overlaps("cell_id")
-        mine = self._query(MY_CELLS.format(records="own", **window), wanted=wanted, own=own)
+        mine = self._query(MY_CELLS.format(records="own"), wanted=wanted, own=own)
         if mine.num_rows == 0:
             return _empty_overlaps("cell_id")
         keys = self._keys_by_day(
@@ -403,7 +465,8 @@ class DuckDBStore:
         others = self._gather(self._cells_by_cell, keys, columns)
         if others is None:
             return _empty_overlaps("cell_id")
-        return self._query(CO_CELL.format(records="others"), mine=mine, others=others)
+        sql = query.format(records="others", mine="", **shape)
+        return self._query(sql, mine=mine, others=others)
 
 
 def _epochs(table: pa.Table) -> pa.Table:

@@ -1,26 +1,25 @@
 """Tracing one case or a batch: close contacts from co-presence in the case's window,
-secondary contacts from each close contact's own window, companions from phone cells."""
+secondary contacts from each close contact's own window, companions from phone cells.
+
+Evidence stays in Arrow tables from the store to the merged contacts (``evidence.py``): a case
+in a dense city has hundreds of thousands of companions."""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cordon.protocols.packs import ContactRule, Pack
+from cordon.trace import evidence
 from cordon.trace.backend import MovementStore
-from cordon.trace.rules import (
-    DAY,
-    KIND_ORDER,
-    Contact,
-    Exposure,
-    IndexCase,
-    look_back_window,
-    merge,
-)
+from cordon.trace.evidence import Traced, position_in_group
+from cordon.trace.rules import DAY, KIND_ORDER, Contact, IndexCase, look_back_window
 
 
 def _as_sources(stays: pa.Table) -> pa.Table:
@@ -65,34 +64,8 @@ def _class_of(classes: np.ndarray, people: np.ndarray) -> np.ndarray:
     return np.where(inside, classes[np.clip(people, 0, max(classes.size - 1, 0))], -1)
 
 
-def _exposures(
-    overlaps: pa.Table, keep: np.ndarray, *, kind: str, case_of: dict[int, int], rule: ContactRule
-) -> list[Exposure]:
-    kept = overlaps.filter(pa.array(keep))
-    # Column by column: a crowded place gives tens of thousands of rows, and building a dict
-    # per row (Table.to_pylist) costs several times more than zipping the columns.
-    people, sources, places, settings, starts, ends = (
-        kept.column(name).to_pylist()
-        for name in ("person_id", "source_id", "place_id", "setting", "start", "end")
-    )
-    rules = {s: f"{kind}: {s} >= {m} min" for s, m in rule.min_overlap_minutes.items()}
-    return [
-        Exposure(
-            contact_id=person,
-            kind=kind,
-            index_id=source,
-            case_id=case_of[source],
-            place_id=place,
-            cell_id=None,
-            setting=setting,
-            start=start,
-            end=end,
-            rule=rules[setting],
-        )
-        for person, source, place, setting, start, end in zip(
-            people, sources, places, settings, starts, ends, strict=True
-        )
-    ]
+def _rules(kind: str, rule: ContactRule) -> dict[str, str]:
+    return {s: f"{kind}: {s} >= {m} min" for s, m in rule.min_overlap_minutes.items()}
 
 
 KINDS = frozenset(KIND_ORDER)
@@ -123,22 +96,24 @@ def trace(
     until: int | None = None,
     kinds: Collection[str] = KINDS,
 ) -> list[Contact]:
-    """Contacts of these cases under ``pack``. ``until`` is when close contacts are taken as
-    isolated (default: the latest case isolation), closing their secondary-contact window.
-    ``kinds`` narrows the search (e.g. close contacts only, for a first list in a surge); the
-    contacts found are the same as a full trace would find of those kinds."""
+    """Contacts of these cases under ``pack``, as objects (see ``trace_columns``)."""
+    found = trace_columns(cases, pack, store, until=until, kinds=kinds)
     with _bulk():
-        return _trace(cases, pack, store, until=until, kinds=kinds)
+        return found.to_contacts()
 
 
-def _trace(
+def trace_columns(
     cases: list[IndexCase],
     pack: Pack,
     store: MovementStore,
     *,
-    until: int | None,
-    kinds: Collection[str],
-) -> list[Contact]:
+    until: int | None = None,
+    kinds: Collection[str] = KINDS,
+) -> Traced:
+    """Contacts of these cases under ``pack``. ``until`` is when close contacts are taken as
+    isolated (default: the latest case isolation), closing their secondary-contact window.
+    ``kinds`` narrows the search (e.g. close contacts only, for a first list in a surge); the
+    contacts found are the same as a full trace would find of those kinds."""
     windows = [
         look_back_window(
             case,
@@ -147,49 +122,59 @@ def _trace(
         )
         for case in cases
     ]
-    exposures: list[Exposure] = []
-    met: dict[int, set[int]] = {}  # close contact -> every case met, beyond the evidence
-    if "close" in kinds or "secondary" in kinds:
-        exposures, met = _close(cases, windows, pack.close_contact, store)
-    if "companion" in kinds:
-        for case, (start, end) in zip(cases, windows, strict=True):
-            exposures += _companions(case, start, end, pack, store)
-    # close contact -> (first exposure, case); on a tie the case listed first.
-    rank = {c.person_id: i for i, c in reversed(list(enumerate(cases)))}
-    first: dict[int, tuple[int, int, int]] = {}
-    for e in exposures:
-        if e.kind == "close":
-            seen = (e.start, rank[e.case_id], e.case_id)
-            if e.contact_id not in first or seen < first[e.contact_id]:
-                first[e.contact_id] = seen
-    close_first = {p: (start, case) for p, (start, _rank, case) in first.items()}
-    if "secondary" in kinds and pack.secondary_contact is not None and close_first:
-        closing = until if until is not None else max(c.isolated for c in cases)
-        exposures += _secondary(close_first, closing, pack.secondary_contact, store)
-    if "close" not in kinds:
-        exposures, met = [e for e in exposures if e.kind != "close"], {}
-    contacts = merge(exposures, exclude={c.person_id for c in cases})
-    for contact in contacts:
-        contact.case_ids |= met.get(contact.person_id, set())
-    return contacts
+    # Companions (phone cells) and close contacts (places) read different files: on two cores
+    # they are found at the same time (DuckDB and Parquet reads release the GIL).
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        companions = helper.submit(
+            lambda: _companions(cases, windows, pack, store) if "companion" in kinds else []
+        )
+        close, met = evidence.empty(), evidence.no_met()
+        if "close" in kinds or "secondary" in kinds:
+            close, met = _close(cases, windows, pack.close_contact, store)
+        secondary = evidence.empty()
+        if "secondary" in kinds and pack.secondary_contact is not None and close.num_rows:
+            closing = until if until is not None else max(c.isolated for c in cases)
+            first, case_of_first = _first_exposures(close, cases)
+            secondary = _secondary(first, case_of_first, closing, pack.secondary_contact, store)
+        if "close" not in kinds:
+            close, met = evidence.empty(), evidence.no_met()
+        companion, companion_met = companions.result() or (evidence.empty(), evidence.no_met())
+        found = pa.concat_tables([close, companion, secondary])
+        met = pa.concat_tables([met, companion_met])
+    return evidence.merge(found, met, exclude={c.person_id for c in cases})
+
+
+def _first_exposures(close: pa.Table, cases: list[IndexCase]) -> tuple[pa.Table, np.ndarray]:
+    """Each close contact's first exposure (contact_id sorted, start) and its case: on a tie,
+    the case listed first."""
+    rank_of = {c.person_id: i for i, c in reversed(list(enumerate(cases)))}
+    case = close.column("case_id").to_numpy()
+    ids = np.fromiter(rank_of, np.int64, len(rank_of))
+    ranks = np.fromiter(rank_of.values(), np.int64, len(rank_of))
+    order_ids = np.argsort(ids)
+    rank = ranks[order_ids][np.searchsorted(ids[order_ids], case)]
+    contact = close.column("contact_id").to_numpy()
+    start = close.column("start").to_numpy()
+    order = np.lexsort((case, rank, start, contact))
+    head = order[evidence.first_in_group(contact[order])]
+    first = pa.table({"contact_id": pa.array(contact[head]), "start": pa.array(start[head])})
+    return first, case[head]
 
 
 def _close(
     cases: list[IndexCase], windows: list[tuple[int, int]], rule: ContactRule, store: MovementStore
-) -> tuple[list[Exposure], dict[int, set[int]]]:
+) -> tuple[pa.Table, pa.Table]:
     """Close contacts of all cases in one question to the store: each case's own stays in its
     window become the sources. One case keeps the store's earliest few overlaps per contact as
     evidence. A batch asks for each contact's earliest overlap with each case, keeps the
-    earliest few of those as evidence and returns the other cases each contact met (for
-    ``case_ids``): kind, first exposure and cases are what tracing each case alone gives, with
-    less evidence (a thousand cases at a market are millions of contact-case pairs)."""
+    earliest few of those as evidence and returns every (contact, case) met: kind, first
+    exposure and cases are what tracing each case alone gives, with less evidence (a thousand
+    cases at a market are millions of contact-case pairs)."""
     people = [c.person_id for c in cases]
     if len(set(people)) < len(people):
         # The same person twice (two windows): each window on its own, as separate cases.
-        found: list[Exposure] = []
-        for case, window in zip(cases, windows, strict=True):
-            found += _close([case], [window], rule, store)[0]
-        return found, {}
+        parts = [_close([c], [w], rule, store)[0] for c, w in zip(cases, windows, strict=True)]
+        return pa.concat_tables(parts), evidence.no_met()
     start = min(w[0] for w in windows)
     end = max(w[1] for w in windows)
     own = store.stays_of(people, start, end)
@@ -201,17 +186,14 @@ def _close(
         np.array([opens[int(p)] for p in person], dtype=np.int64),
         np.array([closes[int(p)] for p in person], dtype=np.int64),
     )
-    case_of = {p: p for p in people}
+    rules = _rules("close", rule)
     if len(cases) == 1:
         overlaps = store.co_present(_as_sources(own), _minimums(rule))
-        alone = _exposures(
-            overlaps,
-            _meeting(overlaps, rule, store.class_ids()),
-            kind="close",
-            case_of=case_of,
-            rule=rule,
-        )
-        return alone, {}
+        overlaps = overlaps.filter(pa.array(_meeting(overlaps, rule, store.class_ids())))
+        source = overlaps.column("source_id").to_numpy()
+        return evidence.of_overlaps(
+            overlaps, kind="close", case_id=source, rules=rules
+        ), evidence.no_met()
     overlaps = store.co_present(_as_sources(own), _minimums(rule), first_per_source=True)
     overlaps = overlaps.filter(pa.array(_meeting(overlaps, rule, store.class_ids())))
     contact = overlaps.column("person_id").to_numpy()
@@ -219,21 +201,19 @@ def _close(
     order_of_case = np.argsort(np.asarray(people))
     rank = order_of_case[np.searchsorted(np.asarray(people)[order_of_case], source)]
     order = np.lexsort((rank, overlaps.column("start").to_numpy(), contact))
-    contact, source = contact[order], source[order]
-    first = np.r_[True, contact[1:] != contact[:-1]] if contact.size else np.zeros(0, bool)
-    index = np.arange(contact.size)
-    position = index - np.maximum.accumulate(np.where(first, index, 0))
-    keep = order[position < EVIDENCE_PER_CONTACT]
+    keep = order[position_in_group(contact[order]) < EVIDENCE_PER_CONTACT]
     shown = overlaps.take(pa.array(keep))
-    found = _exposures(shown, np.ones(len(keep), bool), kind="close", case_of=case_of, rule=rule)
-    more: dict[int, set[int]] = {}
-    crowded = np.unique(contact[position >= EVIDENCE_PER_CONTACT])
-    if crowded.size:
-        mask = np.isin(contact, crowded)
-        groups = np.split(source[mask], np.flatnonzero(first[mask])[1:])
-        for who, met in zip(contact[mask][first[mask]], groups, strict=True):
-            more[int(who)] = set(met.tolist())
-    return found, more
+    found = evidence.of_overlaps(
+        shown, kind="close", case_id=shown.column("source_id").to_numpy(), rules=rules
+    )
+    met = pa.table(
+        {
+            "contact_id": pa.array(contact.astype(np.int64)),
+            "case_id": pa.array(source.astype(np.int64)),
+        },
+        schema=evidence.MET,
+    )
+    return found, met
 
 
 def _clip(stays: pa.Table, start: np.ndarray | int, end: np.ndarray | int) -> pa.Table:
@@ -248,33 +228,30 @@ def _clip(stays: pa.Table, start: np.ndarray | int, end: np.ndarray | int) -> pa
 
 
 def _secondary(
-    close_first: dict[int, tuple[int, int]], until: int, rule: ContactRule, store: MovementStore
-) -> list[Exposure]:
+    first: pa.Table, case_of_first: np.ndarray, until: int, rule: ContactRule, store: MovementStore
+) -> pa.Table:
     """Everyone who shared a secondary setting with a close contact between that contact's
-    first exposure and ``until`` (when the close contact is isolated)."""
-    ids = sorted(close_first)
-    earliest = min(first for first, _case in close_first.values())
+    first exposure and ``until`` (when the close contact is isolated). ``first``: each close
+    contact (sorted) and its first exposure; ``case_of_first``: its case."""
+    ids = first.column("contact_id").to_numpy()
+    opens_of = first.column("start").to_numpy()
+    earliest = int(opens_of.min())
     if until <= earliest:
-        return []
-    stays = store.stays_of(ids, earliest, until)
+        return evidence.empty()
+    stays = store.stays_of(ids.tolist(), earliest, until)
     if stays.num_rows == 0:
-        return []
+        return evidence.empty()
     person = stays.column("person_id").to_numpy()
-    opens = np.array([close_first[int(p)][0] for p in person])
-    starts = np.maximum(stays.column("start").to_numpy(), opens)
-    ends = np.minimum(stays.column("end").to_numpy(), until)
-    windowed = _as_sources(stays)
-    windowed = windowed.set_column(2, "start", pa.array(starts)).set_column(
-        3, "end", pa.array(ends)
-    )
-    windowed = windowed.filter(pa.array(ends > starts))
+    opens = opens_of[np.searchsorted(ids, person)]
+    windowed = _clip(_as_sources(stays), opens, until)
     overlaps = store.co_present(windowed, _minimums(rule))
-    return _exposures(
+    overlaps = overlaps.filter(pa.array(_meeting(overlaps, rule, store.class_ids())))
+    source = overlaps.column("source_id").to_numpy()
+    return evidence.of_overlaps(
         overlaps,
-        _meeting(overlaps, rule, store.class_ids()),
         kind="secondary",
-        case_of={cid: case for cid, (_first, case) in close_first.items()},
-        rule=rule,
+        case_id=case_of_first[np.searchsorted(ids, source)],
+        rules=_rules("secondary", rule),
     )
 
 
@@ -283,55 +260,82 @@ def _not_residents(
 ) -> pa.Table:
     """Drop companions in a cell where either phone spent more than ``hours`` in the ``days``
     before the case's window closes: people who live or work there, not passers-by."""
-    cells = kept.column("cell_id").to_numpy()
-    people = kept.column("person_id").to_numpy()
+    cells = kept.column("cell_id").to_numpy().astype(np.int64)
+    people = kept.column("person_id").to_numpy().astype(np.int64)
+    mine = np.unique(cells)
     pairs = pa.table(
         {
-            "person_id": pa.array(np.r_[people, np.full(np.unique(cells).size, case.person_id)]),
-            "cell_id": pa.array(np.r_[cells, np.unique(cells)]),
+            "person_id": pa.array(np.r_[people, np.full(mine.size, case.person_id)]),
+            "cell_id": pa.array(np.r_[cells, mine]),
         }
     )
-    spent = store.hours_in_cells(pairs, end - days * DAY, end).to_pydict()
-    resident = {
-        (int(p), int(c))
-        for p, c, h in zip(spent["person_id"], spent["cell_id"], spent["hours"], strict=True)
-        if h > hours
-    }
-    keep = [
-        (int(p), int(c)) not in resident and (case.person_id, int(c)) not in resident
-        for p, c in zip(people, cells, strict=True)
-    ]
-    return kept.filter(pa.array(keep, pa.bool_()))
+    spent = store.hours_in_cells(pairs, end - days * DAY, end)
+    resident = spent.filter(pc.greater(spent.column("hours"), hours))
+    who = resident.column("person_id").to_numpy().astype(np.int64)
+    where = resident.column("cell_id").to_numpy().astype(np.int64)
+    case_lives = np.isin(cells, where[who == case.person_id])
+    other_lives = np.isin(_pair_key(people, cells), _pair_key(who, where))
+    return kept.filter(pa.array(~case_lives & ~other_lives))
+
+
+def _pair_key(people: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """One integer per (person, cell): cell ids of a region fit in 32 bits (geo.cells)."""
+    return (people.astype(np.int64) << 32) | (cells.astype(np.int64) & 0xFFFFFFFF)
+
+
+def _earliest_per_person(table: pa.Table, count: int) -> pa.Table:
+    """Each person's ``count`` earliest rows (ties: by source, then cell, so that the answer does
+    not depend on the order the store returned rows in)."""
+    if table.num_rows == 0:
+        return table
+    person = table.column("person_id").to_numpy()
+    keys = [table.column(k).to_numpy() for k in ("cell_id", "source_id", "start")]
+    order = np.lexsort((*keys, person))
+    return table.take(pa.array(order[position_in_group(person[order]) < count]))
+
+
+def _windows(people: list[int], windows: list[tuple[int, int]]) -> pa.Table:
+    return pa.table(
+        {
+            "person_id": pa.array(people, pa.int64()),
+            "start": pa.array([w[0] for w in windows], pa.int64()),
+            "end": pa.array([w[1] for w in windows], pa.int64()),
+        }
+    )
 
 
 def _companions(
-    case: IndexCase, start: int, end: int, pack: Pack, store: MovementStore
-) -> list[Exposure]:
-    overlaps = store.co_cell([case.person_id], start, end)
-    if overlaps.num_rows == 0:
-        return []
-    minutes = (overlaps.column("end").to_numpy() - overlaps.column("start").to_numpy()) / 60
-    kept = overlaps.filter(pa.array(minutes > pack.companion.min_minutes))
-    rule = f"companion: same {pack.companion.cell_metres} m cell > {pack.companion.min_minutes} min"
-    residency = pack.companion.residency_filter
-    if residency is not None and kept.num_rows:
-        kept = _not_residents(kept, case, end, residency.min_hours, residency.within_days, store)
-        rule += f", neither phone > {residency.min_hours:g} h there in {residency.within_days} d"
-    people, cells, starts, ends = (
-        kept.column(name).to_pylist() for name in ("person_id", "cell_id", "start", "end")
-    )
-    return [
-        Exposure(
-            contact_id=person,
-            kind="companion",
-            index_id=case.person_id,
-            case_id=case.person_id,
-            place_id=None,
-            cell_id=cell,
-            setting="cell",
-            start=start,
-            end=end,
-            rule=rule,
+    cases: list[IndexCase], windows: list[tuple[int, int]], pack: Pack, store: MovementStore
+) -> tuple[pa.Table, pa.Table]:
+    """Companion evidence and the (contact, case) pairs met beyond it. One case: its earliest
+    few overlaps per cell, after the residency filter. A batch (without the filter, which
+    works per case and cell): each person's earliest overlap with each case in one question,
+    the earliest few of those kept as evidence."""
+    rule = pack.companion
+    said = f"companion: same {rule.cell_metres} m cell > {rule.min_minutes} min"
+    people = [c.person_id for c in cases]
+    if len(cases) > 1 and (rule.residency_filter is not None or len(set(people)) < len(people)):
+        parts = [_companions([c], [w], pack, store)[0] for c, w in zip(cases, windows, strict=True)]
+        return pa.concat_tables(parts), evidence.no_met()
+    asked = _windows(people, windows)
+    if len(cases) > 1:
+        firsts = store.co_cell(asked, longer_than_minutes=rule.min_minutes, first_per_source=True)
+        kept = _earliest_per_person(firsts, EVIDENCE_PER_CONTACT)
+        met = pa.table(
+            {
+                "contact_id": firsts.column("person_id").cast(pa.int64()),
+                "case_id": firsts.column("source_id").cast(pa.int64()),
+            },
+            schema=evidence.MET,
         )
-        for person, cell, start, end in zip(people, cells, starts, ends, strict=True)
-    ]
+        case_id = kept.column("source_id").to_numpy()
+        return evidence.of_cells(kept, case_id=case_id, rule=said), met
+    kept = store.co_cell(asked, longer_than_minutes=rule.min_minutes)
+    residency = rule.residency_filter
+    if residency is not None and kept.num_rows:
+        case, end = cases[0], windows[0][1]
+        kept = _not_residents(kept, case, end, residency.min_hours, residency.within_days, store)
+        said += f", neither phone > {residency.min_hours:g} h there in {residency.within_days} d"
+    kept = _earliest_per_person(kept, EVIDENCE_PER_CONTACT)
+    case_id = np.full(kept.num_rows, cases[0].person_id, np.int64)
+    return evidence.of_cells(kept, case_id=case_id, rule=said), evidence.no_met()

@@ -1,0 +1,217 @@
+"""Evidence as columns, and the merge of it into contacts, column-wise.
+
+A trace at a dense city finds hundreds of thousands of companions; one Python object per piece
+of evidence costs more than finding them. The engine keeps evidence in an Arrow table and
+merges it with numpy: the same rule as ``rules.merge`` (strongest kind, then earliest exposure;
+cases themselves are not contacts; every case met is kept), held equal to it by a property test.
+``Traced.to_contacts`` builds the objects for whoever needs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from cordon.trace.rules import KIND_ORDER, Contact, Exposure
+
+KINDS = tuple(KIND_ORDER)  # kind code -> name, in order of strength
+EVIDENCE = pa.schema(
+    [
+        ("contact_id", pa.int64()),
+        ("kind", pa.int8()),  # index into KINDS
+        ("index_id", pa.int64()),  # the case (close, companion) or close contact (secondary)
+        ("case_id", pa.int64()),  # the case the chain starts from
+        ("place_id", pa.int64()),  # null for companions
+        ("cell_id", pa.int64()),  # null for co-presence at a place
+        ("setting", pa.string()),
+        ("start", pa.int64()),
+        ("end", pa.int64()),
+        ("rule", pa.string()),
+    ]
+)
+MET = pa.schema([("contact_id", pa.int64()), ("case_id", pa.int64())])
+
+
+def empty() -> pa.Table:
+    return EVIDENCE.empty_table()
+
+
+def no_met() -> pa.Table:
+    return MET.empty_table()
+
+
+def of_overlaps(
+    overlaps: pa.Table,
+    *,
+    kind: str,
+    case_id: np.ndarray,
+    rules: dict[str, str],
+) -> pa.Table:
+    """Evidence from co-presence overlaps (person_id, source_id, place_id, setting, start, end):
+    ``case_id`` per row, ``rules`` says what matched per setting."""
+    if overlaps.num_rows == 0:
+        return empty()
+    settings = overlaps.column("setting").combine_chunks().cast(pa.string())
+    encoded = settings.dictionary_encode()
+    said = pa.array([rules[s] for s in encoded.dictionary.to_pylist()], pa.string())
+    n = overlaps.num_rows
+    return pa.table(
+        {
+            "contact_id": overlaps.column("person_id").cast(pa.int64()),
+            "kind": pa.array(np.full(n, KIND_ORDER[kind], np.int8)),
+            "index_id": overlaps.column("source_id").cast(pa.int64()),
+            "case_id": pa.array(np.asarray(case_id, np.int64)),
+            "place_id": overlaps.column("place_id").cast(pa.int64()),
+            "cell_id": pa.nulls(n, pa.int64()),
+            "setting": settings,
+            "start": overlaps.column("start").cast(pa.int64()),
+            "end": overlaps.column("end").cast(pa.int64()),
+            "rule": said.take(encoded.indices),
+        },
+        schema=EVIDENCE,
+    )
+
+
+def of_cells(overlaps: pa.Table, *, case_id: np.ndarray, rule: str) -> pa.Table:
+    """Companion evidence from phone-cell overlaps (person_id, source_id, cell_id, start,
+    end)."""
+    n = overlaps.num_rows
+    if n == 0:
+        return empty()
+    return pa.table(
+        {
+            "contact_id": overlaps.column("person_id").cast(pa.int64()),
+            "kind": pa.array(np.full(n, KIND_ORDER["companion"], np.int8)),
+            "index_id": overlaps.column("source_id").cast(pa.int64()),
+            "case_id": pa.array(np.asarray(case_id, np.int64)),
+            "place_id": pa.nulls(n, pa.int64()),
+            "cell_id": overlaps.column("cell_id").cast(pa.int64()),
+            "setting": pa.array(["cell"] * n, pa.string()),
+            "start": overlaps.column("start").cast(pa.int64()),
+            "end": overlaps.column("end").cast(pa.int64()),
+            "rule": pa.array([rule] * n, pa.string()),
+        },
+        schema=EVIDENCE,
+    )
+
+
+def first_in_group(sorted_key: np.ndarray) -> np.ndarray:
+    """True where a run of equal keys starts."""
+    if sorted_key.size == 0:
+        return np.zeros(0, dtype=bool)
+    return np.r_[True, sorted_key[1:] != sorted_key[:-1]]
+
+
+def position_in_group(sorted_key: np.ndarray) -> np.ndarray:
+    """0, 1, 2, … within each run of equal keys."""
+    index = np.arange(sorted_key.size)
+    return index - np.maximum.accumulate(np.where(first_in_group(sorted_key), index, 0))
+
+
+@dataclass(frozen=True)
+class Traced:
+    """Contacts (person_id, kind, first_exposure, case_ids, first_evidence, evidence_count),
+    strongest kind first, then earliest, then by person; evidence grouped by contact, each
+    contact's rows strongest kind then earliest first (its first row names the case)."""
+
+    contacts: pa.Table
+    evidence: pa.Table
+
+    def __len__(self) -> int:
+        return self.contacts.num_rows
+
+    def counts(self) -> dict[str, int]:
+        codes = self.contacts.column("kind").to_numpy()
+        found = np.bincount(codes, minlength=len(KINDS)) if codes.size else np.zeros(len(KINDS))
+        return {name: int(found[code]) for code, name in enumerate(KINDS)}
+
+    def to_contacts(self) -> list[Contact]:
+        ev = self.evidence
+        columns = [
+            ev.column(name).to_pylist()
+            for name in (
+                "contact_id",
+                "index_id",
+                "case_id",
+                "place_id",
+                "cell_id",
+                "setting",
+                "start",
+                "end",
+                "rule",
+            )
+        ]
+        kinds = [KINDS[k] for k in ev.column("kind").to_numpy()]
+        exposures = [
+            Exposure(contact, kind, index, case, place, cell, setting, start, end, rule)
+            for contact, kind, index, case, place, cell, setting, start, end, rule in zip(
+                columns[0], kinds, *columns[1:], strict=True
+            )
+        ]
+        c = self.contacts
+        return [
+            Contact(person, KINDS[kind], first, set(cases), exposures[at : at + count])
+            for person, kind, first, cases, at, count in zip(
+                c.column("person_id").to_pylist(),
+                c.column("kind").to_pylist(),
+                c.column("first_exposure").to_pylist(),
+                c.column("case_ids").to_pylist(),
+                c.column("first_evidence").to_pylist(),
+                c.column("evidence_count").to_pylist(),
+                strict=True,
+            )
+        ]
+
+
+def merge(evidence: pa.Table, met: pa.Table, *, exclude: set[int]) -> Traced:
+    """One contact per person: the strongest kind wins, then the earliest exposure of that
+    kind; all evidence is kept, and every case met (from the evidence and from ``met``: the
+    cases a batch saw each contact meet beyond the evidence it keeps)."""
+    evidence = evidence.combine_chunks()
+    people = evidence.column("contact_id").to_numpy()
+    if exclude:
+        keep = ~np.isin(people, np.fromiter(exclude, np.int64, len(exclude)))
+        evidence = evidence.filter(pa.array(keep))
+        people = people[keep]
+    # Stable, so equal exposures keep the order they were found in (as sorted() in rules.merge).
+    order = np.lexsort(
+        (evidence.column("start").to_numpy(), evidence.column("kind").to_numpy(), people)
+    )
+    evidence = evidence.take(pa.array(order))
+    people = people[order]
+    starts = first_in_group(people)
+    heads = np.flatnonzero(starts)
+    counts = np.diff(np.r_[heads, people.size])
+    person = people[heads]
+    kind = evidence.column("kind").to_numpy()[heads]
+    first = evidence.column("start").to_numpy()[heads]
+    case_ids = _cases_met(person, evidence, met)
+    rank = np.lexsort((person, first, kind))
+    contacts = pa.table(
+        {
+            "person_id": pa.array(person[rank]),
+            "kind": pa.array(kind[rank]),
+            "first_exposure": pa.array(first[rank]),
+            "case_ids": case_ids.take(pa.array(rank)),
+            "first_evidence": pa.array(heads[rank]),
+            "evidence_count": pa.array(counts[rank]),
+        }
+    )
+    return Traced(contacts=contacts, evidence=evidence)
+
+
+def _cases_met(person: np.ndarray, evidence: pa.Table, met: pa.Table) -> pa.Array:
+    """Per contact (``person``, sorted), the sorted distinct cases met."""
+    who = np.r_[evidence.column("contact_id").to_numpy(), met.column("contact_id").to_numpy()]
+    case = np.r_[evidence.column("case_id").to_numpy(), met.column("case_id").to_numpy()]
+    inside = np.isin(who, person)
+    who, case = who[inside], case[inside]
+    order = np.lexsort((case, who))
+    who, case = who[order], case[order]
+    distinct = first_in_group(who)
+    distinct[1:] |= case[1:] != case[:-1]
+    who, case = who[distinct], case[distinct]
+    offsets = np.r_[np.searchsorted(who, person), who.size]
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(case))

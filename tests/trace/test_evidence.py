@@ -1,0 +1,75 @@
+"""The column-wise merge gives what the pure rule (rules.merge) gives, exposure for exposure."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cordon.trace import evidence
+from cordon.trace.rules import KIND_ORDER, Exposure, merge
+
+KINDS = tuple(KIND_ORDER)
+
+
+@st.composite
+def exposures(draw: st.DrawFn) -> list[Exposure]:
+    found = []
+    for _ in range(draw(st.integers(0, 40))):
+        kind = draw(st.sampled_from(KINDS))
+        start = draw(st.integers(0, 20)) * 600  # few distinct times: ties on start happen
+        at_place = kind != "companion"
+        found.append(
+            Exposure(
+                contact_id=draw(st.integers(0, 8)),
+                kind=kind,
+                index_id=draw(st.integers(0, 8)),
+                case_id=draw(st.integers(0, 3)),
+                place_id=draw(st.integers(0, 5)) if at_place else None,
+                cell_id=None if at_place else draw(st.integers(0, 5)),
+                setting=draw(st.sampled_from(["work", "venue"])) if at_place else "cell",
+                start=start,
+                end=start + draw(st.integers(1, 5)) * 600,
+                rule=f"{kind}: rule",
+            )
+        )
+    return found
+
+
+def as_table(found: list[Exposure]) -> pa.Table:
+    return pa.table(
+        {
+            "contact_id": [e.contact_id for e in found],
+            "kind": pa.array([KIND_ORDER[e.kind] for e in found], pa.int8()),
+            "index_id": [e.index_id for e in found],
+            "case_id": [e.case_id for e in found],
+            "place_id": pa.array([e.place_id for e in found], pa.int64()),
+            "cell_id": pa.array([e.cell_id for e in found], pa.int64()),
+            "setting": pa.array([e.setting for e in found], pa.string()),
+            "start": pa.array([e.start for e in found], pa.int64()),
+            "end": pa.array([e.end for e in found], pa.int64()),
+            "rule": pa.array([e.rule for e in found], pa.string()),
+        },
+        schema=evidence.EVIDENCE,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(exposures(), st.sets(st.integers(0, 8), max_size=3))
+def test_the_columnar_merge_is_the_pure_merge(found: list[Exposure], exclude: set[int]) -> None:
+    traced = evidence.merge(as_table(found), evidence.no_met(), exclude=exclude)
+    assert traced.to_contacts() == merge(found, exclude=exclude)
+    expected = merge(found, exclude=exclude)
+    assert traced.counts() == {k: sum(c.kind == k for c in expected) for k in KINDS}
+
+
+def test_cases_met_beyond_the_evidence_are_added() -> None:
+    found = [
+        Exposure(1, "close", 10, 10, 3, None, "work", 600, 1800, "close: work >= 15 min"),
+        Exposure(2, "close", 11, 11, 3, None, "work", 0, 1800, "close: work >= 15 min"),
+    ]
+    met = pa.table({"contact_id": [1, 1, 2, 7], "case_id": [12, 10, 11, 13]}, schema=evidence.MET)
+    contacts = evidence.merge(as_table(found), met, exclude=set()).to_contacts()
+    # Person 7 was met only in ``met`` (no evidence): not a contact of its own.
+    assert [(c.person_id, c.case_ids) for c in contacts] == [(2, {11}), (1, {10, 12})]
+    assert [len(c.evidence) for c in contacts] == [1, 1]
