@@ -215,7 +215,7 @@ WITH c(person_id, wstart, wend) AS (
     JOIN stays o ON o.place_id = q.place_id AND o.start < q."end" AND o."end" > q.start
                 -- a stay never outlasts a day: bounds the index range scan from below
                 AND o.start > q.start - 86400
-    WHERE o.person_id <> q.source_id
+    WHERE o.person_id <> q.source_id AND {same_class}
 )
 SELECT person_id, source_id, place_id, setting, start, "end" FROM (
     SELECT *, row_number() OVER (PARTITION BY person_id, source_id ORDER BY start) AS n
@@ -239,13 +239,21 @@ WITH c(person_id, wstart, case_id) AS (
     FROM q JOIN rule r USING (setting)
     JOIN stays o ON o.place_id = q.place_id AND o.start < q."end" AND o."end" > q.start
                 AND o.start > q.start - 86400
-    WHERE o.person_id <> q.source_id AND q."end" > q.start
+    WHERE o.person_id <> q.source_id AND q."end" > q.start AND {same_class}
 )
 SELECT person_id, source_id, place_id, setting, start, "end" FROM (
     SELECT *, row_number() OVER (PARTITION BY person_id ORDER BY start, source_id) AS n
     FROM pairs WHERE "end" - start >= greatest(min_seconds, 1)
 ) ranked WHERE n <= 5
 """
+
+# At school the setting is the classroom: pupils of different classes are not contacts (staff,
+# without a class, meet everyone there). As Cordon's engine and the simulator do.
+PG_SAME_CLASS = """(q.setting <> 'class' OR NOT EXISTS (
+    SELECT 1 FROM people a, people b WHERE a.person_id = o.person_id AND b.person_id = q.source_id
+    AND a.class_id <> b.class_id))"""
+PG_CLOSE = PG_CLOSE.replace("{same_class}", PG_SAME_CLASS)
+PG_SECONDARY = PG_SECONDARY.replace("{same_class}", PG_SAME_CLASS)
 
 PG_COMPANIONS = """
 WITH mine AS (
@@ -305,6 +313,13 @@ def postgres(url: str, lake: Path, cases: list[IndexCase], pack: Pack) -> dict[s
         db.execute(
             "CREATE UNLOGGED TABLE cell_records (person_id int, cell_id bigint, start bigint, "
             '"end" bigint)'
+        )
+        db.execute("CREATE UNLOGGED TABLE people (person_id int PRIMARY KEY, class_id int)")
+        classes = _classes(lake)
+        pupils = np.flatnonzero(classes >= 0)
+        db.execute(
+            "INSERT INTO people SELECT * FROM unnest(%(p)s::int[], %(c)s::int[])",
+            {"p": pupils.tolist(), "c": classes[pupils].tolist()},
         )
         for table in ("stays", "cell_records"):
             data = _movement(lake, table)
@@ -372,6 +387,23 @@ def postgres(url: str, lake: Path, cases: list[IndexCase], pack: Pack) -> dict[s
     return out
 
 
+def _classes(lake: Path) -> np.ndarray:
+    """Each person's school class (-1 for none), indexed by person id."""
+    people = read_table(lake, "people")
+    ids = people.column("person_id").to_numpy()
+    classes = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+    classes[ids] = people.column("class_id").fill_null(-1).to_numpy()
+    return classes
+
+
+def _same_class(frame: pd.DataFrame, classes: np.ndarray) -> pd.Series:
+    """Classroom pairs need the same class (staff, without one, meet everyone there)."""
+    mine = classes[frame["person_id"].to_numpy()]
+    theirs = classes[frame["source_id"].to_numpy()]
+    in_class = (frame["setting"] == "class").to_numpy()
+    return pd.Series(~(in_class & (mine >= 0) & (theirs >= 0) & (mine != theirs)), frame.index)
+
+
 def _meets(frame: pd.DataFrame, minimums: dict[str, int]) -> pd.Series:
     seconds = {setting: float(60 * m) for setting, m in minimums.items()}
     need = frame["setting"].astype(object).map(seconds).astype("float64").fillna(np.inf)
@@ -426,6 +458,7 @@ def pandas_peer(lake: Path, cases: list[IndexCase], pack: Pack) -> dict[str, Any
     out: dict[str, Any] = {"load_s": round(time.perf_counter() - started, 1)}
     close_minimums = pack.close_contact.min_overlap_minutes
 
+    classes = _classes(lake)
     day0 = DuckDBStore(lake).day0
     stays["day"] = (stays["start"] - day0) // 86_400
     cells["day"] = (cells["start"] - day0) // 86_400
@@ -455,7 +488,7 @@ def pandas_peer(lake: Path, cases: list[IndexCase], pack: Pack) -> dict[str, Any
             start=np.maximum(pairs["start"], pairs["start_q"]),
             end=np.minimum(pairs["end"], pairs["end_q"]),
         )[OVERLAP_COLUMNS]
-        pairs = pairs[_meets(pairs, minimums)]
+        pairs = pairs[_meets(pairs, minimums) & _same_class(pairs, classes)]
         return pairs.sort_values([*by, "start", "source_id"]).groupby(by).head(EVIDENCE)
 
     def close(batch: list[IndexCase]) -> tuple[float, pd.DataFrame | None]:

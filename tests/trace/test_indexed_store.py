@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from cordon.lake.reader import read_table
+from cordon.lake.writer import INDEX, index_file
 from cordon.protocols import packs
 from cordon.sim import service as sim
 from cordon.trace.duckdb_store import DuckDBStore
@@ -65,17 +66,25 @@ def flat(contacts: list[Contact]) -> list[tuple[object, ...]]:
     ]
 
 
-def test_the_lake_holds_place_and_cell_ordered_copies_in_small_row_groups(lake: Path) -> None:
-    stays = read_table(lake, "stays").num_rows
-    copies = sorted((lake / "stays_by_place").glob("day=*/part-0.parquet"))
-    assert len(copies) == 8
-    assert sum(pq.ParquetFile(f).metadata.num_rows for f in copies) == stays
-    day = pq.ParquetFile(lake / "stays_by_place" / "day=000" / "part-0.parquet")
-    places = day.read(columns=["place_id", "start"]).to_pandas()
-    assert places.equals(places.sort_values(["place_id", "start"], kind="stable"))
-    cells = pq.read_table(lake / "cell_records_by_cell" / "day=000" / "part-0.parquet")
-    cells = cells.column("cell_id").to_numpy()
-    assert (cells[1:] >= cells[:-1]).all()
+def test_the_lake_holds_tracings_index_sorted_by_who_and_by_where(lake: Path) -> None:
+    stays = read_table(lake, "stays")
+    cells = read_table(lake, "cell_records")
+    for name, (source, keys, columns) in INDEX.items():
+        rows = [
+            pa.ipc.open_file(pa.memory_map(str(index_file(lake, name, day)))).read_all()
+            for day in range(8)
+        ]
+        assert sum(r.num_rows for r in rows) == (stays if source == "stays" else cells).num_rows
+        day = rows[3].to_pandas()
+        assert list(day.columns) == list(columns)
+        assert day.equals(day.sort_values(list(keys), kind="stable").reset_index(drop=True))
+    # The same rows as the lake's day file, times in epoch seconds.
+    by_place = pa.ipc.open_file(pa.memory_map(str(index_file(lake, "stays_by_place", 2))))
+    mine = by_place.read_all().to_pandas().sort_values(["person_id", "start"], ignore_index=True)
+    day2 = pq.read_table(lake / "stays" / "day=002" / "part-0.parquet")
+    seconds = day2.column("start").cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
+    assert (mine["start"].to_numpy() == seconds.to_numpy()).all()
+    assert (mine["place_id"].to_numpy() == day2.column("place_id").to_numpy()).all()
 
 
 @pytest.mark.parametrize("pack_name", PACKS)
@@ -162,8 +171,8 @@ def test_store_reads_agree_with_the_scan(lake: Path, cases: list[IndexCase]) -> 
         n = len(people)
         return pa.table({"person_id": people, "start": [start] * n, "end": [end] * n})
 
-    for first_per_source in (False, True):
-        asked = {"longer_than_minutes": 10, "first_per_source": first_per_source}
+    for per in ("person", "cell", "source"):
+        asked = {"longer_than_minutes": 10, "earliest_per": per}
         found = indexed.co_cell(windows(start, end), **asked)
         assert found.num_rows and by_row(found) == by_row(
             scan.co_cell(windows(start, end), **asked)

@@ -4,10 +4,12 @@ as epoch seconds (int64)."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 import pyarrow as pa
+
+EarliestPer = Literal["person", "cell", "source"]
 
 
 class MovementStore(Protocol):
@@ -32,13 +34,13 @@ class MovementStore(Protocol):
         windows: pa.Table,
         *,
         longer_than_minutes: float = 0,
-        first_per_source: bool = False,
+        earliest_per: EarliestPer = "cell",
     ) -> pa.Table:
         """Phone-cell overlaps longer than ``longer_than_minutes`` with the records of these
         people (``windows``: person_id, start, end) in their windows: person_id, source_id,
         cell_id, start, end (the overlap). A store may return only each person's earliest few
-        overlaps in each cell; with ``first_per_source``, it returns each person's earliest
-        overlap with each source (all of them)."""
+        overlaps per ``earliest_per``: person, (person, cell) or (person, source); for a source,
+        exactly the earliest one."""
         ...
 
     def class_ids(self) -> np.ndarray:

@@ -3,14 +3,12 @@ downloaded).
 
 Two ways to read the same lake, giving the same answers:
 
-* **indexed** (the default): a question about a few people reads, from each day of the window,
-  only the row groups of the person-ordered files that hold them; a question about who else was
-  at some places (cells) reads only the row groups of the place-ordered (cell-ordered) copies
-  that hold those places. The row-group statistics (min/max of the sort key), read once per file
-  and kept for the life of the store, are the index. DuckDB then joins the few rows read.
-* **scan**: DuckDB reads every stay of the window's days and filters (the first version, kept as
-  the reference the indexed path is tested against, and for lakes on storage where the extra
-  round trips of row-group reads cost more than a scan).
+* **indexed** (the default): tracing's index in the lake (``lake.writer.INDEX``) holds stays and
+  cell records sorted by person and by place (cell), as memory-mapped Arrow files; a question
+  about a few people or places takes just their rows from each day of the window (a binary
+  search on the sorted key), and DuckDB joins the few rows taken.
+* **scan**: DuckDB reads every stay of the window's days from the Parquet files and filters
+  (the first version, kept as the reference the indexed path is tested against).
 
 Both rely on a layout rule of the lake (docs/lake.md): a stay or cell record never crosses local
 midnight, so a day file holds everything that overlaps that day.
@@ -32,6 +30,8 @@ import pyarrow.parquet as pq
 
 from cordon.errors import Problem, ValidationFailed
 from cordon.lake.schemas import SCHEMA_VERSION
+from cordon.lake.writer import index_file
+from cordon.trace.backend import EarliestPer
 
 LAKE_SCHEMA_VERSION = SCHEMA_VERSION
 EVIDENCE_PER_PERSON = 5
@@ -127,41 +127,45 @@ ORDER BY s.person_id, s.start
 # The given people's cell records, clipped to each one's window (wanted: person_id, start, end).
 MY_CELLS = """
 SELECT c.person_id AS source_id, c.cell_id,
-       greatest(epoch(c.start)::BIGINT, w.start) AS start,
-       least(epoch(c."end")::BIGINT, w."end") AS "end"
+       greatest({c_start}, w.start) AS start, least({c_end}, w."end") AS "end"
 FROM {records} c JOIN wanted w USING (person_id)
-WHERE c."end" > to_timestamp(w.start) AND c.start < to_timestamp(w."end")
+WHERE {c_end} > w.start AND {c_start} < w."end"
 """
 
 # Phones in the same cell as the given people's, for longer than the rule's minimum.
 CELL_PAIRS = """
 WITH {mine}pairs AS (
     SELECT o.person_id, m.source_id, m.cell_id,
-           greatest(epoch(o.start)::BIGINT, m.start) AS start,
-           least(epoch(o."end")::BIGINT, m."end") AS "end"
+           greatest({o_start}, m.start) AS start, least({o_end}, m."end") AS "end"
     FROM {records} o
-    JOIN mine m ON o.cell_id = m.cell_id
-               AND o.start < to_timestamp(m."end") AND o."end" > to_timestamp(m.start)
+    JOIN mine m ON o.cell_id = m.cell_id AND {o_start} < m."end" AND {o_end} > m.start
     WHERE o.person_id <> m.source_id
 )
 """
-# Each person's earliest few overlaps in each cell (a cell at the border crossing holds thousands
-# of phones a day, each with many records; the residency filter works per person and cell).
+# Column forms: the lake's Parquet files hold timestamps, the index epoch seconds.
+CELL_TIMESTAMPS = {
+    "c_start": "epoch(c.start)::BIGINT",
+    "c_end": 'epoch(c."end")::BIGINT',
+    "o_start": "epoch(o.start)::BIGINT",
+    "o_end": 'epoch(o."end")::BIGINT',
+}
+CELL_EPOCHS = {"c_start": "c.start", "c_end": 'c."end"', "o_start": "o.start", "o_end": 'o."end"'}
+# Each person's earliest few overlaps, per person or per (person, cell): a cell at the border
+# crossing holds thousands of phones a day, each with many records, and the engine needs a few
+# of each person's (per cell for the residency filter). A window over the pairs: a case's cells
+# give hundreds of thousands of them, which a window ranks several times faster than a top-N
+# aggregate does.
 CO_CELL = (
     CELL_PAIRS
     + """
-, top AS (
-    SELECT person_id, cell_id,
-           min_by({{'source_id': source_id, 'start': start, 'end': "end"}},
-                  (start, source_id), {evidence}) AS found
-    FROM pairs
-    WHERE "end" - start > {min_seconds}
-    GROUP BY person_id, cell_id
-)
-SELECT person_id, cell_id, unnest(found, recursive := true) FROM top
+SELECT person_id, source_id, cell_id, start, "end"
+FROM pairs
+WHERE "end" - start > {min_seconds}
+QUALIFY row_number() OVER (PARTITION BY {group} ORDER BY start, source_id, cell_id) <= {evidence}
 """
 )
-# A batch of cases: each person's earliest overlap with each source.
+# A batch of cases: each person's earliest overlap with each source (an aggregate with a fixed
+# state per pair of them: twenty cases' cells give millions of pairs).
 CO_CELL_FIRSTS = (
     CELL_PAIRS
     + """
@@ -175,42 +179,33 @@ CO_CELL_FIRSTS = (
 SELECT person_id, source_id, unnest(found, recursive := true) FROM firsts
 """
 )
+EARLIEST_PER = {"person": "person_id", "cell": "person_id, cell_id", "source": ""}
 
 
 def _lake_error(message: str) -> ValidationFailed:
     return ValidationFailed(message, problems=[Problem("lake", message)])
 
 
-class SortedDayFiles:
-    """One day-partitioned table of the lake sorted by ``key``, read by key: only the row groups
-    whose key range can hold a wanted key are decoded. Files and their row-group ranges are
-    opened once and kept."""
+class MappedDayFiles:
+    """One of tracing's index folders (``lake.writer.INDEX``): a day-partitioned table sorted by
+    ``key``, memory-mapped. Reading the rows of some keys is a binary search on the key column
+    and a copy of those rows. Files are mapped once and kept."""
 
-    def __init__(self, folder: Path, key: str) -> None:
-        self.folder = folder
+    def __init__(self, lake: Path, name: str, key: str) -> None:
+        self.lake = lake
+        self.name = name
         self.key = key
-        self._open: dict[int, tuple[pq.ParquetFile, np.ndarray, np.ndarray] | None] = {}
+        self._open: dict[int, tuple[pa.Table, np.ndarray] | None] = {}
 
-    def _file(self, day: int) -> tuple[pq.ParquetFile, np.ndarray, np.ndarray] | None:
+    def _file(self, day: int) -> tuple[pa.Table, np.ndarray] | None:
         if day not in self._open:
-            path = self.folder / f"day={day:03d}" / "part-0.parquet"
+            path = index_file(self.lake, self.name, day)
             if not path.exists():
                 self._open[day] = None
             else:
-                handle = pq.ParquetFile(path)
-                meta = handle.metadata
-                column = handle.schema_arrow.get_field_index(self.key)
-                lows, highs = [], []
-                for group in range(meta.num_row_groups):
-                    stats = meta.row_group(group).column(column).statistics
-                    if stats is None or not stats.has_min_max:
-                        # Without statistics the group may hold anything: always read it.
-                        lows.append(np.iinfo(np.int64).min)
-                        highs.append(np.iinfo(np.int64).max)
-                    else:
-                        lows.append(int(stats.min))
-                        highs.append(int(stats.max))
-                self._open[day] = (handle, np.array(lows, np.int64), np.array(highs, np.int64))
+                table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+                keys = table.column(self.key).combine_chunks().to_numpy()
+                self._open[day] = (table, keys)
         return self._open[day]
 
     def read(self, day: int, keys: np.ndarray, columns: list[str]) -> pa.Table | None:
@@ -219,20 +214,15 @@ class SortedDayFiles:
         opened = self._file(day)
         if opened is None or keys.size == 0:
             return None
-        handle, lows, highs = opened
-        # The first wanted key at or above each group's minimum; the group holds a wanted key
-        # if that key is not above the group's maximum.
-        first = np.searchsorted(keys, lows, side="left")
-        candidate = first < keys.size
-        hit = np.zeros(lows.size, dtype=bool)
-        hit[candidate] = keys[first[candidate]] <= highs[candidate]
-        groups = np.flatnonzero(hit).tolist()
-        if not groups:
+        table, sorted_keys = opened
+        wanted = keys.astype(sorted_keys.dtype)  # else numpy converts the whole column
+        lo = np.searchsorted(sorted_keys, wanted, side="left")
+        count = np.searchsorted(sorted_keys, wanted, side="right") - lo
+        total = int(count.sum())
+        if total == 0:
             return None
-        table = handle.read_row_groups(groups, columns=columns, use_threads=True)
-        wanted = pa.array(keys, type=table.schema.field(self.key).type)
-        table = table.filter(pc.is_in(table.column(self.key), value_set=wanted))
-        return table if table.num_rows else None
+        rows = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(total)
+        return table.select(columns).take(pa.array(rows))
 
 
 class DuckDBStore:
@@ -255,10 +245,10 @@ class DuckDBStore:
         # One cursor (a connection to the same database) per thread: a trace asks about
         # companions and about close contacts at once, and a connection runs one query.
         self._cursors = threading.local()
-        self._stays_by_person = SortedDayFiles(folder / "stays", "person_id")
-        self._stays_by_place = SortedDayFiles(folder / "stays_by_place", "place_id")
-        self._cells_by_person = SortedDayFiles(folder / "cell_records", "person_id")
-        self._cells_by_cell = SortedDayFiles(folder / "cell_records_by_cell", "cell_id")
+        self._stays_by_person = MappedDayFiles(folder, "stays_by_person", "person_id")
+        self._stays_by_place = MappedDayFiles(folder, "stays_by_place", "place_id")
+        self._cells_by_person = MappedDayFiles(folder, "cells_by_person", "person_id")
+        self._cells_by_cell = MappedDayFiles(folder, "cells_by_cell", "cell_id")
         self._classes: np.ndarray | None = None
 
     # --- reading --------------------------------------------------------------------------
@@ -290,14 +280,14 @@ class DuckDBStore:
         return "read_parquet([" + ", ".join(f"'{p}'" for p in found) + "])" if found else ""
 
     def _gather(
-        self, files: SortedDayFiles, keys_by_day: dict[int, np.ndarray], columns: list[str]
+        self, files: MappedDayFiles, keys_by_day: dict[int, np.ndarray], columns: list[str]
     ) -> pa.Table | None:
         parts = [files.read(day, keys, columns) for day, keys in sorted(keys_by_day.items())]
         found = [p for p in parts if p is not None]
         return pa.concat_tables(found) if found else None
 
     def _by_person(
-        self, files: SortedDayFiles, person_ids: list[int], start: int, end: int, columns: list[str]
+        self, files: MappedDayFiles, person_ids: list[int], start: int, end: int, columns: list[str]
     ) -> pa.Table | None:
         keys = np.unique(np.asarray(person_ids, dtype=np.int64))
         return self._gather(files, {d: keys for d in self._day_range(start, end)}, columns)
@@ -349,7 +339,9 @@ class DuckDBStore:
         rows = self._by_person(self._stays_by_person, person_ids, start, end, columns)
         if rows is None:
             return _empty_stays()
-        return self._query(STAYS_OF.format(stays="rows", **window), wanted=wanted, rows=rows)
+        inside = pc.and_(pc.greater(rows.column("end"), start), pc.less(rows.column("start"), end))
+        rows = rows.filter(inside).sort_by([("person_id", "ascending"), ("start", "ascending")])
+        return rows.set_column(4, "setting", rows.column("setting").cast(pa.string()))
 
     def hours_in_cells(self, pairs: pa.Table, start: int, end: int) -> pa.Table:
         if pairs.num_rows == 0:
@@ -362,7 +354,7 @@ class DuckDBStore:
         return self._query(
             f"""
             SELECT p.person_id, p.cell_id, coalesce(sum(greatest(0,
-                least(epoch(r."end"), {int(end)}) - greatest(epoch(r.start), {int(start)})
+                least(r."end", {int(end)}) - greatest(r.start, {int(start)})
             )), 0) / 3600.0 AS hours
             FROM pairs p LEFT JOIN rows r ON r.person_id = p.person_id AND r.cell_id = p.cell_id
             GROUP BY p.person_id, p.cell_id
@@ -412,7 +404,6 @@ class DuckDBStore:
         there = self._gather(self._stays_by_place, keys, columns)
         if there is None:
             return _empty_overlaps("place_id")
-        there = _epochs(there)
         shape.update(EPOCHS)
         return self._query(
             (CO_PRESENT_FIRSTS if first_per_source else CO_PRESENT).format(stays="there", **shape),
@@ -426,7 +417,7 @@ class DuckDBStore:
         windows: pa.Table,
         *,
         longer_than_minutes: float = 0,
-        first_per_source: bool = False,
+        earliest_per: EarliestPer = "cell",
     ) -> pa.Table:
         """See ``MovementStore.co_cell``."""
         if windows.num_rows == 0:
@@ -440,21 +431,26 @@ class DuckDBStore:
         )
         start = int(pc.min(wanted.column("start")).as_py())
         end = int(pc.max(wanted.column("end")).as_py())
-        shape = {"evidence": EVIDENCE_PER_PERSON, "min_seconds": float(60 * longer_than_minutes)}
-        query = CO_CELL_FIRSTS if first_per_source else CO_CELL
+        shape = {
+            "evidence": EVIDENCE_PER_PERSON,
+            "min_seconds": float(60 * longer_than_minutes),
+            "group": EARLIEST_PER[earliest_per],
+        }
+        query = CO_CELL_FIRSTS if earliest_per == "source" else CO_CELL
         if self.scan:
             files = self._files("cell_records", start, end)
             if not files:
                 return _empty_overlaps("cell_id")
-            mine_sql = MY_CELLS.format(records=files)
-            sql = query.format(records=files, mine=f"mine AS ({mine_sql}), ", **shape)
+            mine_sql = MY_CELLS.format(records=files, **CELL_TIMESTAMPS)
+            mine = f"mine AS ({mine_sql}), "
+            sql = query.format(records=files, mine=mine, **shape, **CELL_TIMESTAMPS)
             return self._query(sql, wanted=wanted)
         columns = ["person_id", "cell_id", "start", "end"]
         people = wanted.column("person_id").to_numpy().tolist()
         own = self._by_person(self._cells_by_person, people, start, end, columns)
         if own is None:
             return _empty_overlaps("cell_id")
-        mine = self._query(MY_CELLS.format(records="own"), wanted=wanted, own=own)
+        mine = self._query(MY_CELLS.format(records="own", **CELL_EPOCHS), wanted=wanted, own=own)
         if mine.num_rows == 0:
             return _empty_overlaps("cell_id")
         keys = self._keys_by_day(
@@ -465,17 +461,8 @@ class DuckDBStore:
         others = self._gather(self._cells_by_cell, keys, columns)
         if others is None:
             return _empty_overlaps("cell_id")
-        sql = query.format(records="others", mine="", **shape)
+        sql = query.format(records="others", mine="", **shape, **CELL_EPOCHS)
         return self._query(sql, mine=mine, others=others)
-
-
-def _epochs(table: pa.Table) -> pa.Table:
-    """start and end as epoch seconds (int64)."""
-    for name in ("start", "end"):
-        index = table.schema.get_field_index(name)
-        seconds = table.column(name).cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
-        table = table.set_column(index, name, seconds)
-    return table
 
 
 def _empty_stays() -> pa.Table:

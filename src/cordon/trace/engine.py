@@ -319,7 +319,7 @@ def _companions(
         return pa.concat_tables(parts), evidence.no_met()
     asked = _windows(people, windows)
     if len(cases) > 1:
-        firsts = store.co_cell(asked, longer_than_minutes=rule.min_minutes, first_per_source=True)
+        firsts = store.co_cell(asked, longer_than_minutes=rule.min_minutes, earliest_per="source")
         kept = _earliest_per_person(firsts, EVIDENCE_PER_CONTACT)
         met = pa.table(
             {
@@ -330,12 +330,16 @@ def _companions(
         )
         case_id = kept.column("source_id").to_numpy()
         return evidence.of_cells(kept, case_id=case_id, rule=said), met
-    kept = store.co_cell(asked, longer_than_minutes=rule.min_minutes)
     residency = rule.residency_filter
-    if residency is not None and kept.num_rows:
+    if residency is None:
+        kept = store.co_cell(asked, longer_than_minutes=rule.min_minutes, earliest_per="person")
+    else:
+        # The filter drops (person, cell) pairs: the earliest few in every cell, filtered,
+        # then the earliest few of what is left.
+        kept = store.co_cell(asked, longer_than_minutes=rule.min_minutes, earliest_per="cell")
         case, end = cases[0], windows[0][1]
         kept = _not_residents(kept, case, end, residency.min_hours, residency.within_days, store)
+        kept = _earliest_per_person(kept, EVIDENCE_PER_CONTACT)
         said += f", neither phone > {residency.min_hours:g} h there in {residency.within_days} d"
-    kept = _earliest_per_person(kept, EVIDENCE_PER_CONTACT)
     case_id = np.full(kept.num_rows, cases[0].person_id, np.int64)
     return evidence.of_cells(kept, case_id=case_id, rule=said), evidence.no_met()

@@ -88,10 +88,10 @@ def of_cells(overlaps: pa.Table, *, case_id: np.ndarray, rule: str) -> pa.Table:
             "case_id": pa.array(np.asarray(case_id, np.int64)),
             "place_id": pa.nulls(n, pa.int64()),
             "cell_id": overlaps.column("cell_id").cast(pa.int64()),
-            "setting": pa.array(["cell"] * n, pa.string()),
+            "setting": pa.repeat(pa.scalar("cell", pa.string()), n),
             "start": overlaps.column("start").cast(pa.int64()),
             "end": overlaps.column("end").cast(pa.int64()),
-            "rule": pa.array([rule] * n, pa.string()),
+            "rule": pa.repeat(pa.scalar(rule, pa.string()), n),
         },
         schema=EVIDENCE,
     )
