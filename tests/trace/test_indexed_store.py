@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -16,7 +17,7 @@ from cordon.protocols import packs
 from cordon.sim import service as sim
 from cordon.trace.duckdb_store import DuckDBStore
 from cordon.trace.engine import EVIDENCE_PER_CONTACT, trace
-from cordon.trace.rules import Contact, IndexCase, merge
+from cordon.trace.rules import Contact, IndexCase, look_back_window, merge
 from tests.trace.test_engine import IMPORTS, index_cases
 
 PACKS = ("guangxi-2021-12", "e9-2022-06")
@@ -180,3 +181,47 @@ def test_store_reads_agree_with_the_scan(lake: Path, cases: list[IndexCase]) -> 
     assert indexed.stays_of([], start, end).num_rows == 0
     later = windows(end + 30 * 86_400, end + 31 * 86_400)
     assert indexed.co_cell(later).num_rows == 0
+
+
+def test_close_contacts_are_everyone_a_plain_join_finds(lake: Path, cases: list[IndexCase]) -> None:
+    """Against a brute-force pandas join of every stay: the same close contacts, one case at a
+    time and as a batch. (A store keeping each person's earliest few overlaps before the
+    classroom rule lost a pupil of another class met at school every day and later at a
+    market.)"""
+    pack = packs.load()
+    rule = pack.close_contact
+    table = read_table(lake, "stays")
+    for column in ("start", "end"):
+        seconds = table.column(column).cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
+        table = table.set_column(table.schema.get_field_index(column), column, seconds)
+    stays = table.to_pandas()
+    people = read_table(lake, "people").to_pandas()
+    class_of = dict(
+        zip(people["person_id"], people["class_id"].fillna(-1).astype(int), strict=True)
+    )
+    store = DuckDBStore(lake)
+
+    def expected(batch: list[IndexCase]) -> set[int]:
+        found: set[int] = set()
+        for case in batch:
+            start, end = look_back_window(case, days_before_onset=2, days_before_sampling=2)
+            own = stays[(stays.person_id == case.person_id) & (stays.end > start)]
+            own = own[(own.start < end) & own.setting.isin(rule.settings)]
+            pairs = own.merge(stays, on="place_id", suffixes=("_case", ""))
+            begin = pairs[["start", "start_case"]].max(axis=1).clip(lower=start)
+            finish = pairs[["end", "end_case"]].min(axis=1).clip(upper=end)
+            minutes = (finish - begin) / 60
+            need = [rule.min_overlap_minutes[s] for s in pairs.setting_case]
+            mine = np.array([class_of.get(p, -1) for p in pairs.person_id])
+            theirs = np.array([class_of.get(p, -1) for p in pairs.person_id_case])
+            other_class = (pairs.setting_case == "class").to_numpy() & (mine >= 0) & (theirs >= 0)
+            other_class &= mine != theirs
+            met = pairs[(minutes > 0).to_numpy() & (minutes >= need).to_numpy() & ~other_class]
+            found |= set(met.person_id.astype(int))
+        return found - {c.person_id for c in batch}
+
+    for case in cases:
+        ours = {c.person_id for c in trace([case], pack, store, kinds={"close"})}
+        assert ours == expected([case])
+    ours = {c.person_id for c in trace(cases, pack, store, kinds={"close"})}
+    assert ours == expected(cases)

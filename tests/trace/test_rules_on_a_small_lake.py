@@ -21,7 +21,9 @@ START = date(2021, 12, 1)
 DAY0 = int(datetime.combine(START, time(0), tzinfo=ZoneInfo("Asia/Shanghai")).timestamp())
 H = 3600
 CASE, COLLEAGUE, HOUSEMATE, EARLY_HOUSEMATE, PASSER_BY, PHONE_NEIGHBOUR, OLD_COLLEAGUE = range(7)
-WORK, HOME_B, CELL = 10, 20, 4242
+OTHER_CLASS = 7  # a pupil of another class at the case's school
+WORK, HOME_B, SCHOOL, MARKET, CELL = 10, 20, 30, 40, 4242
+CLASS_OF = {CASE: 1, OTHER_CLASS: 2}
 
 
 def at(day: int, hour: float) -> int:
@@ -39,6 +41,10 @@ STAYS = [
     (2, PASSER_BY, WORK, 11.9, 12.0, "work"),  # 6 min with the case: below the 15 min minimum
     (2, COLLEAGUE, HOME_B, 18, 24, "household"),
     (2, HOUSEMATE, HOME_B, 18, 24, "household"),  # with the close contact after exposure
+    # Six lessons side by side in different classes (not contacts), then a market together.
+    *((1, who, SCHOOL, 8 + k, 8.75 + k, "class") for k in range(6) for who in (CASE, OTHER_CLASS)),
+    (2, CASE, MARKET, 13, 14, "venue"),
+    (2, OTHER_CLASS, MARKET, 13, 14, "venue"),
 ]
 CELLS = [
     (2, CASE, CELL, 9, 12),
@@ -52,8 +58,18 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("small") / "lake"
     writer = LakeWriter(out)
     for name, schema in TABLES.items():
-        if name not in BY_DAY:
+        if name not in BY_DAY and name != "people":
             writer.write(name, schema.empty_table())
+    pupils = pa.table(
+        {
+            field.name: pa.nulls(len(CLASS_OF), field.type)
+            for field in TABLES["people"]
+            if field.name not in ("person_id", "class_id")
+        }
+    )
+    pupils = pupils.append_column("person_id", pa.array(list(CLASS_OF), pa.int32()))
+    pupils = pupils.append_column("class_id", pa.array(list(CLASS_OF.values()), pa.int32()))
+    writer.write("people", pupils.select(TABLES["people"].names))
     for day in range(3):
         rows = [s for s in STAYS if s[0] == day]
         writer.write_day(
@@ -111,6 +127,16 @@ def test_close_secondary_and_companion_are_told_apart(lake: Path) -> None:
     assert found[COLLEAGUE] == "close"
     assert found[HOUSEMATE] == "secondary"  # a household member of a close contact
     assert found[PHONE_NEIGHBOUR] == "companion"
+
+
+def test_a_pupil_of_another_class_met_elsewhere_is_a_close_contact(lake: Path) -> None:
+    """Six lessons side by side are no contact (another class); the market afterwards is. The
+    classroom rule must be applied before each person's earliest few overlaps are kept."""
+    assert kinds(lake)[OTHER_CLASS] == "close"
+    case = IndexCase(CASE, onset=at(3, 8), sampled=None, isolated=at(3, 0))
+    found = trace([case], packs.load(), DuckDBStore(lake))
+    other = next(c for c in found if c.person_id == OTHER_CLASS)
+    assert {e.place_id for e in other.evidence if e.kind == "close"} == {MARKET}
 
 
 def test_secondary_contacts_respect_the_close_contacts_own_window(lake: Path) -> None:

@@ -23,7 +23,8 @@ class MovementStore(Protocol):
     ) -> pa.Table:
         """Everyone else overlapping the given stays (columns source_id, place_id, start, end,
         setting) at the same place, for stays in the settings of ``minimums`` (minutes; 0 =
-        any overlap) and at least that long: person_id, source_id, place_id, setting, start,
+        any overlap) and at least that long, in a classroom only of the same class (see
+        ``class_ids``): person_id, source_id, place_id, setting, start,
         end (the overlap). A store may return only each person's earliest few overlaps; with
         ``first_per_source``, it returns each person's earliest overlap with each source (all
         of them: a batch of cases learns every case each contact met)."""

@@ -44,15 +44,19 @@ TZ = ZoneInfo("Asia/Shanghai")
 # setting's minimum. Only each person's earliest EVIDENCE_PER_PERSON overlaps (per source when
 # tracing a batch of cases) leave the database: at a crowded place (a border trade zone of
 # thousands) the pairs run to hundreds of millions, and the engine needs a few per person.
+# At school the setting is the classroom: pupils of different classes are not contacts (staff,
+# without a class, meet everyone there). Decided here, before each person's earliest few are
+# kept: a pupil of another class met at school every day is still a contact met at a market.
 PAIRS = """
 WITH pairs AS (
     SELECT s.person_id, q.source_id, s.place_id, q.setting,
            greatest({s_start}, q.start) AS start, least({s_end}, q."end") AS "end",
            r.min_seconds
-    FROM {stays} s
+    FROM {stays} s {class_join}
     JOIN q ON s.place_id = q.place_id {same_day} AND {overlap}
     JOIN rule r ON r.setting = q.setting
     WHERE s.person_id <> q.source_id
+      AND (q.setting <> 'class' OR {s_class} < 0 OR q.class_id < 0 OR {s_class} = q.class_id)
 )
 """
 # Stays never cross midnight, so two overlap only on the same day: joining on (place, day)
@@ -64,11 +68,16 @@ TIMESTAMPS = {
     "s_start": "epoch(s.start)::BIGINT",
     "s_end": 'epoch(s."end")::BIGINT',
     "overlap": 's.start < to_timestamp(q."end") AND s."end" > to_timestamp(q.start)',
+    "class_join": "LEFT JOIN classes c ON c.person_id = s.person_id",
+    "s_class": "coalesce(c.class_id, -1)",
 }
+# The index's rows come with their class attached (``DuckDBStore._with_classes``).
 EPOCHS = {
     "s_start": "s.start",
     "s_end": 's."end"',
     "overlap": 's.start < q."end" AND s."end" > q.start',
+    "class_join": "",
+    "s_class": "s.class_id",
 }
 # The first version: a window over all pairs, which holds every pair in memory at once (kept
 # for the scan path, the reference).
@@ -266,6 +275,19 @@ class DuckDBStore:
             self._classes = classes
         return self._classes
 
+    def _with_classes(self, table: pa.Table, who: str) -> pa.Table:
+        """``table`` with the class (-1 for none) of its column ``who``."""
+        classes = self.class_ids()
+        people = table.column(who).to_numpy()
+        known = (people >= 0) & (people < classes.size)
+        found = np.where(known, classes[np.where(known, people, 0)] if classes.size else -1, -1)
+        return table.append_column("class_id", pa.array(found.astype(np.int64)))
+
+    def _pupils(self) -> pa.Table:
+        classes = self.class_ids()
+        pupils = np.flatnonzero(classes >= 0)
+        return pa.table({"person_id": pa.array(pupils), "class_id": pa.array(classes[pupils])})
+
     def _day_range(self, start: int, end: int) -> range:
         first = max(0, (start - self.day0) // DAY)
         last = min(self.days - 1, (end - 1 - self.day0) // DAY)
@@ -379,6 +401,7 @@ class DuckDBStore:
         stays = stays.filter(pc.is_in(stays.column("setting"), value_set=rule.column("setting")))
         if stays.num_rows == 0:
             return _empty_overlaps("place_id")
+        stays = self._with_classes(stays, "source_id")
         shape = {
             **TIMESTAMPS,
             "same_day": "",
@@ -392,7 +415,7 @@ class DuckDBStore:
             if not files:
                 return _empty_overlaps("place_id")
             sql = CO_PRESENT_WINDOW.format(stays=files, **shape)
-            return self._query(sql, q=stays, rule=rule)
+            return self._query(sql, q=stays, rule=rule, classes=self._pupils())
         starts, ends = stays.column("start").to_numpy(), stays.column("end").to_numpy()
         keys = self._keys_by_day(stays.column("place_id").to_numpy().astype(np.int64), starts, ends)
         columns = ["person_id", "place_id", "start", "end"]
@@ -404,6 +427,7 @@ class DuckDBStore:
         there = self._gather(self._stays_by_place, keys, columns)
         if there is None:
             return _empty_overlaps("place_id")
+        there = self._with_classes(there, "person_id")
         shape.update(EPOCHS)
         return self._query(
             (CO_PRESENT_FIRSTS if first_per_source else CO_PRESENT).format(stays="there", **shape),

@@ -10,6 +10,7 @@ cases themselves are not contacts; every case met is kept), held equal to it by 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -117,7 +118,13 @@ class Traced:
     contact's rows strongest kind then earliest first (its first row names the case)."""
 
     contacts: pa.Table
-    evidence: pa.Table
+    found: pa.Table  # the evidence as found
+    order: np.ndarray  # rows of ``found`` grouped by contact, as ``evidence`` lists them
+
+    @cached_property
+    def evidence(self) -> pa.Table:
+        """The evidence grouped by contact (taken when asked: it is the bulk of a trace)."""
+        return self.found.take(pa.array(self.order))
 
     def __len__(self) -> int:
         return self.contacts.num_rows
@@ -165,29 +172,25 @@ class Traced:
         ]
 
 
-def merge(evidence: pa.Table, met: pa.Table, *, exclude: set[int]) -> Traced:
+def merge(found: pa.Table, met: pa.Table, *, exclude: set[int]) -> Traced:
     """One contact per person: the strongest kind wins, then the earliest exposure of that
     kind; all evidence is kept, and every case met (from the evidence and from ``met``: the
     cases a batch saw each contact meet beyond the evidence it keeps)."""
-    evidence = evidence.combine_chunks()
-    people = evidence.column("contact_id").to_numpy()
+    people = found.column("contact_id").to_numpy()
+    kinds = found.column("kind").to_numpy()
+    starts = found.column("start").to_numpy()
+    rows = np.arange(people.size)
     if exclude:
-        keep = ~np.isin(people, np.fromiter(exclude, np.int64, len(exclude)))
-        evidence = evidence.filter(pa.array(keep))
-        people = people[keep]
+        rows = rows[~np.isin(people, np.fromiter(exclude, np.int64, len(exclude)))]
     # Stable, so equal exposures keep the order they were found in (as sorted() in rules.merge).
-    order = np.lexsort(
-        (evidence.column("start").to_numpy(), evidence.column("kind").to_numpy(), people)
-    )
-    evidence = evidence.take(pa.array(order))
-    people = people[order]
-    starts = first_in_group(people)
-    heads = np.flatnonzero(starts)
-    counts = np.diff(np.r_[heads, people.size])
-    person = people[heads]
-    kind = evidence.column("kind").to_numpy()[heads]
-    first = evidence.column("start").to_numpy()[heads]
-    case_ids = _cases_met(person, evidence, met)
+    order = rows[np.lexsort((starts[rows], kinds[rows], people[rows]))]
+    grouped = people[order]
+    heads = np.flatnonzero(first_in_group(grouped))
+    counts = np.diff(np.r_[heads, grouped.size])
+    person = grouped[heads]
+    kind = kinds[order[heads]]
+    first = starts[order[heads]]
+    case_ids = _cases_met(person, people[rows], found.column("case_id").to_numpy()[rows], met)
     rank = np.lexsort((person, first, kind))
     contacts = pa.table(
         {
@@ -199,13 +202,16 @@ def merge(evidence: pa.Table, met: pa.Table, *, exclude: set[int]) -> Traced:
             "evidence_count": pa.array(counts[rank]),
         }
     )
-    return Traced(contacts=contacts, evidence=evidence)
+    return Traced(contacts=contacts, found=found, order=order)
 
 
-def _cases_met(person: np.ndarray, evidence: pa.Table, met: pa.Table) -> pa.Array:
-    """Per contact (``person``, sorted), the sorted distinct cases met."""
-    who = np.r_[evidence.column("contact_id").to_numpy(), met.column("contact_id").to_numpy()]
-    case = np.r_[evidence.column("case_id").to_numpy(), met.column("case_id").to_numpy()]
+def _cases_met(
+    person: np.ndarray, contact: np.ndarray, case_of: np.ndarray, met: pa.Table
+) -> pa.Array:
+    """Per contact (``person``, sorted), the sorted distinct cases met, from the evidence's
+    (``contact``, ``case_of``) pairs and ``met``."""
+    who = np.r_[contact, met.column("contact_id").to_numpy()]
+    case = np.r_[case_of, met.column("case_id").to_numpy()]
     inside = np.isin(who, person)
     who, case = who[inside], case[inside]
     order = np.lexsort((case, who))
