@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from cordon.errors import Problem, ValidationFailed
 from cordon.lake.schemas import SCHEMA_VERSION
 from cordon.lake.writer import index_file
+from cordon.trace import intervals
 from cordon.trace.backend import EarliestPer
 
 LAKE_SCHEMA_VERSION = SCHEMA_VERSION
@@ -40,90 +41,31 @@ MEMORY_LIMIT = "4GB"
 DAY = 86_400
 TZ = ZoneInfo("Asia/Shanghai")
 
-# Overlaps of the given stays (q) with everyone else's (s) at the same place, meeting the
-# setting's minimum. Only each person's earliest EVIDENCE_PER_PERSON overlaps (per source when
-# tracing a batch of cases) leave the database: at a crowded place (a border trade zone of
-# thousands) the pairs run to hundreds of millions, and the engine needs a few per person.
-# At school the setting is the classroom: pupils of different classes are not contacts (staff,
-# without a class, meet everyone there). Decided here, before each person's earliest few are
-# kept: a pupil of another class met at school every day is still a contact met at a market.
-PAIRS = """
+# The scan path's co-presence (the indexed path joins in numpy: intervals.py): overlaps of the
+# given stays (q) with everyone else's (s) at the same place, meeting the setting's minimum;
+# each person's earliest few (or earliest per source, for a batch). At school the setting is
+# the classroom: pupils of different classes are not contacts (staff, without a class, meet
+# everyone there). Decided in the join, before each person's earliest few are kept: a pupil of
+# another class met at school every day is still a contact met at a market.
+CO_PRESENT_SCAN = """
 WITH pairs AS (
     SELECT s.person_id, q.source_id, s.place_id, q.setting,
-           greatest({s_start}, q.start) AS start, least({s_end}, q."end") AS "end",
+           greatest(epoch(s.start)::BIGINT, q.start) AS start,
+           least(epoch(s."end")::BIGINT, q."end") AS "end",
            r.min_seconds
-    FROM {stays} s {class_join}
-    JOIN q ON s.place_id = q.place_id {same_day} AND {overlap}
+    FROM {stays} s LEFT JOIN classes c ON c.person_id = s.person_id
+    JOIN q ON s.place_id = q.place_id
+          AND s.start < to_timestamp(q."end") AND s."end" > to_timestamp(q.start)
     JOIN rule r ON r.setting = q.setting
     WHERE s.person_id <> q.source_id
-      AND (q.setting <> 'class' OR {s_class} < 0 OR q.class_id < 0 OR {s_class} = q.class_id)
+      AND (q.setting <> 'class' OR coalesce(c.class_id, -1) < 0 OR q.class_id < 0
+           OR c.class_id = q.class_id)
 )
-"""
-# Stays never cross midnight, so two overlap only on the same day: joining on (place, day)
-# instead of place alone keeps a crowded place's other days out of the pairs considered.
-SAME_DAY = "AND s.day = q.day"
-# Times in the lake's files are timestamps; compared per candidate pair, so the indexed path
-# hands DuckDB epoch seconds and compares integers.
-TIMESTAMPS = {
-    "s_start": "epoch(s.start)::BIGINT",
-    "s_end": 'epoch(s."end")::BIGINT',
-    "overlap": 's.start < to_timestamp(q."end") AND s."end" > to_timestamp(q.start)',
-    "class_join": "LEFT JOIN classes c ON c.person_id = s.person_id",
-    "s_class": "coalesce(c.class_id, -1)",
-}
-# The index's rows come with their class attached (``DuckDBStore._with_classes``).
-EPOCHS = {
-    "s_start": "s.start",
-    "s_end": 's."end"',
-    "overlap": 's.start < q."end" AND s."end" > q.start',
-    "class_join": "",
-    "s_class": "s.class_id",
-}
-# The first version: a window over all pairs, which holds every pair in memory at once (kept
-# for the scan path, the reference).
-CO_PRESENT_WINDOW = (
-    PAIRS
-    + """
 SELECT person_id, source_id, place_id, setting, start, "end"
 FROM pairs
 WHERE "end" - start >= greatest(min_seconds, 1)
-QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY start, source_id)
-        <= {evidence}
+QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY start, source_id) <= {evidence}
 """
-)
-# The same answer as a streaming aggregate: each person (and source) keeps a running top few,
-# so memory grows with the people found, not with the pairs. (start, source_id) is unique per
-# person: one person is at one place at a time, and so is each source.
-CO_PRESENT = (
-    PAIRS
-    + """
-, top AS (
-    SELECT person_id,
-           min_by({{'source_id': source_id, 'place_id': place_id, 'setting': setting,
-                    'start': start, 'end': "end"}}, (start, source_id), {evidence}) AS found
-    FROM pairs
-    WHERE "end" - start >= greatest(min_seconds, 1)
-    GROUP BY {partition}
-)
-SELECT person_id, unnest(found, recursive := true) FROM top
-"""
-)
-# A batch of cases: each person's earliest overlap with each source, with a fixed-size state
-# per pair of them (a thousand cases at a crowded market are millions of such pairs).
-CO_PRESENT_FIRSTS = (
-    PAIRS
-    + """
-, firsts AS (
-    SELECT person_id, source_id,
-           arg_min({{'place_id': place_id, 'setting': setting, 'start': start, 'end': "end"}},
-                   start) AS found
-    FROM pairs
-    WHERE "end" - start >= greatest(min_seconds, 1)
-    GROUP BY person_id, source_id
-)
-SELECT person_id, source_id, unnest(found, recursive := true) FROM firsts
-"""
-)
 
 STAYS_OF = """
 SELECT s.person_id, s.place_id, epoch(s.start)::BIGINT AS start,
@@ -174,18 +116,17 @@ QUALIFY row_number() OVER (PARTITION BY {group} ORDER BY start, source_id, cell_
 """
 )
 # A batch of cases: each person's earliest overlap with each source (an aggregate with a fixed
-# state per pair of them: twenty cases' cells give millions of pairs).
+# state per pair of them: twenty cases' cells give millions of pairs). A phone is in one cell at
+# a time, and so is each source's: their overlaps start at distinct times, so the earliest is
+# one row (scalar aggregates: faster than one over a struct).
 CO_CELL_FIRSTS = (
     CELL_PAIRS
     + """
-, firsts AS (
-    SELECT person_id, source_id,
-           arg_min({{'cell_id': cell_id, 'start': start, 'end': "end"}}, (start, cell_id)) AS found
-    FROM pairs
-    WHERE "end" - start > {min_seconds}
-    GROUP BY person_id, source_id
-)
-SELECT person_id, source_id, unnest(found, recursive := true) FROM firsts
+SELECT person_id, source_id, arg_min(cell_id, start) AS cell_id, min(start) AS start,
+       arg_min("end", start) AS "end"
+FROM pairs
+WHERE "end" - start > {min_seconds}
+GROUP BY person_id, source_id
 """
 )
 EARLIEST_PER = {"person": "person_id", "cell": "person_id, cell_id", "source": ""}
@@ -213,7 +154,10 @@ class MappedDayFiles:
                 self._open[day] = None
             else:
                 table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
-                keys = table.column(self.key).combine_chunks().to_numpy()
+                column = table.column(self.key)
+                # One chunk (as the writer writes it): a view of the mapped file. Combining
+                # chunks would copy it, even when there is one.
+                keys = column.chunk(0).to_numpy() if column.num_chunks == 1 else column.to_numpy()
                 self._open[day] = (table, keys)
         return self._open[day]
 
@@ -275,13 +219,13 @@ class DuckDBStore:
             self._classes = classes
         return self._classes
 
-    def _with_classes(self, table: pa.Table, who: str) -> pa.Table:
-        """``table`` with the class (-1 for none) of its column ``who``."""
+    def _classes_of(self, people: np.ndarray) -> np.ndarray:
+        """Each person's class (-1 for none)."""
         classes = self.class_ids()
-        people = table.column(who).to_numpy()
+        if classes.size == 0:
+            return np.full(people.size, -1, dtype=np.int64)
         known = (people >= 0) & (people < classes.size)
-        found = np.where(known, classes[np.where(known, people, 0)] if classes.size else -1, -1)
-        return table.append_column("class_id", pa.array(found.astype(np.int64)))
+        return np.where(known, classes[np.where(known, people, 0)], -1)
 
     def _pupils(self) -> pa.Table:
         classes = self.class_ids()
@@ -401,10 +345,7 @@ class DuckDBStore:
         stays = stays.filter(pc.is_in(stays.column("setting"), value_set=rule.column("setting")))
         if stays.num_rows == 0:
             return _empty_overlaps("place_id")
-        stays = self._with_classes(stays, "source_id")
         shape = {
-            **TIMESTAMPS,
-            "same_day": "",
             "partition": "person_id, source_id" if first_per_source else "person_id",
             "evidence": 1 if first_per_source else EVIDENCE_PER_PERSON,
         }
@@ -414,26 +355,57 @@ class DuckDBStore:
             files = self._files("stays", start, end)
             if not files:
                 return _empty_overlaps("place_id")
-            sql = CO_PRESENT_WINDOW.format(stays=files, **shape)
+            sql = CO_PRESENT_SCAN.format(stays=files, **shape)
+            source = stays.column("source_id").to_numpy()
+            stays = stays.append_column("class_id", pa.array(self._classes_of(source)))
             return self._query(sql, q=stays, rule=rule, classes=self._pupils())
-        starts, ends = stays.column("start").to_numpy(), stays.column("end").to_numpy()
-        keys = self._keys_by_day(stays.column("place_id").to_numpy().astype(np.int64), starts, ends)
-        columns = ["person_id", "place_id", "start", "end"]
-        days = (starts - self.day0) // DAY
-        if np.array_equal(days, (ends - 1 - self.day0) // DAY):
-            stays = stays.append_column("day", pa.array(days.astype(np.int16)))
-            shape["same_day"] = SAME_DAY
-            columns.append("day")
-        there = self._gather(self._stays_by_place, keys, columns)
-        if there is None:
-            return _empty_overlaps("place_id")
-        there = self._with_classes(there, "person_id")
-        shape.update(EPOCHS)
-        return self._query(
-            (CO_PRESENT_FIRSTS if first_per_source else CO_PRESENT).format(stays="there", **shape),
-            q=stays,
-            rule=rule,
-            there=there,
+        sources = self._sources(stays, minimums)
+        keys = self._keys_by_day(sources.place, sources.start, sources.end)
+        days = []
+        for day, wanted in sorted(keys.items()):
+            rows = self._stays_by_place.read(day, wanted, ["person_id", "place_id", "start", "end"])
+            if rows is not None:
+                person = rows.column("person_id").to_numpy()
+                days.append(
+                    intervals.Others(
+                        person=person,
+                        place=rows.column("place_id").to_numpy(),
+                        start=rows.column("start").to_numpy(),
+                        end=rows.column("end").to_numpy(),
+                        class_id=self._classes_of(person),
+                        day_start=self.day0 + day * DAY,
+                    )
+                )
+        return intervals.co_present(
+            sources, days, evidence=EVIDENCE_PER_PERSON, per_source=first_per_source
+        )
+
+    def _sources(self, stays: pa.Table, minimums: dict[str, int]) -> intervals.Sources:
+        """The stays asked about, cut at local midnight (a lake's never cross it; other input
+        may), with their rule's minimum and, in a classroom, their class."""
+        start = stays.column("start").to_numpy()
+        end = stays.column("end").to_numpy()
+        first = (start - self.day0) // DAY
+        pieces = np.maximum((end - 1 - self.day0) // DAY - first + 1, 1)
+        row = np.repeat(np.arange(start.size), pieces)
+        day = first[row] + np.arange(row.size) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        day_start = self.day0 + day * DAY
+        settings = stays.column("setting").combine_chunks().cast(pa.string()).dictionary_encode()
+        names = settings.dictionary.to_pylist()
+        code = settings.indices.to_numpy()[row]
+        need = np.array([max(60 * minimums[n], 1) for n in names], np.int64)[code]
+        source = stays.column("source_id").to_numpy()[row]
+        in_class = np.array([n == "class" for n in names], bool)[code]
+        return intervals.Sources(
+            source=source,
+            place=stays.column("place_id").to_numpy()[row].astype(np.int64),
+            start=np.maximum(start[row], day_start),
+            end=np.minimum(end[row], day_start + DAY),
+            day_start=day_start,
+            need=need,
+            class_id=np.where(in_class, self._classes_of(source), -1),
+            setting=code,
+            settings=names,
         )
 
     def co_cell(

@@ -210,14 +210,13 @@ def _cases_met(
 ) -> pa.Array:
     """Per contact (``person``, sorted), the sorted distinct cases met, from the evidence's
     (``contact``, ``case_of``) pairs and ``met``."""
-    who = np.r_[contact, met.column("contact_id").to_numpy()]
-    case = np.r_[case_of, met.column("case_id").to_numpy()]
+    who = np.r_[contact, met.column("contact_id").to_numpy()].astype(np.int64)
+    case = np.r_[case_of, met.column("case_id").to_numpy()].astype(np.int64)
     inside = np.isin(who, person)
-    who, case = who[inside], case[inside]
-    order = np.lexsort((case, who))
-    who, case = who[order], case[order]
-    distinct = first_in_group(who)
-    distinct[1:] |= case[1:] != case[:-1]
-    who, case = who[distinct], case[distinct]
+    # Person and case ids are below 2**31: one key per pair, sorted, then its first of each.
+    pairs = (who[inside] << 32) | case[inside]
+    pairs.sort()
+    pairs = pairs[first_in_group(pairs)]
+    who, case = pairs >> 32, pairs & 0xFFFFFFFF
     offsets = np.r_[np.searchsorted(who, person), who.size]
     return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(case))
