@@ -210,11 +210,14 @@ def _cases_met(
 ) -> pa.Array:
     """Per contact (``person``, sorted), the sorted distinct cases met, from the evidence's
     (``contact``, ``case_of``) pairs and ``met``."""
-    who = np.r_[contact, met.column("contact_id").to_numpy()].astype(np.int64)
-    case = np.r_[case_of, met.column("case_id").to_numpy()].astype(np.int64)
-    inside = np.isin(who, person)
+    # Every contact of the evidence is a contact; a case met may be met by someone who is not
+    # (a case themselves).
+    also = met.column("contact_id").to_numpy()
+    inside = np.isin(also, person)
+    who = np.r_[contact, also[inside]].astype(np.int64)
+    case = np.r_[case_of, met.column("case_id").to_numpy()[inside]].astype(np.int64)
     # Person and case ids are below 2**31: one key per pair, sorted, then its first of each.
-    pairs = (who[inside] << 32) | case[inside]
+    pairs = (who << 32) | case
     pairs.sort()
     pairs = pairs[first_in_group(pairs)]
     who, case = pairs >> 32, pairs & 0xFFFFFFFF

@@ -58,17 +58,21 @@ def co_present(
 ) -> pa.Table:
     """person_id, source_id, place_id, setting, start, end of each kept overlap."""
     found: list[tuple[np.ndarray, ...]] = []
+    held = 0
     for others in days:
         mine = np.flatnonzero(sources.day_start == others.day_start)
         if mine.size == 0 or others.person.size == 0:
             continue
         for rows in _pairs(sources, mine, others):
-            found.append(_keep(rows, evidence=evidence, per_source=per_source))
+            found.append(rows)
+            held += rows[0].size
+            if held > CHUNK_PAIRS:  # keep memory bounded: the earliest of what is held so far
+                found = [_keep(_concat(found), evidence=evidence, per_source=per_source)]
+                held = found[0][0].size
     if not found:
         columns = [np.empty(0, np.int64)] * 6
     else:
-        columns = [np.concatenate(c) for c in zip(*found, strict=True)]
-        columns = list(_keep(tuple(columns), evidence=evidence, per_source=per_source))
+        columns = list(_keep(_concat(found), evidence=evidence, per_source=per_source))
     person, source, place, setting, start, end = columns
     names = pa.array(sources.settings, pa.string())
     return pa.table(
@@ -81,6 +85,12 @@ def co_present(
             "end": pa.array(end.astype(np.int64)),
         }
     )
+
+
+def _concat(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(c) for c in zip(*parts, strict=True))
 
 
 def _pairs(sources: Sources, mine: np.ndarray, others: Others) -> list[tuple[np.ndarray, ...]]:
