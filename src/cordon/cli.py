@@ -127,8 +127,8 @@ def demo(
     port: int = typer.Option(8000, help="Port to serve on (127.0.0.1)."),
     people: int = typer.Option(200_000, help="Residents of the simulated city."),
     # 28 days from 30 Nov reach 27 Dec, a week past the first detection; seed 9 gives a first
-    # detection by routine testing on the evening of 20 Dec and 20 cases within the week,
-    # close to the reference (19 by 26 Dec; bench/results/sim_outbreak.json).
+    # detection by routine testing on the evening of 20 Dec and 11 cases by 27 Dec (37
+    # infections; the reference: 19 cases by 26 Dec).
     days: int = typer.Option(28, help="Days of the outbreak to simulate."),
     seed: int = typer.Option(9, help="Seed of the simulation."),
     data_dir: Path | None = DataDirOption,

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
@@ -101,18 +101,22 @@ def replace_source(
         raise ValueError("every fact must carry the source and kind being replaced")
     result = record(session=session, actor=actor, facts=facts, now=moment)
     keep = {f.person_id for f in facts}
-    stale = session.scalars(
-        select(PersonFact).where(
+    # Ids and people only, not ORM rows: a re-traced case has tens of thousands of contacts.
+    live = session.execute(
+        select(PersonFact.id, PersonFact.person_id).where(
             PersonFact.source == source,
             PersonFact.kind == kind,
             PersonFact.retracted_at.is_(None),
         )
     )
-    for row in stale:
-        if row.person_id not in keep:
-            row.retracted_at = moment
-            row.recorded_at = moment
-            result.retracted += 1
+    stale = [row_id for row_id, person in live if person not in keep]
+    for start in range(0, len(stale), 1_000):
+        session.execute(
+            update(PersonFact)
+            .where(PersonFact.id.in_(stale[start : start + 1_000]))
+            .values(retracted_at=moment, recorded_at=moment)
+        )
+    result.retracted += len(stale)
     session.flush()
     return result
 
