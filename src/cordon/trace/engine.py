@@ -123,11 +123,10 @@ def trace_columns(
         for case in cases
     ]
     # Companions (phone cells) and close contacts (places) read different files: on two cores
-    # they are found at the same time (DuckDB and Parquet reads release the GIL).
-    with ThreadPoolExecutor(max_workers=1) as helper:
-        companions = helper.submit(
-            lambda: _companions(cases, windows, pack, store) if "companion" in kinds else []
-        )
+    # they are found at the same time (DuckDB and numpy release the GIL).
+    helper = ThreadPoolExecutor(max_workers=1) if "companion" in kinds else None
+    try:
+        companions = helper.submit(_companions, cases, windows, pack, store) if helper else None
         close, met = evidence.empty(), evidence.no_met()
         if "close" in kinds or "secondary" in kinds:
             close, met = _close(cases, windows, pack.close_contact, store)
@@ -138,10 +137,16 @@ def trace_columns(
             secondary = _secondary(first, case_of_first, closing, pack.secondary_contact, store)
         if "close" not in kinds:
             close, met = evidence.empty(), evidence.no_met()
-        companion, companion_met = companions.result() or (evidence.empty(), evidence.no_met())
-        found = pa.concat_tables([close, companion, secondary])
-        met = pa.concat_tables([met, companion_met])
-    return evidence.merge(found, met, exclude={c.person_id for c in cases})
+        found, also = [close, secondary], [met]
+        if companions is not None:
+            companion, companion_met = companions.result()
+            found.insert(1, companion)  # close, companions, secondary: the order ties keep
+            also.append(companion_met)
+    finally:
+        if helper is not None:
+            helper.shutdown()
+    merged, met = pa.concat_tables(found), pa.concat_tables(also)
+    return evidence.merge(merged, met, exclude={c.person_id for c in cases})
 
 
 def _first_exposures(close: pa.Table, cases: list[IndexCase]) -> tuple[pa.Table, np.ndarray]:
