@@ -38,16 +38,7 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
-  function start() {
-    var element = document.getElementById("codes-map");
-    var source = document.getElementById("codes-data");
-    if (!element || !source || typeof echarts === "undefined") { return; }
-    var data = JSON.parse(source.textContent);
-    fetch(data.boundaries_url, { credentials: "same-origin" })
-      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(function (geojson) { draw(element, data, geojson); })
-      .catch(function () { element.setAttribute("role", "alert"); element.textContent = data.labels.failed; });
-  }
+  function start() { window.CordonMaps.withBoundaries("codes-map", "codes-data", draw); }
 
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+  window.CordonMaps.whenReady(start);
 })();

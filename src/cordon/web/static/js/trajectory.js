@@ -51,25 +51,8 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
-  function start() {
-    var element = document.getElementById("trajectory-map");
-    var source = document.getElementById("trajectory-data");
-    if (!element || !source || element.dataset.drawn || typeof echarts === "undefined") { return; }
-    element.dataset.drawn = "1";
-    var data = JSON.parse(source.textContent);
-    fetch(data.boundaries_url, { credentials: "same-origin" })
-      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(function (geojson) { draw(element, data, geojson); })
-      .catch(function () {
-        element.setAttribute("role", "alert");
-        element.textContent = data.labels.failed;
-      });
-  }
+  function start() { window.CordonMaps.withBoundaries("trajectory-map", "trajectory-data", draw); }
 
   document.addEventListener("htmx:afterSettle", start);
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
-  }
+  window.CordonMaps.whenReady(start);
 })();
