@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Literal, Protocol
 
-import numpy as np
 import pyarrow as pa
 
 EarliestPer = Literal["person", "cell", "source"]
@@ -23,11 +22,12 @@ class MovementStore(Protocol):
     ) -> pa.Table:
         """Everyone else overlapping the given stays (columns source_id, place_id, start, end,
         setting) at the same place, for stays in the settings of ``minimums`` (minutes; 0 =
-        any overlap) and at least that long, in a classroom only of the same class (see
-        ``class_ids``): person_id, source_id, place_id, setting, start,
-        end (the overlap). A store may return only each person's earliest few overlaps; with
-        ``first_per_source``, it returns each person's earliest overlap with each source (all
-        of them: a batch of cases learns every case each contact met)."""
+        any overlap) and at least that long: person_id, source_id, place_id, setting, start,
+        end (the overlap). At school the setting is the classroom: pupils of another class
+        are not contacts (staff, without a class, meet everyone there), decided before the
+        earliest few are chosen. A store may return only each person's earliest few
+        overlaps; with ``first_per_source``, it returns each person's earliest overlap with
+        each source (all of them: a batch of cases learns every case each contact met)."""
         ...
 
     def co_cell(
@@ -42,11 +42,6 @@ class MovementStore(Protocol):
         cell_id, start, end (the overlap). A store may return only each person's earliest few
         overlaps per ``earliest_per``: person, (person, cell) or (person, source); for a source,
         exactly the earliest one."""
-        ...
-
-    def class_ids(self) -> np.ndarray:
-        """Each person's school class (indexed by person id; -1 for none), so classroom
-        contacts need the same class."""
         ...
 
     def hours_in_cells(self, pairs: pa.Table, start: int, end: int) -> pa.Table:

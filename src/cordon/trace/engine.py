@@ -38,32 +38,6 @@ def _minimums(rule: ContactRule) -> dict[str, int]:
     return {s: rule.min_overlap_minutes[s] for s in rule.settings}
 
 
-def _meeting(overlaps: pa.Table, rule: ContactRule, classes: np.ndarray) -> np.ndarray:
-    """Rows whose overlap meets the rule's minimum for their setting (0 means any overlap).
-
-    At school the setting is the classroom (E8: the same class), not the building: two pupils
-    of different classes are not close contacts by being at the same school. Staff (no class)
-    still meet everyone there."""
-    settings = overlaps.column("setting").combine_chunks().dictionary_encode()
-    minutes = (overlaps.column("end").to_numpy() - overlaps.column("start").to_numpy()) / 60
-    names = settings.dictionary.to_pylist()
-    by_setting = [rule.min_overlap_minutes.get(s, np.inf) for s in names]
-    codes = settings.indices.to_numpy()
-    need = np.array(by_setting, dtype=float)[codes]
-    meets = (minutes > 0) & (minutes >= need)
-    if CLASS_SETTING in names and classes.size:
-        in_class = codes == names.index(CLASS_SETTING)
-        mine = _class_of(classes, overlaps.column("person_id").to_numpy())
-        theirs = _class_of(classes, overlaps.column("source_id").to_numpy())
-        meets &= ~(in_class & (mine >= 0) & (theirs >= 0) & (mine != theirs))
-    return meets
-
-
-def _class_of(classes: np.ndarray, people: np.ndarray) -> np.ndarray:
-    inside = (people >= 0) & (people < classes.size)
-    return np.where(inside, classes[np.clip(people, 0, max(classes.size - 1, 0))], -1)
-
-
 def _rules(kind: str, rule: ContactRule) -> dict[str, str]:
     return {s: f"{kind}: {s} >= {m} min" for s, m in rule.min_overlap_minutes.items()}
 
@@ -71,7 +45,6 @@ def _rules(kind: str, rule: ContactRule) -> dict[str, str]:
 KINDS = frozenset(KIND_ORDER)
 # Evidence kept per close contact when tracing a batch of cases (one case: the store's own few).
 EVIDENCE_PER_CONTACT = 5
-CLASS_SETTING = "class"
 
 
 @contextmanager
@@ -194,13 +167,11 @@ def _close(
     rules = _rules("close", rule)
     if len(cases) == 1:
         overlaps = store.co_present(_as_sources(own), _minimums(rule))
-        overlaps = overlaps.filter(pa.array(_meeting(overlaps, rule, store.class_ids())))
         source = overlaps.column("source_id").to_numpy()
         return evidence.of_overlaps(
             overlaps, kind="close", case_id=source, rules=rules
         ), evidence.no_met()
     overlaps = store.co_present(_as_sources(own), _minimums(rule), first_per_source=True)
-    overlaps = overlaps.filter(pa.array(_meeting(overlaps, rule, store.class_ids())))
     contact = overlaps.column("person_id").to_numpy()
     source = overlaps.column("source_id").to_numpy()
     order_of_case = np.argsort(np.asarray(people))
@@ -250,7 +221,6 @@ def _secondary(
     opens = opens_of[np.searchsorted(ids, person)]
     windowed = _clip(_as_sources(stays), opens, until)
     overlaps = store.co_present(windowed, _minimums(rule))
-    overlaps = overlaps.filter(pa.array(_meeting(overlaps, rule, store.class_ids())))
     source = overlaps.column("source_id").to_numpy()
     return evidence.of_overlaps(
         overlaps,
