@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cordon.lake.index import KEY_BITS, Segment
 from cordon.trace import intervals
 
 CASE, CLASSMATE, OTHER_CLASS, TEACHER, COLLEAGUE = range(5)
@@ -13,12 +14,8 @@ SCHOOL, OFFICE = 7, 9
 DAY = 1_638_288_000
 
 
-def met(classes: dict[int, int]) -> set[int]:
+def met(classes_of: dict[int, int]) -> set[int]:
     """Who the case meets: an hour at school (class setting), an hour at the office (work)."""
-
-    def class_of(people: list[int]) -> np.ndarray:
-        return np.array([classes.get(p, -1) for p in people], dtype=np.int64)
-
     sources = intervals.Sources(
         source=np.array([CASE, CASE]),
         place=np.array([SCHOOL, OFFICE]),
@@ -26,24 +23,33 @@ def met(classes: dict[int, int]) -> set[int]:
         end=np.array([DAY + 9 * 3600, DAY + 15 * 3600]),
         day_start=np.array([DAY, DAY]),
         need=np.array([900, 900]),
-        class_id=np.array([classes.get(CASE, -1), -1]),  # a class only for the classroom stay
-        setting=np.array([0, 1]),
-        settings=["class", "work"],
+        class_id=np.array([classes_of.get(CASE, -1), -1]),  # a class only for the classroom stay
+        setting=np.array([0, 1]),  # class, work
     )
     people = [CASE, CLASSMATE, OTHER_CLASS, TEACHER, COLLEAGUE, CASE]
-    place = [SCHOOL, SCHOOL, SCHOOL, SCHOOL, OFFICE, OFFICE]
-    start = [8, 8, 8, 8, 14, 14]
+    place = np.array([SCHOOL, SCHOOL, SCHOOL, SCHOOL, OFFICE, OFFICE])
+    start = DAY + 3600 * np.array([8, 8, 8, 8, 14, 14])
     order = np.lexsort((start, place))  # the index's order: place, then start
-    others = intervals.Others(
-        person=np.array(people)[order],
-        place=np.array(place)[order],
-        start=(DAY + 3600 * np.array(start))[order],
-        end=(DAY + 3600 * (np.array(start) + 1))[order],
-        class_id=class_of(people)[order],
-        day_start=DAY,
+    segment = Segment(
+        first_day=0,
+        last_day=0,
+        start=DAY,
+        columns={
+            "person_id": np.array(people)[order],
+            "place_id": place[order],
+            "start": start[order],
+            "end": (start + 3600)[order],
+            "key": ((place << KEY_BITS) | (start - DAY))[order],
+        },
+        names={},
     )
-    found = intervals.co_present(sources, [others], evidence=5, per_source=False)
-    return set(found.column("person_id").to_pylist())
+    classes = np.full(len(people), -1)
+    for person, class_id in classes_of.items():
+        classes[person] = class_id
+    found = intervals.co_present(
+        sources, [segment], where="place_id", classes=classes, evidence=5, per="person"
+    )
+    return set(found.person.tolist())
 
 
 def test_only_classmates_and_staff_are_close_contacts_at_school() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,10 +47,10 @@ def as_table(found: list[Exposure]) -> pa.Table:
             "case_id": [e.case_id for e in found],
             "place_id": pa.array([e.place_id for e in found], pa.int64()),
             "cell_id": pa.array([e.cell_id for e in found], pa.int64()),
-            "setting": pa.array([e.setting for e in found], pa.string()),
+            "setting": pa.array([e.setting for e in found], pa.string()).dictionary_encode(),
             "start": pa.array([e.start for e in found], pa.int64()),
             "end": pa.array([e.end for e in found], pa.int64()),
-            "rule": pa.array([e.rule for e in found], pa.string()),
+            "rule": pa.array([e.rule for e in found], pa.string()).dictionary_encode(),
         },
         schema=evidence.EVIDENCE,
     )
@@ -73,3 +75,22 @@ def test_cases_met_beyond_the_evidence_are_added() -> None:
     # Person 7 was met only in ``met`` (no evidence): not a contact of its own.
     assert [(c.person_id, c.case_ids) for c in contacts] == [(2, {11}), (1, {10, 12})]
     assert [len(c.evidence) for c in contacts] == [1, 1]
+
+
+@pytest.mark.parametrize("dense_from", [0, 1_000_000_000])
+def test_look_ups_by_table_and_by_search_agree(
+    monkeypatch: pytest.MonkeyPatch, dense_from: int
+) -> None:
+    monkeypatch.setattr(evidence, "DENSE_FROM", dense_from)
+    ids = np.array([7, 3, 12, 0])
+    values = np.array([3, 5, 0, 12, -1, 99, 7])
+    assert evidence.position_of(ids)(values).tolist() == [1, -1, 3, 2, -1, -1, 0]
+    assert evidence.is_in(values, np.sort(ids)).tolist() == [
+        True,
+        False,
+        True,
+        True,
+        False,
+        False,
+        True,
+    ]

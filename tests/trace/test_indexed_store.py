@@ -1,9 +1,10 @@
-"""The indexed reads (place- and cell-ordered copies, row groups chosen by their statistics) and
+"""The indexed reads (tracing's index: memory-mapped segments sorted by who and by where) and
 batch tracing give exactly what the first version gave: a scan of every stay of the window's
 days, one case at a time."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cordon.lake import index
+from cordon.lake.index import BY_WHERE, INDEX, open_segments
 from cordon.lake.reader import read_table
-from cordon.lake.writer import INDEX, index_file
 from cordon.protocols import packs
 from cordon.sim import service as sim
 from cordon.trace.duckdb_store import DuckDBStore
@@ -68,24 +70,45 @@ def flat(contacts: list[Contact]) -> list[tuple[object, ...]]:
 
 
 def test_the_lake_holds_tracings_index_sorted_by_who_and_by_where(lake: Path) -> None:
+    """One segment for the eight days, sorted by (id, start); the where-indexes' key finds a
+    place's (cell's) rows of a day and time by binary search."""
     stays = read_table(lake, "stays")
     cells = read_table(lake, "cell_records")
-    for name, (source, keys, columns) in INDEX.items():
-        rows = [
-            pa.ipc.open_file(pa.memory_map(str(index_file(lake, name, day)))).read_all()
-            for day in range(8)
-        ]
-        assert sum(r.num_rows for r in rows) == (stays if source == "stays" else cells).num_rows
-        day = rows[3].to_pandas()
-        assert list(day.columns) == list(columns)
-        assert day.equals(day.sort_values(list(keys), kind="stable").reset_index(drop=True))
+    store = DuckDBStore(lake)
+    for name, (source, id_column, columns) in INDEX.items():
+        [segment] = open_segments(lake, name)
+        assert (segment.first_day, segment.last_day, segment.start) == (0, 7, store.day0)
+        assert segment.size == (stays if source == "stays" else cells).num_rows
+        assert set(segment.columns) == set(columns) | ({"key"} if name in BY_WHERE else set())
+        ids, start = segment.columns[id_column].astype(np.int64), segment.columns["start"]
+        order = np.lexsort((start, ids))
+        assert (order == np.arange(order.size)).all()
+        if name in BY_WHERE:
+            assert (segment.columns["key"] == segment.where(ids, start)).all()
+            assert (np.diff(segment.columns["key"]) >= 0).all()
     # The same rows as the lake's day file, times in epoch seconds.
-    by_place = pa.ipc.open_file(pa.memory_map(str(index_file(lake, "stays_by_place", 2))))
-    mine = by_place.read_all().to_pandas().sort_values(["person_id", "start"], ignore_index=True)
+    [by_place] = open_segments(lake, "stays_by_place")
     day2 = pq.read_table(lake / "stays" / "day=002" / "part-0.parquet")
-    seconds = day2.column("start").cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
-    assert (mine["start"].to_numpy() == seconds.to_numpy()).all()
-    assert (mine["place_id"].to_numpy() == day2.column("place_id").to_numpy()).all()
+    seconds = day2.column("start").cast(pa.timestamp("s", tz="UTC")).cast(pa.int64()).to_numpy()
+    on_day2 = (by_place.columns["start"] >= seconds.min()) & (
+        by_place.columns["start"] <= seconds.max()
+    )
+    mine = sorted(
+        zip(
+            by_place.columns["person_id"][on_day2].tolist(),
+            by_place.columns["start"][on_day2].tolist(),
+            by_place.columns["place_id"][on_day2].tolist(),
+            strict=True,
+        )
+    )
+    theirs = zip(
+        day2.column("person_id").to_pylist(),
+        seconds.tolist(),
+        day2.column("place_id").to_pylist(),
+        strict=True,
+    )
+    assert mine == sorted(theirs)
+    assert not (lake / "index-days").exists()
 
 
 @pytest.mark.parametrize("pack_name", PACKS)
@@ -225,3 +248,26 @@ def test_close_contacts_are_everyone_a_plain_join_finds(lake: Path, cases: list[
         assert ours == expected([case])
     ours = {c.person_id for c in trace(cases, pack, store, kinds={"close"})}
     assert ours == expected(cases)
+
+
+def test_an_index_in_several_segments_gives_the_same_answers(
+    lake: Path, cases: list[IndexCase], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window across segments (a lake longer than a segment, or loaded a stretch at a time):
+    the same contacts and evidence as one segment."""
+    copy = tmp_path / "lake"
+    shutil.copytree(lake, copy, ignore=shutil.ignore_patterns(index.FOLDER))
+    monkeypatch.setattr(index, "MAX_SEGMENT_DAYS", 3)
+    for day in range(8):
+        for table in ("stays", "cell_records"):
+            rows = pq.read_table(copy / table / f"day={day:03d}" / "part-0.parquet")
+            index.stage_day(copy, table, day, rows)
+    store = DuckDBStore(copy)
+    index.publish(copy, [store.day0 + day * 86_400 for day in range(8)])
+    for name in index.INDEX:
+        days = [(s.first_day, s.last_day) for s in open_segments(copy, name)]
+        assert days == [(0, 2), (3, 5), (6, 7)]
+    pack = packs.load()
+    assert flat(trace(cases, pack, store)) == flat(trace(cases, pack, DuckDBStore(lake)))
+    for case in cases[:2]:
+        assert flat(trace([case], pack, store)) == flat(trace([case], pack, DuckDBStore(lake)))

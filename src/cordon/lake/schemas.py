@@ -3,7 +3,8 @@ screening, border and command slices (readers). Documented column by column in d
 ``SCHEMA_VERSION`` changes whenever a table or the layout changes incompatibly (2: the
 place-ordered copy of stays and cell-ordered copy of cell records that tracing reads; 3: places
 split into sections, with the site they belong to; 4: tracing's index of memory-mapped Arrow
-files replaces the place- and cell-ordered Parquet copies).
+files replaces the place- and cell-ordered Parquet copies; 5: the index in segments of many
+days, with a place (cell) and time key).
 
 Conventions: ids are dense integers from 0; times are UTC instants (``timestamp[s, UTC]``;
 pages show them in Asia/Shanghai); ``day`` is the simulation day index (0 = the scenario's
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 TIME = pa.timestamp("s", tz="UTC")
 
 # --- registry tables (one file each) -------------------------------------------------------

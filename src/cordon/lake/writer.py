@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cordon.lake import index
 from cordon.lake.schemas import BY_DAY, TABLES
 
 MANIFEST = "manifest.json"
@@ -25,6 +28,13 @@ ROW_GROUP = 131_072
 # looking for one person decodes a few thousand rows, not a hundred thousand; the per-group
 # statistics (min/max of the sort key) are what lets it find them.
 DAY_ROW_GROUP = 16_384
+# Simulation days are calendar days of Asia/Shanghai (no daylight saving: 86,400 s each).
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_midnight(start_date: date, day: int) -> int:
+    """Epoch seconds of the local midnight that begins day ``day`` of a lake."""
+    return int(datetime.combine(start_date + timedelta(days=day), time(0), tzinfo=TZ).timestamp())
 
 
 # Day files are sorted so that one person's (or vessel's) rows sit together: a reader looking for
@@ -35,51 +45,6 @@ SORT_KEYS = {
     "cell_records": ("person_id", "start"),
     "vessel_fixes": ("vessel_id", "time"),
 }
-
-# Tracing's index: the rows of stays and cell records again, sorted once by who and once by
-# where ("who else was at these places / in these cells then"), as uncompressed Arrow IPC files
-# with times in epoch seconds. Readers memory-map them: finding a few people's or places' rows
-# is a binary search on the sorted key and a copy of those rows, with nothing to decode (a
-# Parquet row group of 16k rows costs about a millisecond to decode for the few rows wanted).
-# Folder under index/ -> (table, sort keys, columns).
-INDEX = {
-    "stays_by_person": (
-        "stays",
-        ("person_id", "start"),
-        ("person_id", "place_id", "start", "end", "setting"),
-    ),
-    "stays_by_place": (
-        "stays",
-        ("place_id", "start"),
-        ("person_id", "place_id", "start", "end", "day"),
-    ),
-    "cells_by_person": (
-        "cell_records",
-        ("person_id", "start"),
-        ("person_id", "cell_id", "start", "end"),
-    ),
-    "cells_by_cell": (
-        "cell_records",
-        ("cell_id", "start"),
-        ("person_id", "cell_id", "start", "end"),
-    ),
-}
-INDEX_FOLDER = "index"
-
-
-def index_file(lake: Path, name: str, day: int) -> Path:
-    return lake / INDEX_FOLDER / name / f"day={day:03d}.arrow"
-
-
-def _index_table(table: pa.Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> pa.Table:
-    table = table.sort_by([(column, "ascending") for column in keys]).select(list(columns))
-    for name in ("start", "end"):
-        at = table.schema.get_field_index(name)
-        table = table.set_column(at, name, table.column(name).cast(pa.int64()))
-    if "setting" in columns:
-        at = table.schema.get_field_index("setting")
-        table = table.set_column(at, "setting", table.column("setting").dictionary_encode())
-    return table.combine_chunks()
 
 
 class LakeExists(Exception):
@@ -128,16 +93,7 @@ class LakeWriter:
             raise ValueError(f"{name} is not partitioned by day")
         table = self._check(name, table)
         self._write_sorted(name, day, table, SORT_KEYS[name])
-        for index, (source, keys, columns) in INDEX.items():
-            if source == name:
-                path = index_file(self.staging, index, day)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                sorted_rows = _index_table(table, keys, columns)
-                with (
-                    pa.OSFile(str(path), "wb") as sink,
-                    pa.ipc.new_file(sink, sorted_rows.schema) as writer,
-                ):
-                    writer.write_table(sorted_rows, max_chunksize=max(1, sorted_rows.num_rows))
+        index.stage_day(self.staging, name, day, table)
         self.rows[name] += table.num_rows
 
     def _write_sorted(
@@ -153,6 +109,8 @@ class LakeWriter:
         for name in TABLES:
             if name not in BY_DAY and not (self.staging / f"{name}.parquet").exists():
                 raise ValueError(f"table {name} was never written")
+        start = date.fromisoformat(manifest["start_date"])
+        index.publish(self.staging, [local_midnight(start, d) for d in range(manifest["days"])])
         body = {**manifest, "row_counts": self.rows}
         (self.staging / MANIFEST).write_text(
             json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

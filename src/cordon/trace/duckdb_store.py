@@ -3,10 +3,10 @@ downloaded).
 
 Two ways to read the same lake, giving the same answers:
 
-* **indexed** (the default): tracing's index in the lake (``lake.writer.INDEX``) holds stays and
-  cell records sorted by person and by place (cell), as memory-mapped Arrow files; a question
-  about a few people or places takes just their rows from each day of the window (a binary
-  search on the sorted key), and DuckDB joins the few rows taken.
+* **indexed** (the default): tracing's index in the lake (``lake.index``) holds stays and cell
+  records sorted by person and by place (cell), as memory-mapped Arrow files; a person's rows
+  are a binary search away, and co-presence is an interval join in numpy on the mapped
+  where-index (``intervals.py``).
 * **scan**: DuckDB reads every stay of the window's days from the Parquet files and filters
   (the first version, kept as the reference the indexed path is tested against).
 
@@ -17,6 +17,7 @@ midnight, so a day file holds everything that overlaps that day.
 from __future__ import annotations
 
 import json
+import math
 import threading
 from datetime import date, datetime, time
 from pathlib import Path
@@ -29,8 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cordon.errors import Problem, ValidationFailed
+from cordon.lake.index import Segment, open_segments
 from cordon.lake.schemas import SCHEMA_VERSION
-from cordon.lake.writer import index_file
 from cordon.trace import intervals
 from cordon.trace.backend import EarliestPer
 
@@ -93,14 +94,13 @@ WITH {mine}pairs AS (
     WHERE o.person_id <> m.source_id
 )
 """
-# Column forms: the lake's Parquet files hold timestamps, the index epoch seconds.
+# The lake's Parquet files hold timestamps; the queries compare epoch seconds.
 CELL_TIMESTAMPS = {
     "c_start": "epoch(c.start)::BIGINT",
     "c_end": 'epoch(c."end")::BIGINT',
     "o_start": "epoch(o.start)::BIGINT",
     "o_end": 'epoch(o."end")::BIGINT',
 }
-CELL_EPOCHS = {"c_start": "c.start", "c_end": 'c."end"', "o_start": "o.start", "o_end": 'o."end"'}
 # Each person's earliest few overlaps, per person or per (person, cell): a cell at the border
 # crossing holds thousands of phones a day, each with many records, and the engine needs a few
 # of each person's (per cell for the residency filter). A window over the pairs: a case's cells
@@ -130,52 +130,11 @@ GROUP BY person_id, source_id
 """
 )
 EARLIEST_PER = {"person": "person_id", "cell": "person_id, cell_id", "source": ""}
+PER: dict[EarliestPer, intervals.Per] = {"person": "person", "cell": "place", "source": "source"}
 
 
 def _lake_error(message: str) -> ValidationFailed:
     return ValidationFailed(message, problems=[Problem("lake", message)])
-
-
-class MappedDayFiles:
-    """One of tracing's index folders (``lake.writer.INDEX``): a day-partitioned table sorted by
-    ``key``, memory-mapped. Reading the rows of some keys is a binary search on the key column
-    and a copy of those rows. Files are mapped once and kept."""
-
-    def __init__(self, lake: Path, name: str, key: str) -> None:
-        self.lake = lake
-        self.name = name
-        self.key = key
-        self._open: dict[int, tuple[pa.Table, np.ndarray] | None] = {}
-
-    def _file(self, day: int) -> tuple[pa.Table, np.ndarray] | None:
-        if day not in self._open:
-            path = index_file(self.lake, self.name, day)
-            if not path.exists():
-                self._open[day] = None
-            else:
-                table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
-                column = table.column(self.key)
-                # One chunk (as the writer writes it): a view of the mapped file. Combining
-                # chunks would copy it, even when there is one.
-                keys = column.chunk(0).to_numpy() if column.num_chunks == 1 else column.to_numpy()
-                self._open[day] = (table, keys)
-        return self._open[day]
-
-    def read(self, day: int, keys: np.ndarray, columns: list[str]) -> pa.Table | None:
-        """Rows of ``day`` whose key is in ``keys`` (sorted, unique), or None if there are
-        none."""
-        opened = self._file(day)
-        if opened is None or keys.size == 0:
-            return None
-        table, sorted_keys = opened
-        wanted = keys.astype(sorted_keys.dtype)  # else numpy converts the whole column
-        lo = np.searchsorted(sorted_keys, wanted, side="left")
-        count = np.searchsorted(sorted_keys, wanted, side="right") - lo
-        total = int(count.sum())
-        if total == 0:
-            return None
-        rows = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(total)
-        return table.select(columns).take(pa.array(rows))
 
 
 class DuckDBStore:
@@ -198,10 +157,8 @@ class DuckDBStore:
         # One cursor (a connection to the same database) per thread: a trace asks about
         # companions and about close contacts at once, and a connection runs one query.
         self._cursors = threading.local()
-        self._stays_by_person = MappedDayFiles(folder, "stays_by_person", "person_id")
-        self._stays_by_place = MappedDayFiles(folder, "stays_by_place", "place_id")
-        self._cells_by_person = MappedDayFiles(folder, "cells_by_person", "person_id")
-        self._cells_by_cell = MappedDayFiles(folder, "cells_by_cell", "cell_id")
+        self._index: dict[str, list[Segment]] = {}
+        self._opening = threading.Lock()
         self._classes: np.ndarray | None = None
 
     # --- reading --------------------------------------------------------------------------
@@ -245,33 +202,43 @@ class DuckDBStore:
         found = [str(p).replace("'", "''") for p in paths if p.exists()]
         return "read_parquet([" + ", ".join(f"'{p}'" for p in found) + "])" if found else ""
 
-    def _gather(
-        self, files: MappedDayFiles, keys_by_day: dict[int, np.ndarray], columns: list[str]
-    ) -> pa.Table | None:
-        parts = [files.read(day, keys, columns) for day, keys in sorted(keys_by_day.items())]
-        found = [p for p in parts if p is not None]
-        return pa.concat_tables(found) if found else None
+    def _segments(self, name: str, start: int, end: int) -> list[Segment]:
+        """The segments of one index that hold days of [start, end); mapped once and kept."""
+        with self._opening:
+            if name not in self._index:
+                self._index[name] = open_segments(self.folder, name)
+        days = self._day_range(start, end)
+        return [
+            s
+            for s in self._index[name]
+            if s.first_day <= days.stop - 1 and s.last_day >= days.start
+        ]
 
-    def _by_person(
-        self, files: MappedDayFiles, person_ids: list[int], start: int, end: int, columns: list[str]
+    def _rows_of(
+        self, name: str, ids: np.ndarray, start: int, end: int, columns: list[str]
     ) -> pa.Table | None:
-        keys = np.unique(np.asarray(person_ids, dtype=np.int64))
-        return self._gather(files, {d: keys for d in self._day_range(start, end)}, columns)
-
-    def _keys_by_day(
-        self, key: np.ndarray, starts: np.ndarray, ends: np.ndarray
-    ) -> dict[int, np.ndarray]:
-        """For each day, the keys of the intervals [starts, ends) that overlap it."""
-        out: dict[int, np.ndarray] = {}
-        if key.size == 0:
-            return out
-        first_day = (starts - self.day0) // DAY
-        last_day = (ends - 1 - self.day0) // DAY
-        for day in self._day_range(int(starts.min()), int(ends.max())):
-            on_day = (first_day <= day) & (last_day >= day)
-            if on_day.any():
-                out[day] = np.unique(key[on_day])
-        return out
+        """The rows of these people of [start, end) from a by-person index, sorted by (person,
+        start); a dictionary column as strings."""
+        wanted = np.unique(ids)
+        parts = []
+        for segment in self._segments(name, start, end):
+            keys = segment.columns["person_id"]
+            lo = np.searchsorted(keys, wanted.astype(keys.dtype), side="left")
+            count = np.searchsorted(keys, wanted.astype(keys.dtype), side="right") - lo
+            rows = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(count.sum())
+            rows = rows[
+                (segment.columns["end"][rows] > start) & (segment.columns["start"][rows] < end)
+            ]
+            if rows.size:
+                part = {c: pa.array(segment.columns[c][rows]) for c in columns}
+                for c in segment.names.keys() & set(columns):
+                    part[c] = pa.array(segment.names[c], pa.string()).take(part[c])
+                parts.append(pa.table(part))
+        if len(parts) > 1:  # segment after segment: by person again
+            return pa.concat_tables(parts).sort_by(
+                [("person_id", "ascending"), ("start", "ascending")]
+            )
+        return parts[0] if parts else None
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor: duckdb.DuckDBPyConnection | None = getattr(self._cursors, "db", None)
@@ -302,19 +269,16 @@ class DuckDBStore:
                 return _empty_stays()
             return self._query(STAYS_OF.format(stays=files, **window), wanted=wanted)
         columns = ["person_id", "place_id", "start", "end", "setting"]
-        rows = self._by_person(self._stays_by_person, person_ids, start, end, columns)
-        if rows is None:
-            return _empty_stays()
-        inside = pc.and_(pc.greater(rows.column("end"), start), pc.less(rows.column("start"), end))
-        rows = rows.filter(inside).sort_by([("person_id", "ascending"), ("start", "ascending")])
-        return rows.set_column(4, "setting", rows.column("setting").cast(pa.string()))
+        people = np.asarray(person_ids, np.int64)
+        rows = self._rows_of("stays_by_person", people, start, end, columns)
+        return _empty_stays() if rows is None else rows
 
     def hours_in_cells(self, pairs: pa.Table, start: int, end: int) -> pa.Table:
         if pairs.num_rows == 0:
             return pa.table({"person_id": [], "cell_id": [], "hours": []})
-        people = np.unique(pairs.column("person_id").to_numpy()).tolist()
+        people = pairs.column("person_id").to_numpy()
         columns = ["person_id", "cell_id", "start", "end"]
-        rows = self._by_person(self._cells_by_person, people, start, end, columns)
+        rows = self._rows_of("cells_by_person", people, start, end, columns)
         if rows is None:
             return pairs.append_column("hours", pa.array([0.0] * pairs.num_rows))
         return self._query(
@@ -359,30 +323,32 @@ class DuckDBStore:
             source = stays.column("source_id").to_numpy()
             stays = stays.append_column("class_id", pa.array(self._classes_of(source)))
             return self._query(sql, q=stays, rule=rule, classes=self._pupils())
-        sources = self._sources(stays, minimums)
-        keys = self._keys_by_day(sources.place, sources.start, sources.end)
-        days = []
-        for day, wanted in sorted(keys.items()):
-            rows = self._stays_by_place.read(day, wanted, ["person_id", "place_id", "start", "end"])
-            if rows is not None:
-                person = rows.column("person_id").to_numpy()
-                days.append(
-                    intervals.Others(
-                        person=person,
-                        place=rows.column("place_id").to_numpy(),
-                        start=rows.column("start").to_numpy(),
-                        end=rows.column("end").to_numpy(),
-                        class_id=self._classes_of(person),
-                        day_start=self.day0 + day * DAY,
-                    )
-                )
-        return intervals.co_present(
-            sources, days, evidence=EVIDENCE_PER_PERSON, per_source=first_per_source
+        sources, settings = self._sources(stays, minimums)
+        found = intervals.co_present(
+            sources,
+            self._segments("stays_by_place", int(sources.start.min()), int(sources.end.max())),
+            where="place_id",
+            classes=self.class_ids(),
+            evidence=EVIDENCE_PER_PERSON,
+            per="source" if first_per_source else "person",
+        )
+        return pa.table(
+            {
+                "person_id": pa.array(found.person.astype(np.int32)),
+                "source_id": pa.array(found.source.astype(np.int32)),
+                "place_id": pa.array(found.place.astype(np.int32)),
+                "setting": pa.array(settings, pa.string()).take(pa.array(found.setting)),
+                "start": pa.array(found.start.astype(np.int64)),
+                "end": pa.array(found.end.astype(np.int64)),
+            }
         )
 
-    def _sources(self, stays: pa.Table, minimums: dict[str, int]) -> intervals.Sources:
+    def _sources(
+        self, stays: pa.Table, minimums: dict[str, int]
+    ) -> tuple[intervals.Sources, list[str]]:
         """The stays asked about, cut at local midnight (a lake's never cross it; other input
-        may), with their rule's minimum and, in a classroom, their class."""
+        may), with their rule's minimum and, in a classroom, their class; and the names of
+        their settings (``Sources.setting`` numbers them)."""
         start = stays.column("start").to_numpy()
         end = stays.column("end").to_numpy()
         first = (start - self.day0) // DAY
@@ -396,7 +362,7 @@ class DuckDBStore:
         need = np.array([max(60 * minimums[n], 1) for n in names], np.int64)[code]
         source = stays.column("source_id").to_numpy()[row]
         in_class = np.array([n == "class" for n in names], bool)[code]
-        return intervals.Sources(
+        sources = intervals.Sources(
             source=source,
             place=stays.column("place_id").to_numpy()[row].astype(np.int64),
             start=np.maximum(start[row], day_start),
@@ -405,8 +371,8 @@ class DuckDBStore:
             need=need,
             class_id=np.where(in_class, self._classes_of(source), -1),
             setting=code,
-            settings=names,
         )
+        return sources, names
 
     def co_cell(
         self,
@@ -441,24 +407,57 @@ class DuckDBStore:
             mine = f"mine AS ({mine_sql}), "
             sql = query.format(records=files, mine=mine, **shape, **CELL_TIMESTAMPS)
             return self._query(sql, wanted=wanted)
+        # By person: each person's own records then come in time order (see intervals).
+        wanted = wanted.take(np.argsort(wanted.column("person_id").to_numpy(), kind="stable"))
+        people = wanted.column("person_id").to_numpy().astype(np.int64)
         columns = ["person_id", "cell_id", "start", "end"]
-        people = wanted.column("person_id").to_numpy().tolist()
-        own = self._by_person(self._cells_by_person, people, start, end, columns)
+        own = self._rows_of("cells_by_person", people, start, end, columns)
         if own is None:
             return _empty_overlaps("cell_id")
-        mine = self._query(MY_CELLS.format(records="own", **CELL_EPOCHS), wanted=wanted, own=own)
-        if mine.num_rows == 0:
-            return _empty_overlaps("cell_id")
-        keys = self._keys_by_day(
-            mine.column("cell_id").to_numpy(),
-            mine.column("start").to_numpy(),
-            mine.column("end").to_numpy(),
+        # Each window's own records (the windows' people may repeat), clipped to it.
+        who = own.column("person_id").to_numpy()
+        lo = np.searchsorted(who, people, side="left")
+        count = np.searchsorted(who, people, side="right") - lo
+        window = np.repeat(np.arange(people.size), count)
+        row = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(count.sum())
+        opens = np.maximum(
+            own.column("start").to_numpy()[row], wanted.column("start").to_numpy()[window]
         )
-        others = self._gather(self._cells_by_cell, keys, columns)
-        if others is None:
+        closes = np.minimum(
+            own.column("end").to_numpy()[row], wanted.column("end").to_numpy()[window]
+        )
+        inside = closes > opens
+        window, row, opens, closes = window[inside], row[inside], opens[inside], closes[inside]
+        if row.size == 0:
             return _empty_overlaps("cell_id")
-        sql = query.format(records="others", mine="", **shape, **CELL_EPOCHS)
-        return self._query(sql, mine=mine, others=others)
+        sources = intervals.Sources(
+            source=people[window],
+            place=own.column("cell_id").to_numpy()[row],
+            start=opens,
+            end=closes,
+            day_start=self.day0 + (opens - self.day0) // DAY * DAY,
+            # Longer than the minimum, in whole seconds.
+            need=np.full(row.size, math.floor(60 * longer_than_minutes) + 1, np.int64),
+            class_id=np.full(row.size, -1, np.int64),
+            setting=np.zeros(row.size, np.int64),
+        )
+        found = intervals.co_present(
+            sources,
+            self._segments("cells_by_cell", int(opens.min()), int(closes.max())),
+            where="cell_id",
+            classes=np.empty(0, np.int64),
+            evidence=EVIDENCE_PER_PERSON,
+            per=PER[earliest_per],
+        )
+        return pa.table(
+            {
+                "person_id": pa.array(found.person.astype(np.int32)),
+                "source_id": pa.array(found.source.astype(np.int32)),
+                "cell_id": pa.array(found.place.astype(np.int64)),
+                "start": pa.array(found.start.astype(np.int64)),
+                "end": pa.array(found.end.astype(np.int64)),
+            }
+        )
 
 
 def _empty_stays() -> pa.Table:

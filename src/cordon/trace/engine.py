@@ -7,9 +7,10 @@ in a dense city has hundreds of thousands of companions."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +19,7 @@ import pyarrow.compute as pc
 from cordon.protocols.packs import ContactRule, Pack
 from cordon.trace import evidence
 from cordon.trace.backend import MovementStore
-from cordon.trace.evidence import Traced, position_in_group
+from cordon.trace.evidence import Traced, first_in_group, position_in_group, position_of
 from cordon.trace.rules import DAY, KIND_ORDER, Contact, IndexCase, look_back_window
 
 
@@ -96,10 +97,14 @@ def trace_columns(
         for case in cases
     ]
     # Companions (phone cells) and close contacts (places) read different files: on two cores
-    # they are found at the same time (DuckDB and numpy release the GIL).
+    # they are found at the same time (numpy releases the GIL). A batch's companions are the
+    # bulk of the work: its cases are split in parts, which this thread helps with once its
+    # own work is done.
     helper = ThreadPoolExecutor(max_workers=1) if "companion" in kinds else None
     try:
-        companions = helper.submit(_companions, cases, windows, pack, store) if helper else None
+        companions = (
+            _Shared(helper, _companion_jobs(cases, windows, pack, store)) if helper else None
+        )
         close, met = evidence.empty(), evidence.no_met()
         if "close" in kinds or "secondary" in kinds:
             close, met = _close(cases, windows, pack.close_contact, store)
@@ -112,7 +117,7 @@ def trace_columns(
             close, met = evidence.empty(), evidence.no_met()
         found, also = [close, secondary], [met]
         if companions is not None:
-            companion, companion_met = companions.result()
+            companion, companion_met = _companions_found(cases, pack, companions.results())
             found.insert(1, companion)  # close, companions, secondary: the order ties keep
             also.append(companion_met)
     finally:
@@ -156,14 +161,11 @@ def _close(
     start = min(w[0] for w in windows)
     end = max(w[1] for w in windows)
     own = store.stays_of(people, start, end)
-    opens = dict(zip(people, (w[0] for w in windows), strict=True))
-    closes = dict(zip(people, (w[1] for w in windows), strict=True))
-    person = own.column("person_id").to_numpy()
-    own = _clip(
-        own,
-        np.array([opens[int(p)] for p in person], dtype=np.int64),
-        np.array([closes[int(p)] for p in person], dtype=np.int64),
-    )
+    ids = np.asarray(people, np.int64)
+    by_id = np.argsort(ids)
+    case = by_id[np.searchsorted(ids[by_id], own.column("person_id").to_numpy())]
+    bounds = np.asarray(windows, np.int64)
+    own = _clip(own, bounds[case, 0], bounds[case, 1])
     rules = _rules("close", rule)
     if len(cases) == 1:
         overlaps = store.co_present(_as_sources(own), _minimums(rule))
@@ -174,8 +176,7 @@ def _close(
     overlaps = store.co_present(_as_sources(own), _minimums(rule), first_per_source=True)
     contact = overlaps.column("person_id").to_numpy()
     source = overlaps.column("source_id").to_numpy()
-    order_of_case = np.argsort(np.asarray(people))
-    rank = order_of_case[np.searchsorted(np.asarray(people)[order_of_case], source)]
+    rank = by_id[np.searchsorted(ids[by_id], source)]  # the case's place in the list
     order = np.lexsort((rank, overlaps.column("start").to_numpy(), contact))
     keep = order[position_in_group(contact[order]) < EVIDENCE_PER_CONTACT]
     shown = overlaps.take(pa.array(keep))
@@ -263,10 +264,41 @@ def _earliest_per_person(table: pa.Table, count: int) -> pa.Table:
     not depend on the order the store returned rows in)."""
     if table.num_rows == 0:
         return table
-    person = table.column("person_id").to_numpy()
-    keys = [table.column(k).to_numpy() for k in ("cell_id", "source_id", "start")]
-    order = np.lexsort((*keys, person))
+    person = table.column("person_id").to_numpy().astype(np.int64)
+    start = table.column("start").to_numpy()
+    # Person and start packed in one integer (ids below 2**31, a window far shorter than
+    # 2**32 s): sorting the values alone is cheap and gives each person's count-th earliest
+    # start; only rows up to it are sorted with their rows, and only ties by source and cell.
+    when = (person << 32) | (start - start.min())
+    ranked = np.sort(when)
+    first = np.flatnonzero(first_in_group(ranked >> 32))
+    last = np.r_[first[1:], ranked.size] - 1
+    cutoff = ranked[np.minimum(first + count - 1, last)]
+    rank = position_of(ranked[first] >> 32)(person)
+    rows = np.flatnonzero(when <= cutoff[rank])
+    order = rows[_sort_by(rank[rows], start[rows] - start.min())]
+    ordered = when[order]
+    tied = first_in_group(ordered)
+    tied = ~(tied & np.r_[tied[1:], True])  # in a run of equal keys
+    if tied.any():
+        at = np.flatnonzero(tied)
+        source = table.column("source_id").to_numpy()[order[at]].astype(np.int64)
+        cell = table.column("cell_id").to_numpy()[order[at]].astype(np.int64)
+        order[at] = order[at][np.lexsort(((source << 32) | cell, ordered[at]))]
     return table.take(pa.array(order[position_in_group(person[order]) < count]))
+
+
+def _sort_by(group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The stable order of rows by (group, value), both non-negative: one sort of packed
+    integers (group, value, row) when they fit in 63 bits, else a stable argsort."""
+    if group.size == 0:
+        return np.empty(0, np.int64)
+    bits = [int(x.max()).bit_length() for x in (group, value)] + [group.size.bit_length()]
+    if sum(bits) > 63:
+        return np.lexsort((value, group))
+    packed = (group.astype(np.int64) << (bits[1] + bits[2])) | (value.astype(np.int64) << bits[2])
+    packed = np.sort(packed | np.arange(group.size))
+    return packed & ((1 << bits[2]) - 1)
 
 
 def _windows(people: list[int], windows: list[tuple[int, int]]) -> pa.Table:
@@ -279,32 +311,88 @@ def _windows(people: list[int], windows: list[tuple[int, int]]) -> pa.Table:
     )
 
 
+class _Shared:
+    """Jobs a helper thread works through from the first while this thread does other work;
+    then this thread takes over the jobs not yet started, from the last."""
+
+    def __init__(self, helper: ThreadPoolExecutor, jobs: list[Callable[[], pa.Table]]) -> None:
+        self.jobs = jobs
+        self.futures = [helper.submit(job) for job in jobs]
+
+    def results(self) -> list[pa.Table]:
+        done: dict[int, pa.Table] = {}
+        for at in reversed(range(len(self.jobs))):
+            if not self.futures[at].cancel():
+                break  # started: so are all before it
+            done[at] = self.jobs[at]()
+        return [done[at] if at in done else f.result() for at, f in enumerate(self.futures)]
+
+
+COMPANION_PARTS = 4  # a batch's cases, for companions, in this many parts
+
+
+def _shared_batch(cases: list[IndexCase], pack: Pack) -> bool:
+    """Whether a batch's companions are found together (else case by case: the residency filter
+    works per case and cell, and a person listed twice is two windows)."""
+    people = {c.person_id for c in cases}
+    return len(cases) > 1 and pack.companion.residency_filter is None and len(people) == len(cases)
+
+
+def _companion_jobs(
+    cases: list[IndexCase], windows: list[tuple[int, int]], pack: Pack, store: MovementStore
+) -> list[Callable[[], pa.Table]]:
+    """A batch: each part's (person, case) earliest overlaps (parts never share a case, so
+    their answers add up). One case, or a batch asked case by case: one job of evidence."""
+    if not _shared_batch(cases, pack):
+        return [partial(_companions, cases, windows, pack, store)]
+    rule = pack.companion
+    people = [c.person_id for c in cases]
+    size = -(-len(cases) // COMPANION_PARTS)
+    return [
+        partial(
+            store.co_cell,
+            _windows(people[at : at + size], windows[at : at + size]),
+            longer_than_minutes=rule.min_minutes,
+            earliest_per="source",
+        )
+        for at in range(0, len(cases), size)
+    ]
+
+
+def _companions_found(
+    cases: list[IndexCase], pack: Pack, answers: list[pa.Table]
+) -> tuple[pa.Table, pa.Table]:
+    """Companion evidence and the (contact, case) pairs met beyond it, from the jobs' answers:
+    a batch's earliest overlaps with each case, of which each person's earliest few are kept
+    as evidence."""
+    if not _shared_batch(cases, pack):
+        return pa.concat_tables(answers), evidence.no_met()  # evidence already (_companions)
+    rule = pack.companion
+    said = f"companion: same {rule.cell_metres} m cell > {rule.min_minutes} min"
+    firsts = pa.concat_tables(answers)
+    kept = _earliest_per_person(firsts, EVIDENCE_PER_CONTACT)
+    met = pa.table(
+        {
+            "contact_id": firsts.column("person_id").cast(pa.int64()),
+            "case_id": firsts.column("source_id").cast(pa.int64()),
+        },
+        schema=evidence.MET,
+    )
+    return evidence.of_cells(kept, case_id=kept.column("source_id").to_numpy(), rule=said), met
+
+
 def _companions(
     cases: list[IndexCase], windows: list[tuple[int, int]], pack: Pack, store: MovementStore
-) -> tuple[pa.Table, pa.Table]:
-    """Companion evidence and the (contact, case) pairs met beyond it. One case: its earliest
-    few overlaps per cell, after the residency filter. A batch (without the filter, which
-    works per case and cell): each person's earliest overlap with each case in one question,
-    the earliest few of those kept as evidence."""
+) -> pa.Table:
+    """Companion evidence of one case (its earliest few overlaps per cell, after the residency
+    filter), or of a batch case by case."""
     rule = pack.companion
     said = f"companion: same {rule.cell_metres} m cell > {rule.min_minutes} min"
     people = [c.person_id for c in cases]
-    if len(cases) > 1 and (rule.residency_filter is not None or len(set(people)) < len(people)):
-        parts = [_companions([c], [w], pack, store)[0] for c, w in zip(cases, windows, strict=True)]
-        return pa.concat_tables(parts), evidence.no_met()
-    asked = _windows(people, windows)
     if len(cases) > 1:
-        firsts = store.co_cell(asked, longer_than_minutes=rule.min_minutes, earliest_per="source")
-        kept = _earliest_per_person(firsts, EVIDENCE_PER_CONTACT)
-        met = pa.table(
-            {
-                "contact_id": firsts.column("person_id").cast(pa.int64()),
-                "case_id": firsts.column("source_id").cast(pa.int64()),
-            },
-            schema=evidence.MET,
-        )
-        case_id = kept.column("source_id").to_numpy()
-        return evidence.of_cells(kept, case_id=case_id, rule=said), met
+        parts = [_companions([c], [w], pack, store) for c, w in zip(cases, windows, strict=True)]
+        return pa.concat_tables(parts)
+    asked = _windows(people, windows)
     residency = rule.residency_filter
     if residency is None:
         kept = store.co_cell(asked, longer_than_minutes=rule.min_minutes, earliest_per="person")
@@ -317,4 +405,4 @@ def _companions(
         kept = _earliest_per_person(kept, EVIDENCE_PER_CONTACT)
         said += f", neither phone > {residency.min_hours:g} h there in {residency.within_days} d"
     case_id = np.full(kept.num_rows, cases[0].person_id, np.int64)
-    return evidence.of_cells(kept, case_id=case_id, rule=said), evidence.no_met()
+    return evidence.of_cells(kept, case_id=case_id, rule=said)

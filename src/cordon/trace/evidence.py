@@ -9,6 +9,7 @@ cases themselves are not contacts; every case met is kept), held equal to it by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,6 +19,9 @@ import pyarrow as pa
 from cordon.trace.rules import KIND_ORDER, Contact, Exposure
 
 KINDS = tuple(KIND_ORDER)  # kind code -> name, in order of strength
+# Settings and rules are a handful of strings repeated on every row (a batch has a million rows
+# of companion evidence): dictionary-encoded, a row costs an index, not a copy of the text.
+TEXT = pa.dictionary(pa.int32(), pa.string())
 EVIDENCE = pa.schema(
     [
         ("contact_id", pa.int64()),
@@ -26,21 +30,26 @@ EVIDENCE = pa.schema(
         ("case_id", pa.int64()),  # the case the chain starts from
         ("place_id", pa.int64()),  # null for companions
         ("cell_id", pa.int64()),  # null for co-presence at a place
-        ("setting", pa.string()),
+        ("setting", TEXT),
         ("start", pa.int64()),
         ("end", pa.int64()),
-        ("rule", pa.string()),
+        ("rule", TEXT),
     ]
 )
+DENSE_IDS = 1 << 26  # ids below this are looked up in a table (at most 64 MB of flags)
+DENSE_FROM = 4_096  # ... when there are at least this many to look up among
 MET = pa.schema([("contact_id", pa.int64()), ("case_id", pa.int64())])
 
 
+_EMPTY, _NO_MET = EVIDENCE.empty_table(), MET.empty_table()  # tables are immutable: shared
+
+
 def empty() -> pa.Table:
-    return EVIDENCE.empty_table()
+    return _EMPTY
 
 
 def no_met() -> pa.Table:
-    return MET.empty_table()
+    return _NO_MET
 
 
 def of_overlaps(
@@ -54,9 +63,8 @@ def of_overlaps(
     ``case_id`` per row, ``rules`` says what matched per setting."""
     if overlaps.num_rows == 0:
         return empty()
-    settings = overlaps.column("setting").combine_chunks().cast(pa.string())
-    encoded = settings.dictionary_encode()
-    said = pa.array([rules[s] for s in encoded.dictionary.to_pylist()], pa.string())
+    settings = overlaps.column("setting").combine_chunks().cast(pa.string()).dictionary_encode()
+    said = pa.array([rules[s] for s in settings.dictionary.to_pylist()], pa.string())
     n = overlaps.num_rows
     return pa.table(
         {
@@ -69,7 +77,7 @@ def of_overlaps(
             "setting": settings,
             "start": overlaps.column("start").cast(pa.int64()),
             "end": overlaps.column("end").cast(pa.int64()),
-            "rule": said.take(encoded.indices),
+            "rule": pa.DictionaryArray.from_arrays(settings.indices, said),
         },
         schema=EVIDENCE,
     )
@@ -89,13 +97,33 @@ def of_cells(overlaps: pa.Table, *, case_id: np.ndarray, rule: str) -> pa.Table:
             "case_id": pa.array(np.asarray(case_id, np.int64)),
             "place_id": pa.nulls(n, pa.int64()),
             "cell_id": overlaps.column("cell_id").cast(pa.int64()),
-            "setting": pa.repeat(pa.scalar("cell", pa.string()), n),
+            "setting": _repeated("cell", n),
             "start": overlaps.column("start").cast(pa.int64()),
             "end": overlaps.column("end").cast(pa.int64()),
-            "rule": pa.repeat(pa.scalar(rule, pa.string()), n),
+            "rule": _repeated(rule, n),
         },
         schema=EVIDENCE,
     )
+
+
+def _repeated(text: str, n: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([text]))
+
+
+def is_in(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin`` for a sorted set of ids (isin sorts both sides): a look-up in a table of
+    flags when the ids are a city's (millions of look-ups, each a cache hit), else a binary
+    search per value."""
+    if sorted_set.size == 0 or values.size == 0:
+        return np.zeros(values.size, dtype=bool)
+    low, high = int(sorted_set[0]), int(sorted_set[-1])
+    if values.size >= DENSE_FROM and low >= 0 and high < DENSE_IDS:
+        flags = np.zeros(high + 1, dtype=bool)
+        flags[sorted_set] = True
+        inside = (values >= 0) & (values <= high)
+        return inside & flags[np.where(inside, values, 0)]
+    at = np.minimum(np.searchsorted(sorted_set, values), sorted_set.size - 1)
+    return sorted_set[at] == values
 
 
 def first_in_group(sorted_key: np.ndarray) -> np.ndarray:
@@ -176,28 +204,34 @@ def merge(found: pa.Table, met: pa.Table, *, exclude: set[int]) -> Traced:
     """One contact per person: the strongest kind wins, then the earliest exposure of that
     kind; all evidence is kept, and every case met (from the evidence and from ``met``: the
     cases a batch saw each contact meet beyond the evidence it keeps)."""
-    people = found.column("contact_id").to_numpy()
-    kinds = found.column("kind").to_numpy()
-    starts = found.column("start").to_numpy()
+    people = _numbers(found, "contact_id")
+    kinds = _numbers(found, "kind")
+    starts = _numbers(found, "start")
     rows = np.arange(people.size)
     if exclude:
-        rows = rows[~np.isin(people, np.fromiter(exclude, np.int64, len(exclude)))]
+        rows = rows[~is_in(people, np.sort(np.fromiter(exclude, np.int64, len(exclude))))]
     # Stable, so equal exposures keep the order they were found in (as sorted() in rules.merge).
-    order = rows[np.lexsort((starts[rows], kinds[rows], people[rows]))]
+    # Person, kind and start in one integer (ids below 2**31, kinds below 4, times within
+    # 2**30 s of each other): one stable sort, not three.
+    if rows.size and int(starts.max() - starts.min()) < 1 << 30:
+        key = people[rows] << 32 | kinds[rows].astype(np.int64) << 30 | starts[rows] - starts.min()
+        order = rows[np.argsort(key, kind="stable")]
+    else:
+        order = rows[np.lexsort((starts[rows], kinds[rows], people[rows]))]
     grouped = people[order]
     heads = np.flatnonzero(first_in_group(grouped))
     counts = np.diff(np.r_[heads, grouped.size])
     person = grouped[heads]
     kind = kinds[order[heads]]
     first = starts[order[heads]]
-    case_ids = _cases_met(person, people[rows], found.column("case_id").to_numpy()[rows], met)
     rank = np.lexsort((person, first, kind))
+    case_ids = _cases_met(person[rank], people[rows], _numbers(found, "case_id")[rows], met)
     contacts = pa.table(
         {
             "person_id": pa.array(person[rank]),
             "kind": pa.array(kind[rank]),
             "first_exposure": pa.array(first[rank]),
-            "case_ids": case_ids.take(pa.array(rank)),
+            "case_ids": case_ids,
             "first_evidence": pa.array(heads[rank]),
             "evidence_count": pa.array(counts[rank]),
         }
@@ -205,21 +239,58 @@ def merge(found: pa.Table, met: pa.Table, *, exclude: set[int]) -> Traced:
     return Traced(contacts=contacts, found=found, order=order)
 
 
+def _numbers(table: pa.Table, name: str) -> np.ndarray:
+    """A numeric column as one array, even across chunks (int64 for ids and times)."""
+    column = table.column(name)
+    if column.num_chunks == 1:
+        return column.chunk(0).to_numpy()
+    if column.num_chunks == 0:
+        return np.empty(0, column.type.to_pandas_dtype())
+    return np.concatenate([chunk.to_numpy() for chunk in column.chunks])
+
+
 def _cases_met(
     person: np.ndarray, contact: np.ndarray, case_of: np.ndarray, met: pa.Table
 ) -> pa.Array:
-    """Per contact (``person``, sorted), the sorted distinct cases met, from the evidence's
-    (``contact``, ``case_of``) pairs and ``met``."""
+    """Per contact (``person``, in the order given), the sorted distinct cases met, from the
+    evidence's (``contact``, ``case_of``) pairs and ``met``."""
     # Every contact of the evidence is a contact; a case met may be met by someone who is not
     # (a case themselves).
-    also = met.column("contact_id").to_numpy()
-    inside = np.isin(also, person)
-    who = np.r_[contact, also[inside]].astype(np.int64)
-    case = np.r_[case_of, met.column("case_id").to_numpy()[inside]].astype(np.int64)
-    # Person and case ids are below 2**31: one key per pair, sorted, then its first of each.
-    pairs = (who << 32) | case
+    at = position_of(person)
+    mine = at(_numbers(met, "contact_id"))
+    inside = mine >= 0
+    # Positions and case ids are below 2**31: one key per pair, sorted, then its first of each.
+    pairs = np.concatenate(
+        [at(contact) << 32 | case_of, mine[inside] << 32 | _numbers(met, "case_id")[inside]]
+    )
     pairs.sort()
     pairs = pairs[first_in_group(pairs)]
-    who, case = pairs >> 32, pairs & 0xFFFFFFFF
-    offsets = np.r_[np.searchsorted(who, person), who.size]
-    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(case))
+    offsets = np.searchsorted(pairs >> 32, np.arange(person.size + 1))
+    return pa.ListArray.from_arrays(
+        pa.array(offsets.astype(np.int32)), pa.array(pairs & 0xFFFFFFFF)
+    )
+
+
+def position_of(ids: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Where each value sits in ``ids`` (distinct), -1 if it is not there: a table look-up when
+    the ids are a city's (millions of look-ups, each a cache hit), else a binary search."""
+    # A table costs its size to fill: worth it for many ids (a surge), not for a few dozen.
+    if ids.size >= DENSE_FROM and int(ids.min()) >= 0 and int(ids.max()) < DENSE_IDS:
+        table = np.full(int(ids.max()) + 1, -1, np.int64)
+        table[ids] = np.arange(ids.size)
+
+        def look_up(values: np.ndarray) -> np.ndarray:
+            known = (values >= 0) & (values < table.size)
+            return np.where(known, table[np.where(known, values, 0)], -1)
+
+        return look_up
+    order = np.argsort(ids)
+    ordered = ids[order]
+
+    def search(values: np.ndarray) -> np.ndarray:
+        if ordered.size == 0:
+            return np.full(values.size, -1, np.int64)
+        at = np.minimum(np.searchsorted(ordered, values), ordered.size - 1)
+        return np.where(ordered[at] == values, order[at], -1)
+
+    return search
