@@ -85,12 +85,14 @@ def test_look_ups_by_table_and_by_search_agree(
     ids = np.array([7, 3, 12, 0])
     values = np.array([3, 5, 0, 12, -1, 99, 7])
     assert evidence.position_of(ids)(values).tolist() == [1, -1, 3, 2, -1, -1, 0]
-    assert evidence.is_in(values, np.sort(ids)).tolist() == [
-        True,
-        False,
-        True,
-        True,
-        False,
-        False,
-        True,
-    ]
+
+
+@pytest.mark.parametrize("largest", [50, 1 << 40])  # packed into one sort / too wide to pack
+def test_stable_order_is_a_stable_sort_by_group_then_value(largest: int) -> None:
+    rng = np.random.default_rng(7)
+    group = rng.integers(0, largest, 2_000)
+    group[::7] = group[0]  # ties
+    value = rng.integers(0, 5, 2_000)
+    expected = np.lexsort((np.arange(group.size), value, group))
+    assert evidence.stable_order(group, value).tolist() == expected.tolist()
+    assert evidence.stable_order(group).tolist() == np.argsort(group, kind="stable").tolist()

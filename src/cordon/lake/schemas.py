@@ -14,9 +14,21 @@ WGS84 degrees; cells are the 800 m grid of ``cordon.geo.cells``.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import pyarrow as pa
 
 SCHEMA_VERSION = 5
+TZ = ZoneInfo("Asia/Shanghai")  # lake days are its calendar days (no daylight saving)
+
+
+def day_start(start_date: date, day: int) -> int:
+    """Epoch seconds of the local midnight that begins day ``day`` of a lake."""
+    local = datetime.combine(start_date + timedelta(days=day), time(0), tzinfo=TZ)
+    return int(local.timestamp())
+
+
 TIME = pa.timestamp("s", tz="UTC")
 
 # --- registry tables (one file each) -------------------------------------------------------

@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cordon.lake import index
-from cordon.lake.schemas import BY_DAY, TABLES
+from cordon.lake.schemas import BY_DAY, TABLES, day_start
 
 MANIFEST = "manifest.json"
 # Registry tables: row groups of ~128k rows.
@@ -28,13 +27,6 @@ ROW_GROUP = 131_072
 # looking for one person decodes a few thousand rows, not a hundred thousand; the per-group
 # statistics (min/max of the sort key) are what lets it find them.
 DAY_ROW_GROUP = 16_384
-# Simulation days are calendar days of Asia/Shanghai (no daylight saving: 86,400 s each).
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def local_midnight(start_date: date, day: int) -> int:
-    """Epoch seconds of the local midnight that begins day ``day`` of a lake."""
-    return int(datetime.combine(start_date + timedelta(days=day), time(0), tzinfo=TZ).timestamp())
 
 
 # Day files are sorted so that one person's (or vessel's) rows sit together: a reader looking for
@@ -110,7 +102,7 @@ class LakeWriter:
             if name not in BY_DAY and not (self.staging / f"{name}.parquet").exists():
                 raise ValueError(f"table {name} was never written")
         start = date.fromisoformat(manifest["start_date"])
-        index.publish(self.staging, [local_midnight(start, d) for d in range(manifest["days"])])
+        index.publish(self.staging, [day_start(start, d) for d in range(manifest["days"])])
         body = {**manifest, "row_counts": self.rows}
         (self.staging / MANIFEST).write_text(
             json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

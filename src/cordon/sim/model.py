@@ -7,20 +7,15 @@ arrays; tables are pyarrow Tables with the schemas of ``cordon.lake.schemas``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 
-TZ = ZoneInfo("Asia/Shanghai")
+# Simulation days are the lake's days (re-exported for the simulator's parts).
+from cordon.lake.schemas import TZ as TZ
+from cordon.lake.schemas import day_start as day_start
+
 DAY_SECONDS = 86_400
-
-
-def day_start(start_date: date, day: int) -> int:
-    """Epoch seconds of local midnight (Asia/Shanghai) that begins simulation day ``day``."""
-    local = datetime.combine(start_date + timedelta(days=day), time(0), tzinfo=TZ)
-    return int(local.timestamp())
 
 
 def rng_for(seed: int, stream: str, day: int = -1) -> np.random.Generator:

@@ -19,9 +19,8 @@ from __future__ import annotations
 import json
 import math
 import threading
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 import numpy as np
@@ -31,7 +30,7 @@ import pyarrow.parquet as pq
 
 from cordon.errors import Problem, ValidationFailed
 from cordon.lake.index import Segment, open_segments
-from cordon.lake.schemas import SCHEMA_VERSION
+from cordon.lake.schemas import SCHEMA_VERSION, day_start
 from cordon.trace import intervals
 from cordon.trace.backend import EarliestPer
 
@@ -40,7 +39,6 @@ EVIDENCE_PER_PERSON = 5
 # Large joins spill to disk instead of exhausting memory.
 MEMORY_LIMIT = "4GB"
 DAY = 86_400
-TZ = ZoneInfo("Asia/Shanghai")
 
 # The scan path's co-presence (the indexed path joins in numpy: intervals.py): overlaps of the
 # given stays (q) with everyone else's (s) at the same place, meeting the setting's minimum;
@@ -151,7 +149,7 @@ class DuckDBStore:
         self.folder = folder
         self.scan = scan
         start = date.fromisoformat(manifest["start_date"])
-        self.day0 = int(datetime.combine(start, time(0), tzinfo=TZ).timestamp())
+        self.day0 = day_start(start, 0)
         self.days = int(manifest["days"])
         self.db = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
         # One cursor (a connection to the same database) per thread: a trace asks about
@@ -178,11 +176,7 @@ class DuckDBStore:
 
     def _classes_of(self, people: np.ndarray) -> np.ndarray:
         """Each person's class (-1 for none)."""
-        classes = self.class_ids()
-        if classes.size == 0:
-            return np.full(people.size, -1, dtype=np.int64)
-        known = (people >= 0) & (people < classes.size)
-        return np.where(known, classes[np.where(known, people, 0)], -1)
+        return intervals.class_of(self.class_ids(), people)
 
     def _pupils(self) -> pa.Table:
         classes = self.class_ids()
@@ -222,10 +216,7 @@ class DuckDBStore:
         wanted = np.unique(ids)
         parts = []
         for segment in self._segments(name, start, end):
-            keys = segment.columns["person_id"]
-            lo = np.searchsorted(keys, wanted.astype(keys.dtype), side="left")
-            count = np.searchsorted(keys, wanted.astype(keys.dtype), side="right") - lo
-            rows = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(count.sum())
+            rows = intervals.rows_in(*intervals.runs_of(segment.columns["person_id"], wanted))
             rows = rows[
                 (segment.columns["end"][rows] > start) & (segment.columns["start"][rows] < end)
             ]
@@ -415,11 +406,9 @@ class DuckDBStore:
         if own is None:
             return _empty_overlaps("cell_id")
         # Each window's own records (the windows' people may repeat), clipped to it.
-        who = own.column("person_id").to_numpy()
-        lo = np.searchsorted(who, people, side="left")
-        count = np.searchsorted(who, people, side="right") - lo
+        lo, count = intervals.runs_of(own.column("person_id").to_numpy(), people)
         window = np.repeat(np.arange(people.size), count)
-        row = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(count.sum())
+        row = intervals.rows_in(lo, count)
         opens = np.maximum(
             own.column("start").to_numpy()[row], wanted.column("start").to_numpy()[window]
         )

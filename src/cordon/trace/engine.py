@@ -19,7 +19,13 @@ import pyarrow.compute as pc
 from cordon.protocols.packs import ContactRule, Pack
 from cordon.trace import evidence
 from cordon.trace.backend import MovementStore
-from cordon.trace.evidence import Traced, first_in_group, position_in_group, position_of
+from cordon.trace.evidence import (
+    Traced,
+    first_in_group,
+    position_in_group,
+    position_of,
+    stable_order,
+)
 from cordon.trace.rules import DAY, KIND_ORDER, Contact, IndexCase, look_back_window
 
 
@@ -276,7 +282,7 @@ def _earliest_per_person(table: pa.Table, count: int) -> pa.Table:
     cutoff = ranked[np.minimum(first + count - 1, last)]
     rank = position_of(ranked[first] >> 32)(person)
     rows = np.flatnonzero(when <= cutoff[rank])
-    order = rows[_sort_by(rank[rows], start[rows] - start.min())]
+    order = rows[stable_order(rank[rows], start[rows] - start.min())]
     ordered = when[order]
     tied = first_in_group(ordered)
     tied = ~(tied & np.r_[tied[1:], True])  # in a run of equal keys
@@ -286,19 +292,6 @@ def _earliest_per_person(table: pa.Table, count: int) -> pa.Table:
         cell = table.column("cell_id").to_numpy()[order[at]].astype(np.int64)
         order[at] = order[at][np.lexsort(((source << 32) | cell, ordered[at]))]
     return table.take(pa.array(order[position_in_group(person[order]) < count]))
-
-
-def _sort_by(group: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """The stable order of rows by (group, value), both non-negative: one sort of packed
-    integers (group, value, row) when they fit in 63 bits, else a stable argsort."""
-    if group.size == 0:
-        return np.empty(0, np.int64)
-    bits = [int(x.max()).bit_length() for x in (group, value)] + [group.size.bit_length()]
-    if sum(bits) > 63:
-        return np.lexsort((value, group))
-    packed = (group.astype(np.int64) << (bits[1] + bits[2])) | (value.astype(np.int64) << bits[2])
-    packed = np.sort(packed | np.arange(group.size))
-    return packed & ((1 << bits[2]) - 1)
 
 
 def _windows(people: list[int], windows: list[tuple[int, int]]) -> pa.Table:

@@ -23,13 +23,33 @@ from typing import Literal
 import numpy as np
 
 from cordon.lake.index import Segment
-from cordon.trace.evidence import first_in_group, position_in_group
+from cordon.trace.evidence import first_in_group, position_in_group, stable_order
 
 # Candidate pairs expanded at once (~60 bytes each): bounds memory in a surge.
 CHUNK_PAIRS = 2_000_000
 DAY = 86_400
 
 Per = Literal["person", "source", "place"]
+
+
+def runs_of(sorted_keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each wanted key's run of rows starts in ``sorted_keys``, and its length."""
+    wanted = wanted.astype(sorted_keys.dtype)  # else numpy converts the whole sorted column
+    lo = np.searchsorted(sorted_keys, wanted, side="left")
+    return lo, np.searchsorted(sorted_keys, wanted, side="right") - lo
+
+
+def rows_in(lo: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The row numbers of the runs [lo, lo + count), run after run."""
+    return np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
+
+
+def class_of(classes: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """Each person's class from a table by person id (-1 for none or unknown)."""
+    if classes.size == 0:
+        return np.full(people.size, -1, dtype=np.int64)
+    known = (people >= 0) & (people < classes.size)
+    return np.where(known, classes[np.where(known, people, 0)], -1)
 
 
 @dataclass(frozen=True)
@@ -135,22 +155,15 @@ class _Keeper:
         rows = _concat(self.held)
         if self.firsts:
             picked = _first_per_pair(rows[0], np.searchsorted(self.ids, rows[1]), self.ids.size)
-            if picked is not None:
-                return tuple(column[picked] for column in rows)
+            return tuple(column[picked] for column in rows)
         return _keep(rows, evidence=self.evidence, per=self.per)
 
 
-def _first_per_pair(person: np.ndarray, rank: np.ndarray, sources: int) -> np.ndarray | None:
-    """Rows (in found order) of the first overlap of each (person, source ``rank``), or None if
-    the pairs and row numbers do not pack into 63 bits."""
-    if person.size == 0:
-        return np.empty(0, np.int64)
+def _first_per_pair(person: np.ndarray, rank: np.ndarray, sources: int) -> np.ndarray:
+    """Rows (in found order) of the first overlap of each (person, source ``rank``)."""
     pair = person.astype(np.int64) * sources + rank
-    bits = int(person.size).bit_length()
-    if int(pair.max()).bit_length() + bits > 63:
-        return None
-    packed = np.sort((pair << bits) | np.arange(person.size))
-    first = packed[first_in_group(packed >> bits)] & ((1 << bits) - 1)
+    order = stable_order(pair)
+    first = order[first_in_group(pair[order])]
     first.sort()  # found order: a later chunk's rows come after these
     return first
 
@@ -192,9 +205,7 @@ def _expand(
     sources: Sources, mine: np.ndarray, lo: np.ndarray, count: np.ndarray, segment: Segment
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs: (source row, segment row)."""
-    q = np.repeat(mine, count)
-    s = np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
-    return q, s
+    return np.repeat(mine, count), rows_in(lo, count)
 
 
 def _rules(
@@ -215,8 +226,7 @@ def _rules(
     own = sources.class_id[q]
     in_class = np.flatnonzero(keep & (own >= 0)) if classes.size else np.empty(0, np.int64)
     if in_class.size:
-        theirs = classes[np.minimum(person[in_class], classes.size - 1)]
-        theirs = np.where(person[in_class] < classes.size, theirs, -1)
+        theirs = class_of(classes, person[in_class])
         keep[in_class] = (theirs < 0) | (theirs == own[in_class])
     kept = np.flatnonzero(keep)
     q, s = q[kept], s[kept]
