@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cordon.trace import evidence
@@ -96,3 +96,28 @@ def test_stable_order_is_a_stable_sort_by_group_then_value(largest: int) -> None
     expected = np.lexsort((np.arange(group.size), value, group))
     assert evidence.stable_order(group, value).tolist() == expected.tolist()
     assert evidence.stable_order(group).tolist() == np.argsort(group, kind="stable").tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@example(size=20_000, people=3_000, count=5, seed=1)  # the table's way, for sure
+@example(size=20_000, people=20_000, count=1, seed=2)
+@given(
+    size=st.integers(0, 6_000),
+    people=st.integers(1, 3_000),
+    count=st.integers(1, 6),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_earliest_few_is_each_persons_first_rows_by_start_rank_and_row(
+    size: int, people: int, count: int, seed: int
+) -> None:
+    """Both ways (a table by id from DENSE_FROM rows, else a sort) against plain Python."""
+    rng = np.random.default_rng(seed)
+    person = rng.integers(0, people, size)
+    start = rng.integers(10**9, 10**9 + 50, size)  # many ties: rank, then the row decide
+    rank = rng.integers(0, 4, size)
+    rows = evidence.earliest_few(person, start, rank, count)
+    by_person: dict[int, list[tuple[int, int, int]]] = {}
+    for row in range(size):
+        by_person.setdefault(int(person[row]), []).append((int(start[row]), int(rank[row]), row))
+    expected = [r for p in sorted(by_person) for _, _, r in sorted(by_person[p])[:count]]
+    assert rows.tolist() == expected

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,12 @@ class Segment:
     @property
     def size(self) -> int:
         return next(iter(self.columns.values())).size
+
+    @cached_property
+    def people(self) -> int:
+        """One more than the largest person id (a table by person id has this size)."""
+        person = self.columns["person_id"]
+        return int(person.max()) + 1 if person.size else 0
 
     def where(self, ids: np.ndarray, at: np.ndarray) -> np.ndarray:
         """The key of (id, instant) pairs: where rows of that id starting then would sit."""

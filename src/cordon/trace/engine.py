@@ -21,10 +21,6 @@ from cordon.trace import evidence
 from cordon.trace.backend import MovementStore
 from cordon.trace.evidence import (
     Traced,
-    first_in_group,
-    position_in_group,
-    position_of,
-    stable_order,
 )
 from cordon.trace.rules import DAY, KIND_ORDER, Contact, IndexCase, look_back_window
 
@@ -114,14 +110,16 @@ def trace_columns(
         close, met = evidence.empty(), evidence.no_met()
         if "close" in kinds or "secondary" in kinds:
             close, met = _close(cases, windows, pack.close_contact, store)
-        secondary = evidence.empty()
+        secondary, secondary_met = evidence.empty(), evidence.no_met()
         if "secondary" in kinds and pack.secondary_contact is not None and close.num_rows:
             closing = until if until is not None else max(c.isolated for c in cases)
             first, case_of_first = _first_exposures(close, cases)
-            secondary = _secondary(first, case_of_first, closing, pack.secondary_contact, store)
+            secondary, secondary_met = _secondary(
+                first, case_of_first, closing, pack.secondary_contact, store
+            )
         if "close" not in kinds:
             close, met = evidence.empty(), evidence.no_met()
-        found, also = [close, secondary], [met]
+        found, also = [close, secondary], [met, secondary_met]
         if companions is not None:
             companion, companion_met = _companions_found(cases, pack, companions.results())
             found.insert(1, companion)  # close, companions, secondary: the order ties keep
@@ -167,9 +165,7 @@ def _close(
     start = min(w[0] for w in windows)
     end = max(w[1] for w in windows)
     own = store.stays_of(people, start, end)
-    ids = np.asarray(people, np.int64)
-    by_id = np.argsort(ids)
-    case = by_id[np.searchsorted(ids[by_id], own.column("person_id").to_numpy())]
+    case = _place_in(people, own.column("person_id").to_numpy())
     bounds = np.asarray(windows, np.int64)
     own = _clip(own, bounds[case, 0], bounds[case, 1])
     rules = _rules("close", rule)
@@ -182,9 +178,8 @@ def _close(
     overlaps = store.co_present(_as_sources(own), _minimums(rule), first_per_source=True)
     contact = overlaps.column("person_id").to_numpy()
     source = overlaps.column("source_id").to_numpy()
-    rank = by_id[np.searchsorted(ids[by_id], source)]  # the case's place in the list
-    order = np.lexsort((rank, overlaps.column("start").to_numpy(), contact))
-    keep = order[position_in_group(contact[order]) < EVIDENCE_PER_CONTACT]
+    start = overlaps.column("start").to_numpy()
+    keep = evidence.earliest_few(contact, start, _place_in(people, source), EVIDENCE_PER_CONTACT)
     shown = overlaps.take(pa.array(keep))
     found = evidence.of_overlaps(
         shown, kind="close", case_id=shown.column("source_id").to_numpy(), rules=rules
@@ -197,6 +192,13 @@ def _close(
         schema=evidence.MET,
     )
     return found, met
+
+
+def _place_in(people: list[int], ids: np.ndarray) -> np.ndarray:
+    """Each id's place in ``people`` (distinct; every id is one of them)."""
+    listed = np.asarray(people, np.int64)
+    by_id = np.argsort(listed)
+    return by_id[np.searchsorted(listed[by_id], ids)]
 
 
 def _clip(stays: pa.Table, start: np.ndarray | int, end: np.ndarray | int) -> pa.Table:
@@ -212,29 +214,42 @@ def _clip(stays: pa.Table, start: np.ndarray | int, end: np.ndarray | int) -> pa
 
 def _secondary(
     first: pa.Table, case_of_first: np.ndarray, until: int, rule: ContactRule, store: MovementStore
-) -> pa.Table:
+) -> tuple[pa.Table, pa.Table]:
     """Everyone who shared a secondary setting with a close contact between that contact's
     first exposure and ``until`` (when the close contact is isolated). ``first``: each close
-    contact (sorted) and its first exposure; ``case_of_first``: its case."""
+    contact (sorted) and its first exposure; ``case_of_first``: its case. As for a batch's
+    close contacts: each one's earliest overlap with each close contact met, the earliest few
+    of those as evidence, and every (contact, case) met."""
     ids = first.column("contact_id").to_numpy()
     opens_of = first.column("start").to_numpy()
     earliest = int(opens_of.min())
     if until <= earliest:
-        return evidence.empty()
+        return evidence.empty(), evidence.no_met()
     stays = store.stays_of(ids.tolist(), earliest, until)
     if stays.num_rows == 0:
-        return evidence.empty()
+        return evidence.empty(), evidence.no_met()
     person = stays.column("person_id").to_numpy()
     opens = opens_of[np.searchsorted(ids, person)]
     windowed = _clip(_as_sources(stays), opens, until)
-    overlaps = store.co_present(windowed, _minimums(rule))
-    source = overlaps.column("source_id").to_numpy()
-    return evidence.of_overlaps(
-        overlaps,
+    overlaps = store.co_present(windowed, _minimums(rule), first_per_source=True)
+    contact = overlaps.column("person_id").to_numpy()
+    close = np.searchsorted(ids, overlaps.column("source_id").to_numpy())
+    start = overlaps.column("start").to_numpy()
+    keep = evidence.earliest_few(contact, start, close, EVIDENCE_PER_CONTACT)
+    found = evidence.of_overlaps(
+        overlaps.take(pa.array(keep)),
         kind="secondary",
-        case_id=case_of_first[np.searchsorted(ids, source)],
+        case_id=case_of_first[close[keep]],
         rules=_rules("secondary", rule),
     )
+    met = pa.table(
+        {
+            "contact_id": pa.array(contact.astype(np.int64)),
+            "case_id": pa.array(case_of_first[close].astype(np.int64)),
+        },
+        schema=evidence.MET,
+    )
+    return found, met
 
 
 def _not_residents(
@@ -260,38 +275,21 @@ def _not_residents(
     return kept.filter(pa.array(~case_lives & ~other_lives))
 
 
+def _cells(table: pa.Table) -> np.ndarray:
+    return table.column("cell_id").to_numpy().astype(np.int64)
+
+
 def _pair_key(people: np.ndarray, cells: np.ndarray) -> np.ndarray:
     """One integer per (person, cell): cell ids of a region fit in 32 bits (geo.cells)."""
     return (people.astype(np.int64) << 32) | (cells.astype(np.int64) & 0xFFFFFFFF)
 
 
-def _earliest_per_person(table: pa.Table, count: int) -> pa.Table:
-    """Each person's ``count`` earliest rows (ties: by source, then cell, so that the answer does
-    not depend on the order the store returned rows in)."""
-    if table.num_rows == 0:
-        return table
-    person = table.column("person_id").to_numpy().astype(np.int64)
+def _earliest_per_person(table: pa.Table, count: int, rank: np.ndarray) -> pa.Table:
+    """Each person's ``count`` earliest rows; ties by ``rank`` (so that the answer does not
+    depend on the order the store returned rows in)."""
+    person = table.column("person_id").to_numpy()
     start = table.column("start").to_numpy()
-    # Person and start packed in one integer (ids below 2**31, a window far shorter than
-    # 2**32 s): sorting the values alone is cheap and gives each person's count-th earliest
-    # start; only rows up to it are sorted with their rows, and only ties by source and cell.
-    when = (person << 32) | (start - start.min())
-    ranked = np.sort(when)
-    first = np.flatnonzero(first_in_group(ranked >> 32))
-    last = np.r_[first[1:], ranked.size] - 1
-    cutoff = ranked[np.minimum(first + count - 1, last)]
-    rank = position_of(ranked[first] >> 32)(person)
-    rows = np.flatnonzero(when <= cutoff[rank])
-    order = rows[stable_order(rank[rows], start[rows] - start.min())]
-    ordered = when[order]
-    tied = first_in_group(ordered)
-    tied = ~(tied & np.r_[tied[1:], True])  # in a run of equal keys
-    if tied.any():
-        at = np.flatnonzero(tied)
-        source = table.column("source_id").to_numpy()[order[at]].astype(np.int64)
-        cell = table.column("cell_id").to_numpy()[order[at]].astype(np.int64)
-        order[at] = order[at][np.lexsort(((source << 32) | cell, ordered[at]))]
-    return table.take(pa.array(order[position_in_group(person[order]) < count]))
+    return table.take(pa.array(evidence.earliest_few(person, start, rank, count)))
 
 
 def _windows(people: list[int], windows: list[tuple[int, int]]) -> pa.Table:
@@ -362,8 +360,9 @@ def _companions_found(
         return pa.concat_tables(answers), evidence.no_met()  # evidence already (_companions)
     rule = pack.companion
     said = f"companion: same {rule.cell_metres} m cell > {rule.min_minutes} min"
-    firsts = pa.concat_tables(answers)
-    kept = _earliest_per_person(firsts, EVIDENCE_PER_CONTACT)
+    firsts = pa.concat_tables(answers).combine_chunks()
+    case = _place_in([c.person_id for c in cases], firsts.column("source_id").to_numpy())
+    kept = _earliest_per_person(firsts, EVIDENCE_PER_CONTACT, case)
     met = pa.table(
         {
             "contact_id": firsts.column("person_id").cast(pa.int64()),
@@ -395,7 +394,8 @@ def _companions(
         kept = store.co_cell(asked, longer_than_minutes=rule.min_minutes, earliest_per="cell")
         case, end = cases[0], windows[0][1]
         kept = _not_residents(kept, case, end, residency.min_hours, residency.within_days, store)
-        kept = _earliest_per_person(kept, EVIDENCE_PER_CONTACT)
+        # One case: ties by cell (a phone and the case's are in one cell at a time: none).
+        kept = _earliest_per_person(kept, EVIDENCE_PER_CONTACT, _cells(kept))
         said += f", neither phone > {residency.min_hours:g} h there in {residency.within_days} d"
     case_id = np.full(kept.num_rows, cases[0].person_id, np.int64)
     return evidence.of_cells(kept, case_id=case_id, rule=said)

@@ -16,6 +16,7 @@ from functools import cached_property
 import numpy as np
 import pyarrow as pa
 
+from cordon.trace import kernels
 from cordon.trace.rules import KIND_ORDER, Contact, Exposure
 
 KINDS = tuple(KIND_ORDER)  # kind code -> name, in order of strength
@@ -123,6 +124,24 @@ def stable_order(group: np.ndarray, value: np.ndarray | None = None) -> np.ndarr
     packed = (group.astype(np.int64) << (bits[1] + bits[2])) | (value.astype(np.int64) << bits[2])
     packed = np.sort(packed | np.arange(group.size))
     return packed & ((1 << bits[2]) - 1)
+
+
+def earliest_few(person: np.ndarray, start: np.ndarray, rank: np.ndarray, count: int) -> np.ndarray:
+    """Row numbers of each person's ``count`` earliest rows, by start, then ``rank`` (a
+    non-negative tie-breaker), then row number: grouped by person (ascending id), earliest
+    first. Millions of rows in a batch's companions: for ids in a table's range, a counting
+    sort by person (``kernels.least_per_group``) instead of sorting them all."""
+    if person.size == 0:
+        return np.empty(0, np.int64)
+    start = start - start.min()
+    bits = [int(x.max()).bit_length() for x in (start, rank)] + [person.size.bit_length()]
+    dense = person.size >= DENSE_FROM and person.min() >= 0 and person.max() < DENSE_IDS
+    if not dense or sum(bits) > 63:
+        order = np.lexsort((np.arange(person.size), rank, start, person))
+        return order[position_in_group(person[order]) < count]
+    key = (start << (bits[1] + bits[2])) | (rank.astype(np.int64) << bits[2])
+    key |= np.arange(person.size)
+    return kernels.least_per_group(person, key, count, int(person.max()) + 1)
 
 
 def first_in_group(sorted_key: np.ndarray) -> np.ndarray:
@@ -258,16 +277,12 @@ def _cases_met(
     at = position_of(person)
     mine = at(_numbers(met, "contact_id"))
     inside = mine >= 0
-    # Positions and case ids are below 2**31: one key per pair, sorted, then its first of each.
-    pairs = np.concatenate(
-        [at(contact) << 32 | case_of, mine[inside] << 32 | _numbers(met, "case_id")[inside]]
+    offsets, cases = kernels.distinct_per_group(
+        np.concatenate([at(contact), mine[inside]]),
+        np.concatenate([case_of, _numbers(met, "case_id")[inside]]),
+        person.size,
     )
-    pairs.sort()
-    pairs = pairs[first_in_group(pairs)]
-    offsets = np.searchsorted(pairs >> 32, np.arange(person.size + 1))
-    return pa.ListArray.from_arrays(
-        pa.array(offsets.astype(np.int32)), pa.array(pairs & 0xFFFFFFFF)
-    )
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(cases))
 
 
 def position_of(ids: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:

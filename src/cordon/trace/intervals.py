@@ -1,12 +1,13 @@
-"""Co-presence as an interval join on the where-index (``lake.index``), in numpy: who else was at
-these places (in these cells) at these times.
+"""Co-presence as an interval join on the where-index (``lake.index``): who else was at these
+places (in these cells) at these times.
 
 For one case that is a few dozen stays against a few thousand rows, less work than the ~5 ms
-DuckDB spends planning a query; for twenty cases' phone cells it is millions of candidate pairs,
-expanded in bounded chunks. A segment's rows are sorted by key (place, seconds since its first
-midnight) and a stay never crosses local midnight (the lake's layout rule), so each source
-stay's candidates are one contiguous run of the mapped file, found for all of them by one binary
-search, and nothing is copied before it is known to be a candidate.
+DuckDB spends planning a query; for twenty cases' phone cells it is tens of millions of
+candidate pairs, taken in bounded chunks. A segment's rows are sorted by key (place, seconds
+since its first midnight) and a stay never crosses local midnight (the lake's layout rule), so
+each source stay's candidates are one contiguous run of the mapped file, found for all of them
+by one binary search (numpy); a compiled loop (``kernels.overlaps``) tests each candidate where
+it lies, and only the overlaps kept are copied.
 
 The answer is the store's ``co_present`` / ``co_cell`` (see ``backend.MovementStore``): overlaps
 of at least ``need`` seconds, in a classroom only of the same class, and each person's earliest
@@ -23,10 +24,13 @@ from typing import Literal
 import numpy as np
 
 from cordon.lake.index import Segment
+from cordon.trace import kernels
 from cordon.trace.evidence import first_in_group, position_in_group, stable_order
 
 # Candidate pairs expanded at once (~60 bytes each): bounds memory in a surge.
 CHUNK_PAIRS = 2_000_000
+# The first of each (person, source) is kept in the join for ids below this (a table by id).
+DENSE_PEOPLE = 1 << 26
 DAY = 86_400
 
 Per = Literal["person", "source", "place"]
@@ -88,15 +92,39 @@ def co_present(
 ) -> Overlaps:
     """Overlaps of ``sources`` with the rows of ``segments`` (``where``: the place or cell column;
     ``classes``: each person's class by id, -1 for none), kept as ``per`` says."""
-    keep = _Keeper(sources, evidence=evidence, per=per)
+    keep = _Keeper(sources, segments, evidence=evidence, per=per)
     for segment in segments:
         after = segment.start + (segment.last_day - segment.first_day + 1) * DAY
         mine = np.flatnonzero((sources.day_start >= segment.start) & (sources.day_start < after))
         if mine.size and segment.size:
             keep.next_segment()
-            for rows in _pairs(sources, mine, segment, where, classes):
-                keep.add(rows)
+            for found in _pairs(sources, mine, segment, where, classes, keep):
+                keep.add(found)
     return Overlaps(*keep.result())
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Overlaps found in one chunk, as row numbers of the sources (``q``) and of the segment
+    (``s``); their columns are gathered when kept."""
+
+    sources: Sources
+    segment: Segment
+    where: str
+    q: np.ndarray
+    s: np.ndarray
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """(person, source, place, setting, start, end)."""
+        q, s, at = self.q, self.s, self.segment.columns
+        return (
+            at["person_id"][s],
+            self.sources.source[q],
+            at[self.where][s],
+            self.sources.setting[q],
+            np.maximum(at["start"][s], self.sources.start[q]),
+            np.minimum(at["end"][s], self.sources.end[q]),
+        )
 
 
 class _Keeper:
@@ -106,20 +134,26 @@ class _Keeper:
     Overlaps are found source by source in the sources' order, each source stay's candidates by
     start. When the sources come grouped and each one's stays in time order, not overlapping (a
     person's stays and cell records never do), a person's overlaps with one source are found in
-    time order: the earliest of each (person, source) is the first found, and finding it is one
-    sort of packed integers instead of a sort on three keys (ten times faster on millions of
-    rows). Pairs with a source whose overlaps are all found are then final: only the last
-    source's are held over to the next chunk."""
+    time order: the earliest of each (person, source) is the first found, which the join keeps
+    alone (``met_by``: by person, the last source group that met them) and which is final as
+    soon as it is found."""
 
-    def __init__(self, sources: Sources, *, evidence: int, per: Per) -> None:
+    def __init__(
+        self, sources: Sources, segments: list[Segment], *, evidence: int, per: Per
+    ) -> None:
         self.evidence = evidence
         self.per = per
         self.ids = np.unique(sources.source)
         source, start, end = sources.source, sources.start, sources.end
-        later = source[1:] > source[:-1]
+        later = source[1:] != source[:-1]
         after = (source[1:] == source[:-1]) & (start[1:] >= end[:-1])
-        self.firsts = per == "source" and bool(np.all(later | after))
-        self.done: list[tuple[np.ndarray, ...]] = []
+        grouped = np.unique(source[np.r_[True, later]]).size == self.ids.size
+        self.firsts = per == "source" and grouped and bool(np.all(later | after))
+        # Each source's place in the order the sources come (grouped: one number per source).
+        self.group = np.cumsum(np.r_[False, later]) if self.firsts else np.zeros_like(source)
+        people = max((s.people for s in segments), default=0)
+        dense = self.firsts and people <= DENSE_PEOPLE
+        self.met_by = np.full(people if dense else 0, -1, np.int32)
         self.held: list[tuple[np.ndarray, ...]] = []
         self.count = 0
         self.limit = CHUNK_PAIRS
@@ -130,15 +164,12 @@ class _Keeper:
         be met again, so the result reduces everything once more."""
         self.segments += 1
 
-    def add(self, rows: tuple[np.ndarray, ...]) -> None:
-        self.held.append(rows)
-        self.count += rows[0].size
-        if self.firsts:
-            kept = self._reduce()
-            last = kept[1] == kept[1][-1] if kept[1].size else np.zeros(0, bool)
-            self.done.append(tuple(column[~last] for column in kept))
-            self.held = [tuple(column[last] for column in kept)]
-        elif self.count > self.limit:
+    def add(self, found: _Found) -> None:
+        self.held.append(found.columns())
+        if self.met_by.size:  # the first of each (person, source) only: final
+            return
+        self.count += found.q.size
+        if self.count > self.limit:
             kept = self._reduce()
             self.held, self.count = [kept], kept[0].size
             self.limit = max(CHUNK_PAIRS, 2 * self.count)
@@ -146,14 +177,13 @@ class _Keeper:
     def result(self) -> tuple[np.ndarray, ...]:
         if not self.held:
             return tuple([np.empty(0, np.int64)] * 6)
-        if self.firsts and self.segments > 1:
-            self.held = [*self.done, *self.held]  # found order: earlier segments first
-            self.done = []
-        return _concat([*self.done, self._reduce()])
+        if self.met_by.size and self.segments == 1:
+            return _concat(self.held)
+        return self._reduce()
 
     def _reduce(self) -> tuple[np.ndarray, ...]:
         rows = _concat(self.held)
-        if self.firsts:
+        if self.firsts:  # in found order: earlier segments first
             picked = _first_per_pair(rows[0], np.searchsorted(self.ids, rows[1]), self.ids.size)
             return tuple(column[picked] for column in rows)
         return _keep(rows, evidence=self.evidence, per=self.per)
@@ -175,15 +205,20 @@ def _concat(parts: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
 
 
 def _pairs(
-    sources: Sources, mine: np.ndarray, segment: Segment, where: str, classes: np.ndarray
-) -> Iterator[tuple[np.ndarray, ...]]:
-    """The overlapping pairs of these source stays with the segment's rows, chunk by chunk, in
-    the order of ``mine`` and each stay's candidates by start: (person, source, place, setting,
-    start, end) of each overlap meeting the rules."""
+    sources: Sources,
+    mine: np.ndarray,
+    segment: Segment,
+    where: str,
+    classes: np.ndarray,
+    keep: _Keeper,
+) -> Iterator[_Found]:
+    """The overlapping pairs of these source stays with the segment's rows that meet the
+    rules (``kernels.overlaps``), chunk by chunk, in the order of ``mine`` and each stay's
+    candidates by start."""
     keys = segment.columns["key"]
     # Every row at the place that day starting before the source stay ends (those ending
-    # before it starts are dropped below). Searched in key order: each search starts where
-    # the last ended, which on a mapped file of millions of rows saves most of the misses.
+    # before it starts are dropped in the join). Searched in key order: each search starts
+    # where the last ended, which on a mapped file of millions of rows saves most of the misses.
     first_key = segment.where(sources.place[mine], sources.day_start[mine])
     last_key = segment.where(sources.place[mine], sources.end[mine])
     by_key = np.argsort(first_key)
@@ -192,52 +227,33 @@ def _pairs(
     hi[by_key] = np.searchsorted(keys, last_key[by_key], side="left")
     count = np.maximum(hi - lo, 0)
     total = np.cumsum(count)
+    at = segment.columns
     first = 0
     while first < mine.size:
         done = total[first - 1] if first else 0
         last = max(first + 1, int(np.searchsorted(total, done + CHUNK_PAIRS, side="right")))
-        rows = _expand(sources, mine[first:last], lo[first:last], count[first:last], segment)
-        yield _rules(sources, rows, segment, where, classes)
+        size = int(total[last - 1] - done)
+        q, s = np.empty(size, np.int64), np.empty(size, np.int64)
+        found = kernels.overlaps(
+            mine[first:last],
+            lo[first:last],
+            count[first:last],
+            sources.source,
+            sources.start,
+            sources.end,
+            sources.need,
+            sources.class_id,
+            keep.group,
+            at["person_id"],
+            at["start"],
+            at["end"],
+            classes,
+            keep.met_by,
+            q,
+            s,
+        )
+        yield _Found(sources, segment, where, q[:found], s[:found])
         first = last
-
-
-def _expand(
-    sources: Sources, mine: np.ndarray, lo: np.ndarray, count: np.ndarray, segment: Segment
-) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate pairs: (source row, segment row)."""
-    return np.repeat(mine, count), rows_in(lo, count)
-
-
-def _rules(
-    sources: Sources,
-    candidates: tuple[np.ndarray, np.ndarray],
-    segment: Segment,
-    where: str,
-    classes: np.ndarray,
-) -> tuple[np.ndarray, ...]:
-    """The candidates that overlap long enough, are someone else and, in a classroom, of the
-    same class: every test on all candidates, then one compaction (each is a pass over
-    millions of rows)."""
-    q, s = candidates
-    start = np.maximum(segment.columns["start"][s], sources.start[q])
-    end = np.minimum(segment.columns["end"][s], sources.end[q])
-    person = segment.columns["person_id"][s]
-    keep = (end - start >= sources.need[q]) & (person != sources.source[q])
-    own = sources.class_id[q]
-    in_class = np.flatnonzero(keep & (own >= 0)) if classes.size else np.empty(0, np.int64)
-    if in_class.size:
-        theirs = class_of(classes, person[in_class])
-        keep[in_class] = (theirs < 0) | (theirs == own[in_class])
-    kept = np.flatnonzero(keep)
-    q, s = q[kept], s[kept]
-    return (
-        person[kept],
-        sources.source[q],
-        segment.columns[where][s],
-        sources.setting[q],
-        start[kept],
-        end[kept],
-    )
 
 
 def _keep(rows: tuple[np.ndarray, ...], *, evidence: int, per: Per) -> tuple[np.ndarray, ...]:

@@ -1,0 +1,198 @@
+"""The loops of tracing that numpy can only do in many passes, compiled (numba).
+
+Co-presence at scale is tens of millions of candidate pairs (twenty cases' phone cells at a
+city of a million). In numpy each test is a pass over all of them with a temporary array, and
+keeping each person's first overlap with each case is a sort; numpy sorts integers at ~60 ns
+each on this kind of machine. One compiled loop tests a candidate and keeps it or not in a few
+ns, in the order it is met, with nothing in between. Compiled once per machine and kept on disk
+(``cache``); ``nogil``: a trace's helper thread runs one while the calling thread runs another.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+SMALL = 32  # values a group holds, below which an insertion sort beats a library sort
+RADIX_BITS = 8
+RADIX_SIZE = 1 << RADIX_BITS
+RADIX_MASK = RADIX_SIZE - 1
+
+
+@njit(cache=True, nogil=True)
+def overlaps(
+    source_rows: np.ndarray,
+    lo: np.ndarray,
+    count: np.ndarray,
+    source: np.ndarray,
+    source_start: np.ndarray,
+    source_end: np.ndarray,
+    need: np.ndarray,
+    class_id: np.ndarray,
+    group: np.ndarray,
+    person: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    classes: np.ndarray,
+    met_by: np.ndarray,
+    out_source_row: np.ndarray,
+    out_row: np.ndarray,
+) -> int:
+    """The candidates ``lo[i] .. lo[i] + count[i]`` (rows of a segment: ``person``, ``start``,
+    ``end``) of each source row ``source_rows[i]`` that overlap it for at least its ``need``
+    seconds, are someone else and, when the source has a class (``class_id`` >= 0), are of the
+    same class or of none (``classes``: by person id, -1 for none; may be empty). Written to
+    ``out_source_row`` / ``out_row`` in the order met; returns how many.
+
+    With a ``met_by`` table (by person id; else an empty array), only the first overlap of
+    each (person, source ``group``) is written, and ``met_by[person]`` remembers the group:
+    sources come one group after another, so it is also the first of later calls."""
+    firsts = met_by.size > 0
+    found = 0
+    for i in range(source_rows.size):
+        q = source_rows[i]
+        me, opens, closes = source[q], source_start[q], source_end[q]
+        own, mine = class_id[q], group[q]
+        for s in range(lo[i], lo[i] + count[i]):
+            who = person[s]
+            if who == me:
+                continue
+            if min(end[s], closes) - max(start[s], opens) < need[q]:
+                continue
+            if own >= 0 and 0 <= who < classes.size:
+                theirs = classes[who]
+                if theirs >= 0 and theirs != own:
+                    continue
+            if firsts:
+                if met_by[who] == mine:
+                    continue
+                met_by[who] = mine
+            out_source_row[found] = q
+            out_row[found] = s
+            found += 1
+    return found
+
+
+def least_per_group(group: np.ndarray, key: np.ndarray, count: int, groups: int) -> np.ndarray:
+    """Row numbers of each group's ``count`` least keys (distinct), least first, groups in
+    order (0 .. groups - 1)."""
+    out = np.empty(group.size, np.int64)
+    kept = _least_per_group(group, key, count, *_work(group.size, groups), out)
+    return out[:kept]
+
+
+def distinct_per_group(
+    group: np.ndarray, value: np.ndarray, groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's distinct values, sorted: (``groups + 1`` offsets, values)."""
+    starts = np.empty(groups + 1, np.int64)
+    values = np.empty(group.size, np.int64)
+    kept = _distinct_per_group(group, value, *_work(group.size, groups), starts, values)
+    return starts, values[:kept]
+
+
+def _work(rows: int, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Room for ``_by_group``, allocated by numpy: numpy asks the kernel for huge pages for
+    large arrays, a compiled loop's own allocations fault in 4 KB at a time (on this kind of
+    machine, a few microseconds each: most of a pass over fresh memory)."""
+    return np.empty((6, rows), np.int64), np.empty(groups + 1, np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _by_group(group: np.ndarray, value: np.ndarray, work: np.ndarray, offsets: np.ndarray) -> int:
+    """Rows and values ordered by group (0 .. len(offsets) - 2), in row order within a group:
+    written to ``work[at]`` (row numbers) and ``work[at + 1]`` (values), ``at`` returned; where
+    each group's rows start to ``offsets``.
+
+    A radix sort of RADIX_BITS a pass: each pass writes to RADIX_SIZE streams that stay in
+    cache, where a counting sort straight into a million groups would miss the cache on
+    nearly every row."""
+    n, groups = group.size, offsets.size - 1
+    now, then = 0, 3  # work[now .. now + 2]: key, row, value; work[then ..]: the next pass
+    for i in range(n):
+        work[0, i], work[1, i], work[2, i] = group[i], i, value[i]
+    shift = 0
+    while shift == 0 or (groups - 1) >> shift > 0:
+        at = np.zeros(RADIX_SIZE + 1, np.int64)
+        for i in range(n):
+            at[((work[now, i] >> shift) & RADIX_MASK) + 1] += 1
+        for d in range(RADIX_SIZE):
+            at[d + 1] += at[d]
+        for i in range(n):
+            d = (work[now, i] >> shift) & RADIX_MASK
+            to = at[d]
+            work[then, to] = work[now, i]
+            work[then + 1, to] = work[now + 1, i]
+            work[then + 2, to] = work[now + 2, i]
+            at[d] += 1
+        now, then = then, now
+        shift += RADIX_BITS
+    offsets[:] = 0
+    for i in range(n):
+        offsets[work[now, i] + 1] += 1
+    for g in range(groups):
+        offsets[g + 1] += offsets[g]
+    return now + 1
+
+
+@njit(cache=True, nogil=True)
+def _least_per_group(
+    group: np.ndarray,
+    key: np.ndarray,
+    count: int,
+    work: np.ndarray,
+    offsets: np.ndarray,
+    out: np.ndarray,
+) -> int:
+    at = _by_group(group, key, work, offsets)
+    rows, keys = work[at], work[at + 1]
+    best = np.empty(count, np.int64)
+    kept = 0
+    for g in range(offsets.size - 1):
+        size = 0
+        for i in range(offsets[g], offsets[g + 1]):
+            value = keys[i]
+            if size == count and value >= best[size - 1]:
+                continue
+            place = min(size, count - 1)  # where it goes: larger ones move up
+            while place > 0 and best[place - 1] > value:
+                best[place] = best[place - 1]
+                out[kept + place] = out[kept + place - 1]
+                place -= 1
+            best[place] = value
+            out[kept + place] = rows[i]
+            size = min(size + 1, count)
+        kept += size
+    return kept
+
+
+@njit(cache=True, nogil=True)
+def _distinct_per_group(
+    group: np.ndarray,
+    value: np.ndarray,
+    work: np.ndarray,
+    offsets: np.ndarray,
+    starts: np.ndarray,
+    out: np.ndarray,
+) -> int:
+    """A group holds a few values (the cases a contact met): each is sorted where it lies."""
+    values = work[_by_group(group, value, work, offsets) + 1]
+    kept = 0
+    starts[0] = 0
+    for g in range(offsets.size - 1):
+        lo, hi = offsets[g], offsets[g + 1]
+        if hi - lo > SMALL:
+            values[lo:hi] = np.sort(values[lo:hi])
+        else:
+            for i in range(lo + 1, hi):  # insertion sort
+                v, back = values[i], i
+                while back > lo and values[back - 1] > v:
+                    values[back] = values[back - 1]
+                    back -= 1
+                values[back] = v
+        for i in range(lo, hi):
+            if i == lo or values[i] != values[i - 1]:
+                out[kept] = values[i]
+                kept += 1
+        starts[g + 1] = kept
+    return kept
