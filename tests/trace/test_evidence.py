@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from cordon.trace import evidence
+from cordon.trace import evidence, kernels
 from cordon.trace.rules import KIND_ORDER, Exposure, merge
 
 KINDS = tuple(KIND_ORDER)
@@ -121,3 +121,15 @@ def test_earliest_few_is_each_persons_first_rows_by_start_rank_and_row(
         by_person.setdefault(int(person[row]), []).append((int(start[row]), int(rank[row]), row))
     expected = [r for p in sorted(by_person) for _, _, r in sorted(by_person[p])[:count]]
     assert rows.tolist() == expected
+
+
+# ~8 values a group (sorted in place), and ~80 (a library sort); more than one radix pass.
+@pytest.mark.parametrize(("groups", "most"), [(5_000, 3), (500, 200)])
+def test_each_groups_distinct_values_come_sorted(groups: int, most: int) -> None:
+    rng = np.random.default_rng(most)
+    group = rng.integers(0, groups, 40_000)
+    value = rng.integers(0, most, group.size)
+    offsets, values = kernels.distinct_per_group(group, value, groups)
+    for g in range(0, groups, 7):
+        assert values[offsets[g] : offsets[g + 1]].tolist() == sorted(set(value[group == g]))
+    assert offsets[-1] == values.size == np.unique(group * most + value).size

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from cordon.errors import Problem, ValidationFailed
 from cordon.lake.index import Segment, open_segments
 from cordon.lake.schemas import SCHEMA_VERSION, day_start
-from cordon.trace import intervals
+from cordon.trace import intervals, kernels
 from cordon.trace.backend import EarliestPer
 
 LAKE_SCHEMA_VERSION = SCHEMA_VERSION
@@ -158,6 +158,8 @@ class DuckDBStore:
         self._index: dict[str, list[Segment]] = {}
         self._opening = threading.Lock()
         self._classes: np.ndarray | None = None
+        if not scan:
+            kernels.warm()  # once a process: the first trace should not pay for it
 
     # --- reading --------------------------------------------------------------------------
 

@@ -141,7 +141,7 @@ def earliest_few(person: np.ndarray, start: np.ndarray, rank: np.ndarray, count:
         return order[position_in_group(person[order]) < count]
     key = (start << (bits[1] + bits[2])) | (rank.astype(np.int64) << bits[2])
     key |= np.arange(person.size)
-    return kernels.least_per_group(person, key, count, int(person.max()) + 1)
+    return kernels.least_per_group(person, key, count, int(person.max()) + 1, bits[2])
 
 
 def first_in_group(sorted_key: np.ndarray) -> np.ndarray:
@@ -274,15 +274,39 @@ def _cases_met(
     evidence's (``contact``, ``case_of``) pairs and ``met``."""
     # Every contact of the evidence is a contact; a case met may be met by someone who is not
     # (a case themselves).
+    met_contact, met_case = _numbers(met, "contact_id"), _numbers(met, "case_id")
+    cases = _distinct_small(case_of, met_case)
+    dense = (
+        person.size
+        and person.min() >= 0
+        and max(person.max(), met_contact.max(initial=0)) < DENSE_IDS
+    )
+    if cases is not None and dense:
+        offsets, cases = kernels.cases_met(
+            person, [(contact, case_of), (met_contact, met_case)], cases
+        )
+        return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(cases))
     at = position_of(person)
-    mine = at(_numbers(met, "contact_id"))
+    mine = at(met_contact)
     inside = mine >= 0
     offsets, cases = kernels.distinct_per_group(
         np.concatenate([at(contact), mine[inside]]),
-        np.concatenate([case_of, _numbers(met, "case_id")[inside]]),
+        np.concatenate([case_of, met_case[inside]]),
         person.size,
     )
     return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(cases))
+
+
+def _distinct_small(*ids: np.ndarray) -> np.ndarray | None:
+    """The distinct ids (sorted) when there are at most 64 of them, in a table's range (the
+    cases of a batch: one bit each in ``kernels.cases_met``), else None."""
+    if any(x.size and (x.min() < 0 or x.max() >= DENSE_IDS) for x in ids):
+        return None
+    seen = np.zeros(max(int(x.max(initial=0)) for x in ids) + 1, bool)
+    for x in ids:
+        seen[x] = True
+    found = np.flatnonzero(seen)
+    return found if found.size <= 64 else None
 
 
 def position_of(ids: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:

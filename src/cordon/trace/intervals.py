@@ -150,7 +150,8 @@ class _Keeper:
         grouped = np.unique(source[np.r_[True, later]]).size == self.ids.size
         self.firsts = per == "source" and grouped and bool(np.all(later | after))
         # Each source's place in the order the sources come (grouped: one number per source).
-        self.group = np.cumsum(np.r_[False, later]) if self.firsts else np.zeros_like(source)
+        self.group = np.cumsum(np.r_[False, later]) if self.firsts else np.zeros(source.size)
+        self.group = self.group.astype(np.int64)
         people = max((s.people for s in segments), default=0)
         dense = self.firsts and people <= DENSE_PEOPLE
         self.met_by = np.full(people if dense else 0, -1, np.int32)
@@ -228,6 +229,11 @@ def _pairs(
     count = np.maximum(hi - lo, 0)
     total = np.cumsum(count)
     at = segment.columns
+    # One type for the compiled loop (each new type is compiled apart).
+    source, opens, closes, need, class_id = (
+        np.asarray(x, np.int64)
+        for x in (sources.source, sources.start, sources.end, sources.need, sources.class_id)
+    )
     first = 0
     while first < mine.size:
         done = total[first - 1] if first else 0
@@ -238,11 +244,11 @@ def _pairs(
             mine[first:last],
             lo[first:last],
             count[first:last],
-            sources.source,
-            sources.start,
-            sources.end,
-            sources.need,
-            sources.class_id,
+            source,
+            opens,
+            closes,
+            need,
+            class_id,
             keep.group,
             at["person_id"],
             at["start"],

@@ -73,11 +73,14 @@ def overlaps(
     return found
 
 
-def least_per_group(group: np.ndarray, key: np.ndarray, count: int, groups: int) -> np.ndarray:
-    """Row numbers of each group's ``count`` least keys (distinct), least first, groups in
-    order (0 .. groups - 1)."""
+def least_per_group(
+    group: np.ndarray, key: np.ndarray, count: int, groups: int, row_bits: int
+) -> np.ndarray:
+    """Row numbers of each group's ``count`` least keys, least first, groups in order (0 ..
+    groups - 1). Keys are distinct and hold the row number in their low ``row_bits``."""
     out = np.empty(group.size, np.int64)
-    kept = _least_per_group(group, key, count, *_work(group.size, groups), out)
+    work, offsets = _work(group.size, groups)
+    kept = _least_per_group(_int64(group), _int64(key), count, row_bits, work, offsets, out)
     return out[:kept]
 
 
@@ -87,30 +90,71 @@ def distinct_per_group(
     """Each group's distinct values, sorted: (``groups + 1`` offsets, values)."""
     starts = np.empty(groups + 1, np.int64)
     values = np.empty(group.size, np.int64)
-    kept = _distinct_per_group(group, value, *_work(group.size, groups), starts, values)
+    work, offsets = _work(group.size, groups)
+    kept = _distinct_per_group(_int64(group), _int64(value), work, offsets, starts, values)
     return starts, values[:kept]
+
+
+def cases_met(
+    person: np.ndarray, pairs: list[tuple[np.ndarray, np.ndarray]], cases: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per person (distinct ids, non-negative, below a table's size), the ``cases`` (at most 64,
+    sorted, distinct) met in the (contact, case) ``pairs``: (offsets, case ids). One bit per
+    case in a word per person: no sort, and nothing the size of the pairs."""
+    size = max([int(person.max(initial=-1))] + [int(c.max(initial=-1)) for c, _ in pairs]) + 1
+    bit = np.full(int(cases.max()) + 1, -1, np.int64)
+    bit[cases] = np.arange(cases.size)
+    masks = np.zeros(size, np.uint64)
+    for contact, case in pairs:
+        _mark(_int64(contact), _int64(case), bit, masks)
+    offsets = np.empty(person.size + 1, np.int64)
+    values = np.empty(_count(_int64(person), masks, offsets), np.int64)
+    _case_lists(_int64(person), masks, _int64(cases), offsets, values)
+    return offsets, values
+
+
+def _int64(values: np.ndarray) -> np.ndarray:
+    """One type for the kernels' arguments: each new type is compiled (or loaded) apart."""
+    return np.ascontiguousarray(values, np.int64)
 
 
 def _work(rows: int, groups: int) -> tuple[np.ndarray, np.ndarray]:
     """Room for ``_by_group``, allocated by numpy: numpy asks the kernel for huge pages for
     large arrays, a compiled loop's own allocations fault in 4 KB at a time (on this kind of
     machine, a few microseconds each: most of a pass over fresh memory)."""
-    return np.empty((6, rows), np.int64), np.empty(groups + 1, np.int64)
+    return np.empty((4, rows), np.int64), np.empty(groups + 1, np.int64)
+
+
+def warm() -> None:
+    """Load (or compile) every kernel for the types tracing passes: the first call of each in
+    a process costs about a second, which the first trace should not pay."""
+    one, mapped = np.zeros(1, np.int64), np.zeros(1, np.int32)
+    mapped.setflags(write=False)
+    times = np.zeros(1, np.int64)
+    times.setflags(write=False)
+    rows, out = np.zeros(1, np.int64), np.zeros(1, np.int64)
+    met_by = np.zeros(1, np.int32)
+    overlaps(
+        one, one, one, one, one, one, one, one, one, mapped, times, times, one, met_by, rows, out
+    )
+    least_per_group(one, one, 1, 1, 1)
+    distinct_per_group(one, one, 1)
+    cases_met(one, [(one, one)], one)
 
 
 @njit(cache=True, nogil=True)
 def _by_group(group: np.ndarray, value: np.ndarray, work: np.ndarray, offsets: np.ndarray) -> int:
-    """Rows and values ordered by group (0 .. len(offsets) - 2), in row order within a group:
-    written to ``work[at]`` (row numbers) and ``work[at + 1]`` (values), ``at`` returned; where
-    each group's rows start to ``offsets``.
+    """Values ordered by group (0 .. len(offsets) - 2), in row order within a group: written to
+    ``work[at + 1]`` (``at`` returned; ``work[at]``: the groups), where each group's rows start
+    to ``offsets``.
 
     A radix sort of RADIX_BITS a pass: each pass writes to RADIX_SIZE streams that stay in
     cache, where a counting sort straight into a million groups would miss the cache on
     nearly every row."""
     n, groups = group.size, offsets.size - 1
-    now, then = 0, 3  # work[now .. now + 2]: key, row, value; work[then ..]: the next pass
+    now, then = 0, 2  # work[now], work[now + 1]: group, value; work[then ..]: the next pass
     for i in range(n):
-        work[0, i], work[1, i], work[2, i] = group[i], i, value[i]
+        work[0, i], work[1, i] = group[i], value[i]
     shift = 0
     while shift == 0 or (groups - 1) >> shift > 0:
         at = np.zeros(RADIX_SIZE + 1, np.int64)
@@ -123,7 +167,6 @@ def _by_group(group: np.ndarray, value: np.ndarray, work: np.ndarray, offsets: n
             to = at[d]
             work[then, to] = work[now, i]
             work[then + 1, to] = work[now + 1, i]
-            work[then + 2, to] = work[now + 2, i]
             at[d] += 1
         now, then = then, now
         shift += RADIX_BITS
@@ -132,7 +175,7 @@ def _by_group(group: np.ndarray, value: np.ndarray, work: np.ndarray, offsets: n
         offsets[work[now, i] + 1] += 1
     for g in range(groups):
         offsets[g + 1] += offsets[g]
-    return now + 1
+    return now
 
 
 @njit(cache=True, nogil=True)
@@ -140,12 +183,13 @@ def _least_per_group(
     group: np.ndarray,
     key: np.ndarray,
     count: int,
+    row_bits: int,
     work: np.ndarray,
     offsets: np.ndarray,
     out: np.ndarray,
 ) -> int:
-    at = _by_group(group, key, work, offsets)
-    rows, keys = work[at], work[at + 1]
+    keys = work[_by_group(group, key, work, offsets) + 1]
+    row_mask = (1 << row_bits) - 1
     best = np.empty(count, np.int64)
     kept = 0
     for g in range(offsets.size - 1):
@@ -157,11 +201,11 @@ def _least_per_group(
             place = min(size, count - 1)  # where it goes: larger ones move up
             while place > 0 and best[place - 1] > value:
                 best[place] = best[place - 1]
-                out[kept + place] = out[kept + place - 1]
                 place -= 1
             best[place] = value
-            out[kept + place] = rows[i]
             size = min(size + 1, count)
+        for i in range(size):
+            out[kept + i] = best[i] & row_mask
         kept += size
     return kept
 
@@ -196,3 +240,34 @@ def _distinct_per_group(
                 kept += 1
         starts[g + 1] = kept
     return kept
+
+
+@njit(cache=True, nogil=True)
+def _mark(contact: np.ndarray, case: np.ndarray, bit: np.ndarray, masks: np.ndarray) -> None:
+    for i in range(contact.size):
+        if contact[i] >= 0:
+            masks[contact[i]] |= np.uint64(1) << np.uint64(bit[case[i]])
+
+
+@njit(cache=True, nogil=True)
+def _count(person: np.ndarray, masks: np.ndarray, offsets: np.ndarray) -> int:
+    offsets[0] = 0
+    for at in range(person.size):
+        mask, count = masks[person[at]], 0
+        while mask:
+            mask &= mask - np.uint64(1)
+            count += 1
+        offsets[at + 1] = offsets[at] + count
+    return offsets[-1]
+
+
+@njit(cache=True, nogil=True)
+def _case_lists(
+    person: np.ndarray, masks: np.ndarray, cases: np.ndarray, offsets: np.ndarray, out: np.ndarray
+) -> None:
+    for at in range(person.size):
+        mask, to = masks[person[at]], offsets[at]
+        for b in range(cases.size):
+            if mask >> np.uint64(b) & np.uint64(1):
+                out[to] = cases[b]
+                to += 1
