@@ -15,12 +15,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from sqlalchemy import Select, delete, func, insert, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
+from cordon.bulkwrite import insert_rows
 from cordon.geo import service as geo_service
 from cordon.people import service as people_service
 from cordon.security.crypto import FieldCipher
@@ -36,10 +37,11 @@ NETWORK_LIMIT = 400  # nodes drawn; beyond that contacts are summed into their p
 def replace_contacts(
     *, session: Session, case_ids: Sequence[int], rows: list[dict[str, Any]]
 ) -> None:
-    """The contacts of these cases become exactly ``rows`` (a re-trace replaces the last one)."""
+    """The contacts of these cases become exactly ``rows`` (every column but the id; a re-trace
+    replaces the last one). A case in a dense city has tens of thousands of contacts: written
+    in bulk (COPY on PostgreSQL), not through the ORM."""
     session.execute(delete(Contact).where(Contact.case_id.in_(list(case_ids))))
-    for start in range(0, len(rows), 2_000):
-        session.execute(insert(Contact), rows[start : start + 2_000])
+    insert_rows(session, Contact.__tablename__, rows)
     session.flush()
 
 

@@ -20,7 +20,7 @@ from cordon.cases.schemas import CaseOut
 from cordon.db import utcnow
 from cordon.errors import Problem, ValidationFailed
 from cordon.facts import service as facts_service
-from cordon.facts.schemas import FactIn
+from cordon.facts.schemas import FactRow
 from cordon.geo import service as geo_service
 from cordon.people import service as people_service
 from cordon.protocols import packs
@@ -168,16 +168,17 @@ def _save(
             source=source,
             kind="contact",
             facts=[
-                FactIn(
-                    person_id=c.person_id,
-                    kind="contact",
-                    at=c.first_exposure,
-                    attrs={"contact_kind": c.kind, "case_id": case_id, "pack": pack},
-                    source=source,
+                FactRow(
+                    c.person_id,
+                    "contact",
+                    c.first_exposure,
+                    {"contact_kind": c.kind, "case_id": case_id, "pack": pack},
+                    source,
                 )
                 for c in known
                 if c.case_ids[0] == case_id
             ],
+            divisions={c.person_id: homes[c.person_id][0] for c in known},
             now=moment,
         )
 
