@@ -38,6 +38,7 @@ from cordon.screening import cli as screening_cli
 from cordon.sim import cli as sim_cli
 from cordon.sim import service as sim_service
 from cordon.trace import cli as trace_cli
+from cordon.trace import kernels
 
 app = typer.Typer(help="Cordon: outbreak command for border cities.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -183,6 +184,8 @@ def demo(
     console.print(
         f"Admin login: username=admin password={password}", highlight=False, soft_wrap=True
     )
+    with console.status("Preparing tracing (compiled once per machine)…"):
+        kernels.warm()  # else the first trace from a page waits for it
     console.print(f"Serving on http://127.0.0.1:{port}/", highlight=False)
     uvicorn.run(
         create_app(settings),

@@ -133,3 +133,14 @@ def test_each_groups_distinct_values_come_sorted(groups: int, most: int) -> None
     for g in range(0, groups, 7):
         assert values[offsets[g] : offsets[g + 1]].tolist() == sorted(set(value[group == g]))
     assert offsets[-1] == values.size == np.unique(group * most + value).size
+
+
+def test_a_contact_met_by_more_cases_than_bits_in_a_word_keeps_them_all() -> None:
+    """Up to 64 cases, one bit each; beyond, the cases are grouped by contact and sorted."""
+    found = [Exposure(1, "close", 10, 10, 3, None, "work", 600, 1800, "close: work >= 15 min")]
+    for cases in (range(100, 160), range(100, 200)):
+        met = pa.table(
+            {"contact_id": [1] * len(cases), "case_id": list(cases)}, schema=evidence.MET
+        )
+        [contact] = evidence.merge(as_table(found), met, exclude=set()).to_contacts()
+        assert contact.case_ids == {10, *cases}
