@@ -60,12 +60,14 @@ def record(
 
     Writing the same facts twice changes nothing, so an import or a trace can be repeated.
     """
-    return record_many(
-        session=session,
-        actor=actor,
-        facts=[FactRow(f.person_id, f.kind, f.at, dict(f.attrs), f.source) for f in facts],
-        now=now,
-    )
+    return record_many(session=session, actor=actor, facts=_rows(facts), now=now)
+
+
+def _rows(facts: Sequence[FactIn] | Sequence[FactRow]) -> list[FactRow]:
+    return [
+        f if isinstance(f, FactRow) else FactRow(f.person_id, f.kind, f.at, dict(f.attrs), f.source)
+        for f in facts
+    ]
 
 
 def replace_source(
@@ -87,11 +89,9 @@ def replace_source(
     moment = now or utcnow()
     if any(f.source != source or f.kind != kind for f in facts):
         raise ValueError("every fact must carry the source and kind being replaced")
-    rows = [
-        f if isinstance(f, FactRow) else FactRow(f.person_id, f.kind, f.at, dict(f.attrs), f.source)
-        for f in facts
-    ]
-    result = record_many(session=session, actor=actor, facts=rows, divisions=divisions, now=moment)
+    result = record_many(
+        session=session, actor=actor, facts=_rows(facts), divisions=divisions, now=moment
+    )
     keep = {f.person_id for f in facts}
     # Ids and people only, not ORM rows: a re-traced case has tens of thousands of contacts.
     live = session.execute(

@@ -178,7 +178,11 @@ class DuckDBStore:
 
     def _classes_of(self, people: np.ndarray) -> np.ndarray:
         """Each person's class (-1 for none)."""
-        return intervals.class_of(self.class_ids(), people)
+        classes = self.class_ids()
+        if classes.size == 0:
+            return np.full(people.size, -1, dtype=np.int64)
+        known = (people >= 0) & (people < classes.size)
+        return np.where(known, classes[np.where(known, people, 0)], -1)
 
     def _pupils(self) -> pa.Table:
         classes = self.class_ids()

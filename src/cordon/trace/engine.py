@@ -19,9 +19,7 @@ import pyarrow.compute as pc
 from cordon.protocols.packs import ContactRule, Pack
 from cordon.trace import evidence
 from cordon.trace.backend import MovementStore
-from cordon.trace.evidence import (
-    Traced,
-)
+from cordon.trace.evidence import Traced
 from cordon.trace.rules import DAY, KIND_ORDER, Contact, IndexCase, look_back_window
 
 
@@ -99,9 +97,9 @@ def trace_columns(
         for case in cases
     ]
     # Companions (phone cells) and close contacts (places) read different files: on two cores
-    # they are found at the same time (numpy releases the GIL). A batch's companions are the
-    # bulk of the work: its cases are split in parts, which this thread helps with once its
-    # own work is done.
+    # they are found at the same time (numpy and the compiled loops release the GIL). A batch's
+    # companions are the bulk of the work: its cases are split in parts, which this thread
+    # helps with once its own work is done.
     helper = ThreadPoolExecutor(max_workers=1) if "companion" in kinds else None
     try:
         companions = (
@@ -176,22 +174,21 @@ def _close(
             overlaps, kind="close", case_id=source, rules=rules
         ), evidence.no_met()
     overlaps = store.co_present(_as_sources(own), _minimums(rule), first_per_source=True)
-    contact = overlaps.column("person_id").to_numpy()
     source = overlaps.column("source_id").to_numpy()
+    return _earliest_with_each(overlaps, _place_in(people, source), source, "close", rules)
+
+
+def _earliest_with_each(
+    overlaps: pa.Table, rank: np.ndarray, case_id: np.ndarray, kind: str, rules: dict[str, str]
+) -> tuple[pa.Table, pa.Table]:
+    """A batch's evidence from each person's earliest overlap with each source: the earliest
+    few per person (ties by the source's ``rank``), and every (contact, case) met."""
+    contact = overlaps.column("person_id").to_numpy()
     start = overlaps.column("start").to_numpy()
-    keep = evidence.earliest_few(contact, start, _place_in(people, source), EVIDENCE_PER_CONTACT)
+    keep = evidence.earliest_few(contact, start, rank, EVIDENCE_PER_CONTACT)
     shown = overlaps.take(pa.array(keep))
-    found = evidence.of_overlaps(
-        shown, kind="close", case_id=shown.column("source_id").to_numpy(), rules=rules
-    )
-    met = pa.table(
-        {
-            "contact_id": pa.array(contact.astype(np.int64)),
-            "case_id": pa.array(source.astype(np.int64)),
-        },
-        schema=evidence.MET,
-    )
-    return found, met
+    found = evidence.of_overlaps(shown, kind=kind, case_id=case_id[keep], rules=rules)
+    return found, evidence.met(contact, case_id)
 
 
 def _place_in(people: list[int], ids: np.ndarray) -> np.ndarray:
@@ -232,24 +229,9 @@ def _secondary(
     opens = opens_of[np.searchsorted(ids, person)]
     windowed = _clip(_as_sources(stays), opens, until)
     overlaps = store.co_present(windowed, _minimums(rule), first_per_source=True)
-    contact = overlaps.column("person_id").to_numpy()
     close = np.searchsorted(ids, overlaps.column("source_id").to_numpy())
-    start = overlaps.column("start").to_numpy()
-    keep = evidence.earliest_few(contact, start, close, EVIDENCE_PER_CONTACT)
-    found = evidence.of_overlaps(
-        overlaps.take(pa.array(keep)),
-        kind="secondary",
-        case_id=case_of_first[close[keep]],
-        rules=_rules("secondary", rule),
-    )
-    met = pa.table(
-        {
-            "contact_id": pa.array(contact.astype(np.int64)),
-            "case_id": pa.array(case_of_first[close].astype(np.int64)),
-        },
-        schema=evidence.MET,
-    )
-    return found, met
+    rules = _rules("secondary", rule)
+    return _earliest_with_each(overlaps, close, case_of_first[close], "secondary", rules)
 
 
 def _not_residents(
@@ -273,10 +255,6 @@ def _not_residents(
     case_lives = np.isin(cells, where[who == case.person_id])
     other_lives = np.isin(_pair_key(people, cells), _pair_key(who, where))
     return kept.filter(pa.array(~case_lives & ~other_lives))
-
-
-def _cells(table: pa.Table) -> np.ndarray:
-    return table.column("cell_id").to_numpy().astype(np.int64)
 
 
 def _pair_key(people: np.ndarray, cells: np.ndarray) -> np.ndarray:
@@ -361,15 +339,10 @@ def _companions_found(
     rule = pack.companion
     said = f"companion: same {rule.cell_metres} m cell > {rule.min_minutes} min"
     firsts = pa.concat_tables(answers).combine_chunks()
-    case = _place_in([c.person_id for c in cases], firsts.column("source_id").to_numpy())
+    source = firsts.column("source_id").to_numpy()
+    case = _place_in([c.person_id for c in cases], source)
     kept = _earliest_per_person(firsts, EVIDENCE_PER_CONTACT, case)
-    met = pa.table(
-        {
-            "contact_id": firsts.column("person_id").cast(pa.int64()),
-            "case_id": firsts.column("source_id").cast(pa.int64()),
-        },
-        schema=evidence.MET,
-    )
+    met = evidence.met(firsts.column("person_id").to_numpy(), source)
     return evidence.of_cells(kept, case_id=kept.column("source_id").to_numpy(), rule=said), met
 
 
@@ -395,7 +368,7 @@ def _companions(
         case, end = cases[0], windows[0][1]
         kept = _not_residents(kept, case, end, residency.min_hours, residency.within_days, store)
         # One case: ties by cell (a phone and the case's are in one cell at a time: none).
-        kept = _earliest_per_person(kept, EVIDENCE_PER_CONTACT, _cells(kept))
+        kept = _earliest_per_person(kept, EVIDENCE_PER_CONTACT, kept.column("cell_id").to_numpy())
         said += f", neither phone > {residency.min_hours:g} h there in {residency.within_days} d"
     case_id = np.full(kept.num_rows, cases[0].person_id, np.int64)
     return evidence.of_cells(kept, case_id=case_id, rule=said)

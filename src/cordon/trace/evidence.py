@@ -53,6 +53,17 @@ def no_met() -> pa.Table:
     return _NO_MET
 
 
+def met(contact: np.ndarray, case_id: np.ndarray) -> pa.Table:
+    """(contact, case) pairs a batch met beyond the evidence it keeps."""
+    return pa.table(
+        {
+            "contact_id": pa.array(contact.astype(np.int64)),
+            "case_id": pa.array(case_id.astype(np.int64)),
+        },
+        schema=MET,
+    )
+
+
 def of_overlaps(
     overlaps: pa.Table,
     *,

@@ -27,7 +27,7 @@ from cordon.lake.index import Segment
 from cordon.trace import kernels
 from cordon.trace.evidence import first_in_group, position_in_group, stable_order
 
-# Candidate pairs expanded at once (~60 bytes each): bounds memory in a surge.
+# Candidate pairs joined at once (16 bytes each for the rows kept): bounds memory in a surge.
 CHUNK_PAIRS = 2_000_000
 # The first of each (person, source) is kept in the join for ids below this (a table by id).
 DENSE_PEOPLE = 1 << 26
@@ -46,14 +46,6 @@ def runs_of(sorted_keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np
 def rows_in(lo: np.ndarray, count: np.ndarray) -> np.ndarray:
     """The row numbers of the runs [lo, lo + count), run after run."""
     return np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
-
-
-def class_of(classes: np.ndarray, people: np.ndarray) -> np.ndarray:
-    """Each person's class from a table by person id (-1 for none or unknown)."""
-    if classes.size == 0:
-        return np.full(people.size, -1, dtype=np.int64)
-    known = (people >= 0) & (people < classes.size)
-    return np.where(known, classes[np.where(known, people, 0)], -1)
 
 
 @dataclass(frozen=True)
@@ -98,33 +90,9 @@ def co_present(
         mine = np.flatnonzero((sources.day_start >= segment.start) & (sources.day_start < after))
         if mine.size and segment.size:
             keep.next_segment()
-            for found in _pairs(sources, mine, segment, where, classes, keep):
-                keep.add(found)
+            for rows in _pairs(sources, mine, segment, where, classes, keep):
+                keep.add(rows)
     return Overlaps(*keep.result())
-
-
-@dataclass(frozen=True)
-class _Found:
-    """Overlaps found in one chunk, as row numbers of the sources (``q``) and of the segment
-    (``s``); their columns are gathered when kept."""
-
-    sources: Sources
-    segment: Segment
-    where: str
-    q: np.ndarray
-    s: np.ndarray
-
-    def columns(self) -> tuple[np.ndarray, ...]:
-        """(person, source, place, setting, start, end)."""
-        q, s, at = self.q, self.s, self.segment.columns
-        return (
-            at["person_id"][s],
-            self.sources.source[q],
-            at[self.where][s],
-            self.sources.setting[q],
-            np.maximum(at["start"][s], self.sources.start[q]),
-            np.minimum(at["end"][s], self.sources.end[q]),
-        )
 
 
 class _Keeper:
@@ -150,8 +118,8 @@ class _Keeper:
         grouped = np.unique(source[np.r_[True, later]]).size == self.ids.size
         self.firsts = per == "source" and grouped and bool(np.all(later | after))
         # Each source's place in the order the sources come (grouped: one number per source).
-        self.group = np.cumsum(np.r_[False, later]) if self.firsts else np.zeros(source.size)
-        self.group = self.group.astype(np.int64)
+        group = np.cumsum(np.r_[False, later]) if self.firsts else np.zeros(source.size)
+        self.group = group.astype(np.int64)
         people = max((s.people for s in segments), default=0)
         dense = self.firsts and people <= DENSE_PEOPLE
         self.met_by = np.full(people if dense else 0, -1, np.int32)
@@ -165,11 +133,11 @@ class _Keeper:
         be met again, so the result reduces everything once more."""
         self.segments += 1
 
-    def add(self, found: _Found) -> None:
-        self.held.append(found.columns())
+    def add(self, rows: tuple[np.ndarray, ...]) -> None:
+        self.held.append(rows)
         if self.met_by.size:  # the first of each (person, source) only: final
             return
-        self.count += found.q.size
+        self.count += rows[0].size
         if self.count > self.limit:
             kept = self._reduce()
             self.held, self.count = [kept], kept[0].size
@@ -212,10 +180,10 @@ def _pairs(
     where: str,
     classes: np.ndarray,
     keep: _Keeper,
-) -> Iterator[_Found]:
+) -> Iterator[tuple[np.ndarray, ...]]:
     """The overlapping pairs of these source stays with the segment's rows that meet the
     rules (``kernels.overlaps``), chunk by chunk, in the order of ``mine`` and each stay's
-    candidates by start."""
+    candidates by start: (person, source, place, setting, start, end) of each overlap."""
     keys = segment.columns["key"]
     # Every row at the place that day starting before the source stay ends (those ending
     # before it starts are dropped in the join). Searched in key order: each search starts
@@ -258,7 +226,15 @@ def _pairs(
             q,
             s,
         )
-        yield _Found(sources, segment, where, q[:found], s[:found])
+        q, s = q[:found], s[:found]
+        yield (
+            at["person_id"][s],
+            sources.source[q],
+            at[where][s],
+            sources.setting[q],
+            np.maximum(at["start"][s], sources.start[q]),
+            np.minimum(at["end"][s], sources.end[q]),
+        )
         first = last
 
 
