@@ -15,6 +15,8 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from cordon import clock
+
 # Stable constraint names so that Alembic migrations match on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -50,7 +52,8 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The one clock's time (``cordon.clock``): the scenario's in a demo."""
+    return clock.now()
 
 
 # A request's session holds its connection until the dependency's teardown, which needs a
