@@ -153,6 +153,21 @@ def test_the_planner_matches_the_protocol_numbers(
     assert out["lab_days"] == -(-out["tests_needed"] // 5_000)
 
 
+def test_the_planner_answers_tiny_prevalences_and_refuses_impossible_ones(
+    client: TestClient, token_for: Callable[..., dict[str, str]]
+) -> None:
+    headers = token_for("analyst", Role.ANALYST, "450681")
+    tiny = client.post("/api/v1/screening/planner", json={"prevalence": 1e-17}, headers=headers)
+    assert tiny.status_code == 200, tiny.text
+    assert tiny.json()["recommended"]["pool"] == 20
+    for impossible in (0, -0.1, 0.5, 1, 2, 1e308):
+        answer = client.post(
+            "/api/v1/screening/planner", json={"prevalence": impossible}, headers=headers
+        )
+        assert answer.status_code == 422, (impossible, answer.text)
+        assert [p["field"] for p in answer.json()["problems"]] == ["prevalence"]
+
+
 def test_a_resident_sees_their_own_results_masked_and_limited(
     client: TestClient, token_for: Callable[..., dict[str, str]]
 ) -> None:

@@ -83,13 +83,25 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 # --- Pooling maths -----------------------------------------------------------------------
+# Prevalences can be tiny (1e-9 and below): 1 - p then rounds to 1 in floating point, and
+# 1 - (1 - p)**k to 0. The chance that a pool is positive is computed as -expm1(k·log1p(-p)),
+# which keeps its precision however small p is.
+
+
+def positive_chance(p: float, k: int) -> float:
+    """P(a pool of k holds at least one positive) = 1 - (1 - p)**k, precise for tiny p."""
+    if p <= 0:
+        return 0.0
+    if p >= 1:
+        return 1.0
+    return -math.expm1(k * math.log1p(-p))
 
 
 def dorfman(p: float, k: int) -> float:
     """Expected tests per person of Dorfman two-stage pooling with pools of k."""
     if k <= 1:
         return 1.0
-    return 1 / k + 1 - (1 - p) ** k
+    return 1 / k + positive_chance(p, k)
 
 
 def best_dorfman(p: float, max_k: int = MAX_POOL) -> tuple[int, float]:
@@ -102,7 +114,7 @@ def entropy_bound(p: float) -> float:
     """Binary entropy H(p): no design can use fewer tests per person on average."""
     if p <= 0 or p >= 1:
         return 0.0
-    return -(p * math.log2(p) + (1 - p) * math.log2(1 - p))
+    return -(p * math.log2(p) + (1 - p) * math.log1p(-p) / math.log(2))
 
 
 def _split(n: int) -> tuple[int, int]:
@@ -116,10 +128,11 @@ def binary_splitting(p: float, k: int) -> float:
     sibling is positive (right child); the sum of those probabilities is the expected count."""
     if k <= 1:
         return 1.0
-    q = 1 - p
+    if p <= 0:
+        return 1 / k  # no positives: the pool's own test is all
 
     def positive(size: int) -> float:
-        return 1 - q**size
+        return positive_chance(p, size)
 
     def below(size: int) -> float:
         """Expected tests under a node of ``size`` known or found positive."""
