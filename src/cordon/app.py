@@ -23,7 +23,6 @@ from cordon.config import Settings, get_settings
 from cordon.db import make_engine, make_session_factory, transaction
 from cordon.errors import (
     CordonError,
-    OutOfJurisdiction,
     Problem,
     TooManyAttempts,
     ValidationFailed,
@@ -62,7 +61,7 @@ def _problem_response(request: Request, exc: CordonError) -> Response:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CordonError)
     async def cordon_error(request: Request, exc: CordonError) -> Response:
-        if isinstance(exc, OutOfJurisdiction):
+        if exc.denied is not None:
             # The request's transaction was rolled back; the attempt is still recorded.
             with transaction(request.app.state.session_factory) as session:
                 audit_service.record_denied(

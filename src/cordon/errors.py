@@ -22,15 +22,25 @@ class Problem:
 
 
 class CordonError(Exception):
-    """Base of every error a user can cause; carries its HTTP status."""
+    """Base of every error a user can cause; carries its HTTP status.
+
+    ``denied``, when given, is an attempt on a record outside the actor's reach that the answer
+    does not reveal: the app audits it in its own transaction after the request's rollback."""
 
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, problems: list[Problem] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        problems: list[Problem] | None = None,
+        denied: DeniedAccess | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.problems = problems or []
+        self.denied = denied
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +107,8 @@ class DeniedAccess:
 class OutOfJurisdiction(NotFound):
     """Answered as 404 so that the record's existence does not leak, but audited as denied."""
 
-    def __init__(self, message: str, *, denied: DeniedAccess) -> None:
-        super().__init__(message)
-        self.denied = denied
+    def __init__(
+        self, message: str, *, denied: DeniedAccess, problems: list[Problem] | None = None
+    ) -> None:
+        super().__init__(message, problems=problems, denied=denied)
+        self.denied: DeniedAccess = denied

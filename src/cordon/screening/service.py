@@ -557,18 +557,45 @@ def _tube_refuses(
     return None
 
 
+def _tube_denied(actor: Actor, tube: Tube, action: str) -> DeniedAccess:
+    return DeniedAccess(
+        actor.user_id,
+        actor.username,
+        action,
+        "screening_tube",
+        str(tube.id),
+        {"round_id": tube.round_id, "tube": tube.barcode, "reason": "outside jurisdiction"},
+    )
+
+
+def _tube_in_reach(actor: Actor, tube: Tube) -> bool:
+    """A tube belongs where its swabs' people live (as lab results are scoped)."""
+    return tube.division_code.startswith(actor.jurisdiction)
+
+
 def close_tube(*, session: Session, actor: Actor, round_id: int, barcode: str) -> ScanOut:
     """Close a tube before it is full (end of the day, last people of a grid)."""
     require(actor, "screening:operate")
     load_round(session=session, actor=actor, round_id=round_id)
     tube = session.scalar(select(Tube).where(Tube.barcode == barcode, Tube.round_id == round_id))
+    missing = f"no tube {barcode} in round {round_id}"
     if tube is None:
-        raise NotFound(
-            f"no tube {barcode} in round {round_id}", problems=[Problem("tube", barcode)]
+        raise NotFound(missing, problems=[Problem("tube", barcode)])
+    if not _tube_in_reach(actor, tube):
+        raise OutOfJurisdiction(
+            missing, denied=_tube_denied(actor, tube, "close"), problems=[Problem("tube", barcode)]
         )
     if tube.closed_at is None:
         tube.closed_at = utcnow()
         session.flush()
+        audit.record(
+            session=session,
+            actor=actor,
+            action="close",
+            entity="screening_tube",
+            entity_id=tube.id,
+            detail={"round_id": round_id, "tube": tube.barcode, "filled": tube.filled},
+        )
     return ScanOut(
         sample_id=0,
         person_id=0,
@@ -597,10 +624,27 @@ def receive_tubes(
                 select(Tube).where(Tube.barcode.in_(chunk), Tube.round_id == round_id)
             )
         )
+    # Another jurisdiction's tubes are answered as unknown, so their existence does not leak.
+    foreign = [t for t in tubes.values() if not _tube_in_reach(actor, t)]
+    for tube in foreign:
+        del tubes[tube.barcode]
     unknown = [b for b in wanted if b not in tubes]
     if unknown:
+        denied = (
+            DeniedAccess(
+                actor.user_id,
+                actor.username,
+                "receive",
+                "screening_tubes",
+                str(round_id),
+                {"tubes": sorted(t.barcode for t in foreign), "reason": "outside jurisdiction"},
+            )
+            if foreign
+            else None
+        )
         raise ValidationFailed(
             f"{len(unknown)} unknown tubes; nothing was received",
+            denied=denied,
             problems=[
                 Problem("tubes", f"unknown tube {b}", row=i + 1)
                 for i, b in enumerate(wanted)
