@@ -6,11 +6,20 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi.responses import JSONResponse
 
 from cordon.auth.schemas import Actor
 from cordon.errors import Problem, ValidationFailed
 from cordon.people import imports, service, tabular
-from cordon.people.schemas import ImportReport, PersonIn, PersonOut, PersonPage, PersonPatch
+from cordon.people.schemas import (
+    ImportRefused,
+    ImportReport,
+    PersonIn,
+    PersonOut,
+    PersonPage,
+    PersonPatch,
+    RowProblem,
+)
 from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep, require
 from cordon.web.uploads import read_upload
 
@@ -18,6 +27,7 @@ router = APIRouter(prefix="/people", tags=["people"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Importer = Annotated[Actor, Depends(require("people:import"))]
+MAX_PROBLEMS = 1000  # row problems repeated in a refusal; the report's errors hold them all
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,11 @@ def edit(
     )
 
 
-@router.post("/import", response_model=ImportReport)
+@router.post(
+    "/import",
+    response_model=ImportReport,
+    responses={422: {"model": ImportRefused, "description": "Rows rejected; nothing written"}},
+)
 async def import_file(
     actor: Importer,
     session: DbSession,
@@ -107,9 +121,21 @@ async def import_file(
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="XLSX or CSV, Chinese or English headers")],
     mode: Annotated[Literal["all_or_nothing", "valid_rows"], Query()] = "all_or_nothing",
-) -> ImportReport:
-    """Check every row; write all or none (or, with mode=valid_rows, the valid ones).
-    The report lists each rejected row with the field and the reason."""
+) -> ImportReport | JSONResponse:
+    """Check every row; write all or none (or, with mode=valid_rows, the valid ones and skip
+    the rest). The report lists each rejected row with the field and the reason; an import
+    that rejected rows and wrote none answers 422."""
     data = await read_upload(file, max_bytes=settings.max_upload_bytes)
     rows = tabular.read_table(file.filename or "", data)
-    return imports.import_people(session=session, actor=actor, cipher=cipher, rows=rows, mode=mode)
+    report = imports.import_people(
+        session=session, actor=actor, cipher=cipher, rows=rows, mode=mode
+    )
+    if report.rejected and not report.written:
+        # A refusal, not a partial success; the request still commits its audit entries.
+        refused = ImportRefused(
+            **report.model_dump(),
+            message=f"{report.rejected} of {report.rows} rows rejected; nothing was written",
+            problems=[RowProblem(**e.model_dump()) for e in report.errors[:MAX_PROBLEMS]],
+        )
+        return JSONResponse(refused.model_dump(), status_code=422)
+    return report

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
@@ -15,7 +14,6 @@ from cordon.auth.service import require
 from cordon.errors import ValidationFailed
 from cordon.geo import service as geo
 from cordon.people import service
-from cordon.people.models import Person
 from cordon.people.schemas import ImportReport, PersonIn, RowError
 from cordon.people.tabular import Row
 from cordon.security.crypto import FieldCipher
@@ -60,18 +58,30 @@ def import_people(
         seen[key] = number
         ready.append((number, prepared))
 
-    hashes = {service.id_hash(cipher, p.id_number.number): n for n, p in ready}
-    existing: set[str] = set()
-    for chunk_start in range(0, len(hashes), 500):
-        chunk = list(hashes)[chunk_start : chunk_start + 500]
-        existing.update(
-            session.scalars(select(Person.id_number_hash).where(Person.id_number_hash.in_(chunk)))
+    found = service.registered(
+        session=session, cipher=cipher, numbers=[p.id_number.number for _n, p in ready]
+    )
+    foreign: list[tuple[int, int]] = []  # (row, person id) registered outside the jurisdiction
+    for number, prepared in ready:
+        twin = found.get(prepared.id_number.number)
+        if twin is None:
+            continue
+        # The same answer inside and outside the jurisdiction (see service.DUPLICATE_REFUSED).
+        errors.append(RowError(row=number, field="id_number", message=service.DUPLICATE_REFUSED))
+        if not geo.is_within(twin.division_code, actor.jurisdiction):
+            foreign.append((number, twin.id))
+    for number, person_id in foreign:
+        denied = service.duplicate_denied(actor, person_id)
+        audit.add(
+            session=session,
+            actor=actor,
+            action="import",
+            entity=denied.entity,
+            entity_id=denied.entity_id,
+            outcome="denied",
+            detail={**denied.detail, "row": number},
         )
-    for digest in existing:
-        errors.append(RowError(row=hashes[digest], field="id_number", message="already registered"))
-    ready = [
-        (n, p) for n, p in ready if service.id_hash(cipher, p.id_number.number) not in existing
-    ]
+    ready = [(n, p) for n, p in ready if p.id_number.number not in found]
     errors.sort(key=lambda e: (e.row, e.field))
     del places  # validation is over
 
@@ -95,6 +105,7 @@ def import_people(
         rows=len(rows),
         written=written,
         rejected=len({e.row for e in errors}),
+        skipped=len(rows) - written,
         mode=mode,
         errors=errors,
     )

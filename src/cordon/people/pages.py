@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
+from cordon.audit import service as audit_service
 from cordon.auth.schemas import Actor
 from cordon.errors import Problem, TooLarge, ValidationFailed
 from cordon.geo import service as geo_service
@@ -210,16 +211,19 @@ def create_person(
     form: Annotated[PersonForm, Form()],
 ) -> Response:
     values = form.model_dump()
+    denied = None
     try:
         data = PersonIn.model_validate(blank_to_none(values))
         person = service.create_person(session=session, actor=actor, cipher=cipher, data=data)
     except ValidationError as exc:
         problems = problems_of(exc)
     except ValidationFailed as exc:
-        problems = exc.problems
+        problems, denied = exc.problems, exc.denied
     else:
         return RedirectResponse(f"/people/{person.id}?saved=1", status_code=303)
     session.rollback()  # an invalid form changes nothing, even what the service began
+    if denied is not None:  # a registered number outside the jurisdiction: audited, not shown
+        audit_service.record_denied(session=session, denied=denied, client_addr=actor.client_addr)
     return _form_page(request, session, actor, values=values, problems=problems)
 
 

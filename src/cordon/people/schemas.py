@@ -70,5 +70,20 @@ class ImportReport(BaseModel):
     rows: int
     written: int
     rejected: int
+    skipped: int = Field(description="Rows read but not written (all of them when refused)")
     mode: Literal["all_or_nothing", "valid_rows"]
     errors: list[RowError]
+
+
+class RowProblem(BaseModel):
+    field: str
+    message: str
+    row: int
+
+
+class ImportRefused(ImportReport):
+    """An all-or-nothing import with rejected rows (HTTP 422): nothing was written."""
+
+    error: Literal["validation_failed"] = "validation_failed"
+    message: str
+    problems: list[RowProblem]

@@ -14,6 +14,7 @@ from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import out_of_jurisdiction, require
 from cordon.errors import (
+    DeniedAccess,
     NotFound,
     Problem,
     ValidationFailed,
@@ -239,16 +240,57 @@ def create_person(
     require(actor, "people:edit")
     prepared = prepare(session=session, actor=actor, data=data)
     number = prepared.id_number.number
-    if session.scalar(select(Person.id).where(Person.id_number_hash == id_hash(cipher, number))):
+    existing = session.execute(
+        select(Person.id, Person.division_code).where(
+            Person.id_number_hash == id_hash(cipher, number)
+        )
+    ).first()
+    if existing is not None:
+        outside = not geo.is_within(existing.division_code, actor.jurisdiction)
         raise ValidationFailed(
-            "already registered",
-            problems=[Problem("id_number", "a person with this identity number is registered")],
+            DUPLICATE_REFUSED,
+            problems=[Problem("id_number", DUPLICATE_REFUSED)],
+            denied=duplicate_denied(actor, existing.id) if outside else None,
         )
     person = write_new(session=session, actor=actor, cipher=cipher, prepared=prepared)
     audit.record(
         session=session, actor=actor, action="create", entity="person", entity_id=person.id
     )
     return to_out(session=session, actor=actor, cipher=cipher, people=[person])[0]
+
+
+# One answer for an identity number that is already registered, wherever the person lives:
+# the answer must not tell a user that a number is registered outside their jurisdiction
+# (their own search shows who lives inside it). Attempts on numbers outside are audited.
+DUPLICATE_REFUSED = "this identity number cannot be registered here; search for the person"
+
+
+def duplicate_denied(actor: Actor, person_id: int) -> DeniedAccess:
+    return DeniedAccess(
+        user_id=actor.user_id,
+        username=actor.username,
+        action="create",
+        entity="person",
+        entity_id=str(person_id),
+        detail={
+            "reason": "identity number registered outside jurisdiction",
+            "jurisdiction": actor.jurisdiction,
+        },
+    )
+
+
+def registered(*, session: Session, cipher: FieldCipher, numbers: list[str]) -> dict[str, Any]:
+    """The registered people among these identity numbers, whatever the jurisdiction:
+    {number: row with id and division_code} (for duplicate checks only; nothing is shown)."""
+    by_hash = {id_hash(cipher, n): n for n in numbers}
+    found: dict[str, Any] = {}
+    hashes = list(by_hash)
+    for start in range(0, len(hashes), 500):
+        query = select(Person.id, Person.division_code, Person.id_number_hash).where(
+            Person.id_number_hash.in_(hashes[start : start + 500])
+        )
+        found.update((by_hash[r.id_number_hash], r) for r in session.execute(query))
+    return found
 
 
 def _load_in_scope(*, session: Session, actor: Actor, person_id: int, action: str) -> Person:

@@ -14,7 +14,7 @@ SERVICE_MESSAGES = (
     N_("already taken"),
     N_("already registered"),
     N_("column missing"),
-    N_("a person with this identity number is registered"),
+    N_("this identity number cannot be registered here; search for the person"),
     N_("give a division code or a grid code"),
     N_("give e.g. 450681********1234"),
     N_("outside your jurisdiction"),
