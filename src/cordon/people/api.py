@@ -18,7 +18,7 @@ from cordon.people.schemas import (
     PersonOut,
     PersonPage,
     PersonPatch,
-    RowProblem,
+    ProblemOut,
 )
 from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep, require
 from cordon.web.uploads import read_upload
@@ -134,8 +134,9 @@ async def import_file(
         # A refusal, not a partial success; the request still commits its audit entries.
         refused = ImportRefused(
             **report.model_dump(),
+            error="validation_failed",
             message=f"{report.rejected} of {report.rows} rows rejected; nothing was written",
-            problems=[RowProblem(**e.model_dump()) for e in report.errors[:MAX_PROBLEMS]],
+            problems=[ProblemOut(**e.model_dump()) for e in report.errors[:MAX_PROBLEMS]],
         )
         return JSONResponse(refused.model_dump(), status_code=422)
     return report

@@ -75,15 +75,22 @@ class ImportReport(BaseModel):
     errors: list[RowError]
 
 
-class RowProblem(BaseModel):
+class ProblemOut(BaseModel):
     field: str
     message: str
-    row: int
+    row: int | None = None
 
 
-class ImportRefused(ImportReport):
-    """An all-or-nothing import with rejected rows (HTTP 422): nothing was written."""
+class ImportRefused(BaseModel):
+    """A refused import (HTTP 422), nothing written: the file could not be read (problems
+    only), or rows were rejected (problems per row, and the report's fields)."""
 
-    error: Literal["validation_failed"] = "validation_failed"
+    error: str
     message: str
-    problems: list[RowProblem]
+    problems: list[ProblemOut]
+    rows: int | None = None
+    written: int | None = None
+    rejected: int | None = None
+    skipped: int | None = None
+    mode: Literal["all_or_nothing", "valid_rows"] | None = None
+    errors: list[RowError] | None = None
