@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -228,6 +229,18 @@ def get_plan(*, session: Session, actor: Actor, case_id: int) -> PlanOut | None:
     case = _load(session=session, actor=actor, case_id=case_id, action="view")
     plan = session.scalar(select(TreatmentPlan).where(TreatmentPlan.case_id == case.id))
     return None if plan is None else PlanOut.model_validate(plan, from_attributes=True)
+
+
+def visible_ids(*, session: Session, actor: Actor, case_ids: Sequence[int]) -> set[int]:
+    """Those of these cases that exist inside the actor's jurisdiction."""
+    wanted = sorted(set(case_ids))
+    return set(
+        session.scalars(
+            select(Case.id).where(
+                Case.id.in_(wanted), Case.division_code.startswith(actor.jurisdiction)
+            )
+        )
+    )
 
 
 def list_cases(*, session: Session, actor: Actor, now: datetime | None = None) -> list[CaseOut]:

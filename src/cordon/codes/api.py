@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 
+from cordon.auth.schemas import Actor
 from cordon.codes import packs, service, tokens
 from cordon.codes.schemas import (
     ExplainOut,
@@ -26,6 +27,7 @@ from cordon.web.deps import (
     RecordId,
     SettingsDep,
     client_addr,
+    require,
     route_transaction,
 )
 from cordon.web.ratelimit import SlidingWindow
@@ -151,7 +153,7 @@ def catalogue(actor: CurrentActor) -> dict[str, object]:
 
 @router.post("/whatif", response_model=WhatIfOut)
 def whatif(
-    actor: CurrentActor,
+    actor: Annotated[Actor, Depends(require("codes:manage"))],
     session: DbSession,
     settings: SettingsDep,
     draft: Annotated[str, Body(media_type="text/plain", max_length=200_000)],

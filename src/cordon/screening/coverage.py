@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
-from cordon.auth.service import require
+from cordon.auth.service import out_of_jurisdiction, require
 from cordon.cases import service as cases_service
 from cordon.cases.schemas import CaseIn
 from cordon.db import utcnow
@@ -104,6 +104,7 @@ def progress(
     *, session: Session, actor: Actor, round_id: int, now: datetime | None = None
 ) -> Progress:
     """Round totals and turnaround (first swab of a tube to its result) against the target."""
+    require(actor, "screening:view")  # before the round: no permission is 403 for every round
     row = load_round(session=session, actor=actor, round_id=round_id)
     totals = coverage(session=session, actor=actor, round_id=round_id, by="village")
     tubes = session.execute(
@@ -166,6 +167,7 @@ def missing_people(
     limit: int = MISSING_LIMIT,
     purpose: str = "screening_missing",
 ) -> tuple[int, list[MissingPerson]]:
+    require(actor, "people:view")  # before the round: no permission is 403 for every round
     ids = missing_ids(session=session, actor=actor, round_id=round_id, grid_code=grid_code)
     people = people_service.read_many(
         session=session, actor=actor, cipher=cipher, person_ids=ids[:limit], purpose=purpose
@@ -266,14 +268,28 @@ def list_tasks(
     ]
 
 
+def _in_reach(actor: Actor, division_code: str, action: str, entity: str, entity_id: int) -> None:
+    """Another jurisdiction's task or proposal is answered as unknown and audited as denied."""
+    if not division_code.startswith(actor.jurisdiction):
+        name = entity.removeprefix("screening_")
+        raise out_of_jurisdiction(
+            actor,
+            message=f"no {name} {entity_id}",
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+        )
+
+
 def complete_task(*, session: Session, actor: Actor, task_id: int) -> None:
     """A grid worker reports an isolation done (retests close when their result comes)."""
     require(actor, "screening:view")
     if not (actor.can("people:edit") or actor.can("screening:operate")):
         raise Forbidden(f"your role ({actor.role}) may not close tasks")
     task = session.get(Task, task_id)
-    if task is None or not task.division_code.startswith(actor.jurisdiction):
+    if task is None:
         raise NotFound(f"no task {task_id}", problems=[Problem("task_id", "unknown task")])
+    _in_reach(actor, task.division_code, "done", "screening_task", task_id)
     if task.kind == "retest":
         raise Conflict(
             "a retest task closes when its single-tube result is imported",
@@ -311,8 +327,9 @@ def list_proposals(
 
 def _proposal(session: Session, actor: Actor, proposal_id: int) -> CaseProposal:
     found = session.get(CaseProposal, proposal_id)
-    if found is None or not found.division_code.startswith(actor.jurisdiction):
+    if found is None:
         raise NotFound(f"no proposal {proposal_id}", problems=[Problem("proposal_id", "unknown")])
+    _in_reach(actor, found.division_code, "decide", "screening_proposal", proposal_id)
     if found.status != "open":
         raise Conflict(
             f"proposal {proposal_id} is already {found.status}",
@@ -330,6 +347,7 @@ def accept_proposal(
     kind: str = "asymptomatic",
 ) -> ProposalOut:
     """Register the case through the cases slice (found by screening)."""
+    require(actor, "cases:edit")  # before the proposal: no permission is 403 for every one
     found = _proposal(session, actor, proposal_id)
     case_out = cases_service.register_case(
         session=session,

@@ -22,6 +22,7 @@ from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
 from cordon.bulkwrite import insert_rows
+from cordon.cases import service as cases_service
 from cordon.geo import service as geo_service
 from cordon.people import service as people_service
 from cordon.security.crypto import FieldCipher
@@ -208,9 +209,12 @@ def network(
     if since is not None:
         query = query.where(Contact.traced_at >= since)
     contacts = list(session.scalars(query.order_by(Contact.kind, Contact.first_exposure)))
+    # Only cases the actor may see become nodes: another town's case id is not echoed back.
+    visible = cases_service.visible_ids(session=session, actor=actor, case_ids=case_ids)
     nodes: dict[str, NetworkNode] = {
         f"case:{c}": NetworkNode(id=f"case:{c}", kind="case", label=f"病例 {c}", value=1)
         for c in case_ids
+        if c in visible
     }
     links: list[tuple[str, str]] = []
     truncated = False
