@@ -43,6 +43,36 @@ class Settings(BaseSettings):
     code_lookup_per_minute: int = Field(
         default=10, ge=1, description="Resident code lookups allowed per client address a minute."
     )
+    # Serving (cordon.serving): worker processes, the database pool of each, shared counters.
+    workers: int = Field(
+        default=0, ge=0, le=64, description="Worker processes; 0: 2 per core, at most 8."
+    )
+    db_pool_size: int = Field(
+        default=5, ge=1, le=200, description="Database connections kept open per worker process."
+    )
+    db_max_overflow: int = Field(
+        default=15, ge=0, le=400, description="Extra connections a worker may open under a burst."
+    )
+    sqlite_busy_ms: int = Field(
+        default=5000, ge=0, description="How long a SQLite statement waits for another writer."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for rate-limit counters shared by every worker and machine "
+        "(e.g. redis://127.0.0.1:6379/0); without it, a small SQLite file in the data folder.",
+    )
+    audit_batch_ms: int = Field(
+        default=200,
+        ge=0,
+        le=10_000,
+        description="Residents' lookups are audited in batches written this often; 0: each "
+        "entry in its own transaction before the answer.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For is believed; none by default.",
+    )
 
     @property
     def lake_dir(self) -> Path:
