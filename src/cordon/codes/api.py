@@ -28,20 +28,21 @@ from cordon.web.deps import (
     client_addr,
     route_transaction,
 )
-from cordon.web.ratelimit import SlidingWindow
+from cordon.web.ratelimit import Limit
 
 router = APIRouter(prefix="/codes", tags=["codes"])
 PackName = Annotated[str | None, Query(max_length=40, description="Rule pack (default: in force)")]
 
 
 def lookup_brake(request: Request) -> None:
-    """Refuse a burst of lookups from one address before anything else runs (429)."""
+    """Refuse a burst of lookups from one address before anything else runs (429).
+
+    Counted in the limiter every worker shares (Redis, or a small SQLite file), so the limit
+    is one limit however many worker processes serve."""
     state = request.app.state
-    limit = state.settings.code_lookup_per_minute
-    window: SlidingWindow | None = getattr(state, "code_lookup_window", None)
-    if window is None or window.limit != limit:
-        window = state.code_lookup_window = SlidingWindow(limit=limit, seconds=60)
-    wait = window.hit(client_addr(request) or "-")
+    addr = client_addr(request) or "-"
+    limit = Limit(f"codes:addr:{addr}", state.settings.code_lookup_per_minute, 60)
+    wait = state.limiter.hit([limit])
     if wait is not None:
         seconds = math.ceil(wait)
         raise TooManyAttempts(
@@ -66,6 +67,9 @@ def lookup(
     The answer is masked and carries a signed token for the QR code. A wrong name and an
     unknown number get the same 404."""
     lookup_brake(request)
+    # No write on this path: the audit entry (a miss's too, see app.py) is queued and written
+    # in a batch; the read-only transaction only reads.
+    request.state.audit_batched = True
     with route_transaction(request) as session:
         return service.lookup(
             session=session,
@@ -73,6 +77,7 @@ def lookup(
             settings=settings,
             data=data,
             client_addr=client_addr(request),
+            audit_record=request.app.state.audit.record,
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -314,10 +315,13 @@ def lookup(
     data: LookupIn,
     client_addr: str | None,
     now: datetime | None = None,
+    audit_record: Callable[..., object] | None = None,
 ) -> LookupOut:
     """A resident's own code by identity number and name, masked, with a signed token.
 
-    A wrong name and an unknown number get the same answer; both are audited."""
+    A wrong name and an unknown number get the same answer; both are audited. With
+    ``audit_record`` (the API's batched trail) the entry goes there instead of the session,
+    so the lookup writes nothing in its own transaction."""
     resident = Actor(
         user_id=None, username=RESIDENT, role="", jurisdiction="", client_addr=client_addr
     )
@@ -348,13 +352,18 @@ def lookup(
         now=at,
         minutes=settings.code_token_minutes,
     )
-    audit.record(
-        session=session,
-        actor=resident,
-        action="code_lookup",
-        entity="person",
-        entity_id=match.person_id,
-    )
+    if audit_record is not None:
+        audit_record(
+            actor=resident, action="code_lookup", entity="person", entity_id=match.person_id
+        )
+    else:
+        audit.record(
+            session=session,
+            actor=resident,
+            action="code_lookup",
+            entity="person",
+            entity_id=match.person_id,
+        )
     out = _decision_out(match.person_id, decision, pack.name, at)
     return LookupOut(
         name=match.masked_name,
