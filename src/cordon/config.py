@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,7 @@ Language = Literal["zh_CN", "en"]
 
 # Each secret is 32 random bytes, kept as hex in its own file under the data folder.
 SECRET_NAMES = ("session_key", "field_key", "lookup_key", "code_signing_key")
+_SECRETS: dict[str, bytes] = {}  # secrets read from files, by absolute path
 
 
 class Settings(BaseSettings):
@@ -94,12 +96,16 @@ class Settings(BaseSettings):
             return bytes.fromhex(given)
         folder = self.data_dir / "secrets"
         path = folder / f"{name}.hex"
+        known = _SECRETS.get(key := os.path.abspath(path))
+        if known is not None:  # read once per process: every lookup signs with one
+            return known
         if not path.exists():
             folder.mkdir(parents=True, exist_ok=True)
             folder.chmod(0o700)
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
-        return bytes.fromhex(path.read_text().strip())
+        value = _SECRETS[key] = bytes.fromhex(path.read_text().strip())
+        return value
 
 
 @lru_cache

@@ -4,7 +4,6 @@ colours per town and grid, and compare a draft pack with the one in force."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -243,8 +242,10 @@ class _Fact:
 
 
 def _facts_of(session: Session, person_id: int) -> list[_Fact]:
-    table = facts_service.live_table(session=session, person_ids=[person_id])
-    return [_Fact(r["kind"], r["at"], json.loads(r["attrs"])) for r in table.to_pylist()]
+    return [
+        _Fact(kind, at, attrs)
+        for kind, at, attrs in facts_service.live_of(session=session, person_id=person_id)
+    ]
 
 
 def _require_in_scope(session: Session, actor: Actor, person_id: int, action: str) -> str:
