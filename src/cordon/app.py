@@ -147,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.audit.close()  # a worker's queued audit entries, written before it exits
+        app.state.limiter.close()
 
     app = FastAPI(
         title="Cordon",
