@@ -63,9 +63,9 @@ def _call(url: str, data: bytes | None, headers: dict[str, str]) -> tuple[int, d
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
-            status, head = answer.status, dict(answer.headers)
+            status, head = answer.status, {k.lower(): v for k, v in answer.headers.items()}
     except urllib.error.HTTPError as refused:
-        status, head = refused.code, dict(refused.headers)
+        status, head = refused.code, {k.lower(): v for k, v in refused.headers.items()}
     return status, head, time.monotonic() - started
 
 
@@ -156,7 +156,7 @@ def test_screening_lookups_in_a_concurrent_burst_respect_the_limit_across_worker
     assert statuses.count(200) == 5, statuses
     assert statuses.count(429) == 35, statuses
     refused = next(head for status, head, _ in answers if status == 429)
-    assert 0 < int(refused["Retry-After"]) <= 15 * 60
+    assert 0 < int(refused["retry-after"]) <= 15 * 60
 
 
 def test_a_forged_forwarded_for_does_not_move_a_request_to_another_allowance(
@@ -196,7 +196,7 @@ def test_lookups_answer_and_staff_writes_fail_fast_while_a_writer_holds_sqlite(
         # A staff read is audited in its own transaction: it waits the busy timeout (1 s
         # here), then gets a clear 503 with Retry-After, not a 500 and not a long hang.
         status, head, seconds = served.get(f"/api/v1/people/{served.person_id}", bearer)
-        assert status == 503 and head["Retry-After"] == "1"
+        assert status == 503 and head["retry-after"] == "1"
         assert seconds < 3
     finally:
         writer.rollback()
