@@ -251,12 +251,13 @@ def pooling_planner(body: PlannerIn, actor: CurrentActor) -> PlannerOut:
 
 
 @router.post("/lookup", response_model=LookupOut)
-def lookup(body: LookupIn, request: Request, cipher: Cipher) -> LookupOut:
+async def lookup(body: LookupIn, request: Request) -> LookupOut:
     """A resident's own results (no login; masked, audited, limited per address and number)."""
-    with route_transaction(request) as session:  # public and bursty: see route_transaction
+    # On the event loop like the code lookup (codes/api.py): a few indexed reads, no writes.
+    with route_transaction(request) as session:
         return residents.own_results(
             session=session,
-            cipher=cipher,
+            cipher=request.app.state.cipher,
             query=body,
             client_addr=client_addr(request),
             limiter=request.app.state.limiter,
