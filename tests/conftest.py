@@ -80,6 +80,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         session_key="11" * 32,
         field_key="22" * 32,
         lookup_key="33" * 32,
+        audit_batch_ms=0,  # the trail written at once, so tests read it right away
     )
 
 

@@ -150,6 +150,11 @@ def test_admin_logs_in_and_sees_the_overview_map(
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
+            # Whatever the Content-Security-Policy blocks (an inline style or script) is a bug.
+            page.on(
+                "console",
+                lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+            )
             page.goto(f"{base}/")
             expect(page).to_have_url(re.compile(r"/login\?next=/$"))
             assert page.locator("html").get_attribute("lang") == "zh-CN"

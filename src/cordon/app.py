@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cordon import __version__
@@ -20,7 +22,7 @@ from cordon.auth import api as auth_api
 from cordon.cases import api as cases_api
 from cordon.codes import api as codes_api
 from cordon.config import Settings, get_settings
-from cordon.db import make_engine, make_session_factory, transaction
+from cordon.db import engine_for, make_session_factory, transaction
 from cordon.errors import (
     CordonError,
     Problem,
@@ -33,8 +35,11 @@ from cordon.screening import api as screening_api
 from cordon.security.crypto import FieldCipher
 from cordon.trace import api as trace_api
 from cordon.web import pages as web_pages
+from cordon.web.auditlog import AuditBatcher
 from cordon.web.deps import LoginRequired, client_addr
+from cordon.web.headers import SecurityHeadersMiddleware
 from cordon.web.limits import BodyLimitMiddleware
+from cordon.web.ratelimit import make_limiter
 
 log = logging.getLogger("cordon")
 
@@ -62,7 +67,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CordonError)
     async def cordon_error(request: Request, exc: CordonError) -> Response:
         if exc.denied is not None:
-            # The request's transaction was rolled back; the attempt is still recorded.
+            # The request's transaction was rolled back; the attempt is still recorded. A public
+            # lookup's miss goes to the batched trail like its hits (no write on its path).
+            if getattr(request.state, "audit_batched", False):
+                request.app.state.audit.record_denied(
+                    denied=exc.denied, client_addr=client_addr(request)
+                )
+                return _problem_response(request, exc)
             with transaction(request.app.state.session_factory) as session:
                 audit_service.record_denied(
                     session=session, denied=exc.denied, client_addr=client_addr(request)
@@ -90,6 +101,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             "problems": [],
         }
         return JSONResponse(body, status_code=409)
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: OperationalError) -> Response:
+        # SQLite's busy timeout ran out behind another writer: a clear "try again", not a 500.
+        if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+            raise exc
+        log.warning("database busy: %s", exc.orig)
+        body = {"error": "busy", "message": "the database is busy; try again", "problems": []}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -121,22 +141,35 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.audit.close()  # a worker's queued audit entries, written before it exits
+        app.state.limiter.close()
+
     app = FastAPI(
         title="Cordon",
         version=__version__,
         description="Outbreak command platform for border cities.",
         docs_url="/docs",
         openapi_url=f"{API_PREFIX}/openapi.json",
+        lifespan=lifespan,
     )
-    engine = make_engine(settings.resolved_database_url)
+    engine = engine_for(settings)
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.audit = AuditBatcher(app.state.session_factory, interval_ms=settings.audit_batch_ms)
+    app.state.limiter = make_limiter(
+        data_dir=settings.data_dir, redis_url=settings.redis_url, busy_ms=settings.sqlite_busy_ms
+    )
     app.state.cipher = FieldCipher(
         field_key=settings.secret("field_key"), lookup_key=settings.secret("lookup_key")
     )
     _install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)  # outermost
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

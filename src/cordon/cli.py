@@ -8,7 +8,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import typer
-import uvicorn
 from sqlalchemy.orm import Session
 
 from cordon import migrate
@@ -31,7 +30,6 @@ from cordon.config import Settings
 from cordon.db import make_engine
 from cordon.geo import service as geo_service
 from cordon.lake.writer import is_lake
-from cordon.logs import uvicorn_log_config
 from cordon.people import cli as people_cli
 from cordon.people import service as people_service
 from cordon.screening import cli as screening_cli
@@ -84,17 +82,13 @@ def db_upgrade(data_dir: Path | None = DataDirOption) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(0, help="Worker processes (0: CORDON_WORKERS or 2 per core)."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Serve the pages and the API."""
-    from cordon.app import create_app
+    """Serve the pages and the API with several worker processes (gunicorn, uvicorn)."""
+    from cordon import serving
 
-    uvicorn.run(
-        create_app(settings_for(data_dir)),
-        host=host,
-        port=port,
-        log_config=uvicorn_log_config("info"),
-    )
+    serving.run(settings_for(data_dir), host=host, port=port, workers=workers or None)
 
 
 def _register_detected_cases(session: Session, settings: Settings) -> int:
@@ -136,8 +130,6 @@ def demo(
 ) -> None:
     """Migrate, simulate Dongxing and its outbreak (once), load its registry, create a demo
     admin, and serve."""
-    from cordon.app import create_app
-
     settings = settings_for(data_dir)
     _upgrade(settings)
     lake = settings.lake_dir
@@ -187,9 +179,6 @@ def demo(
     with console.status("Preparing tracing (compiled once per machine)…"):
         kernels.warm()  # else the first trace from a page waits for it
     console.print(f"Serving on http://127.0.0.1:{port}/", highlight=False)
-    uvicorn.run(
-        create_app(settings),
-        host="127.0.0.1",
-        port=port,
-        log_config=uvicorn_log_config("warning"),
-    )
+    from cordon import serving
+
+    serving.run(settings, host="127.0.0.1", port=port, log_level="warning")

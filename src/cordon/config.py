@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,7 @@ Language = Literal["zh_CN", "en"]
 
 # Each secret is 32 random bytes, kept as hex in its own file under the data folder.
 SECRET_NAMES = ("session_key", "field_key", "lookup_key", "code_signing_key")
+_SECRETS: dict[str, bytes] = {}  # secrets read from files, by absolute path
 
 
 class Settings(BaseSettings):
@@ -43,6 +45,36 @@ class Settings(BaseSettings):
     code_lookup_per_minute: int = Field(
         default=10, ge=1, description="Resident code lookups allowed per client address a minute."
     )
+    # Serving (cordon.serving): worker processes, the database pool of each, shared counters.
+    workers: int = Field(
+        default=0, ge=0, le=64, description="Worker processes; 0: 2 per core, at most 8."
+    )
+    db_pool_size: int = Field(
+        default=5, ge=1, le=200, description="Database connections kept open per worker process."
+    )
+    db_max_overflow: int = Field(
+        default=15, ge=0, le=400, description="Extra connections a worker may open under a burst."
+    )
+    sqlite_busy_ms: int = Field(
+        default=5000, ge=0, description="How long a SQLite statement waits for another writer."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for rate-limit counters shared by every worker and machine "
+        "(e.g. redis://127.0.0.1:6379/0); without it, a small SQLite file in the data folder.",
+    )
+    audit_batch_ms: int = Field(
+        default=200,
+        ge=0,
+        le=10_000,
+        description="Residents' lookups are audited in batches written this often; 0: each "
+        "entry in its own transaction before the answer.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For is believed; none by default.",
+    )
 
     @property
     def lake_dir(self) -> Path:
@@ -64,12 +96,16 @@ class Settings(BaseSettings):
             return bytes.fromhex(given)
         folder = self.data_dir / "secrets"
         path = folder / f"{name}.hex"
+        known = _SECRETS.get(key := os.path.abspath(path))
+        if known is not None:  # read once per process: every lookup signs with one
+            return known
         if not path.exists():
             folder.mkdir(parents=True, exist_ok=True)
             folder.chmod(0o700)
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
-        return bytes.fromhex(path.read_text().strip())
+        value = _SECRETS[key] = bytes.fromhex(path.read_text().strip())
+        return value
 
 
 @lru_cache

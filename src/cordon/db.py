@@ -61,17 +61,38 @@ def utcnow() -> datetime:
 # thread (anyio's default is 40) with requests waiting for a connection while the holders waited
 # for a thread to finish: the server stalled. More connections than threads makes that need a
 # far larger burst; public, bursty routes also keep their transaction inside their own thread
-# (``web.deps.route_transaction``), which cannot stall this way.
+# (``web.deps.route_transaction``), which cannot stall this way. These are the sizes of one
+# process; a server of several worker processes sizes each worker's pool from the settings
+# (``db_pool_size``, ``db_max_overflow``) so that workers × (pool + overflow) stays under the
+# PostgreSQL server's max_connections.
 POOL = {"pool_size": 10, "max_overflow": 40, "pool_timeout": 30}
+# How long a SQLite statement waits for another connection's write lock before it fails with
+# "database is locked". Python's default (5 s) was raised to 30 s here once, which held a staff
+# request for a whole CLI job; writes are short now, so a wait that long means something is
+# wrong, and the request fails (503, see app.py) instead of hanging.
+SQLITE_BUSY_MS = 5000
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    busy_ms: int = SQLITE_BUSY_MS,
+) -> Engine:
+    """An engine for ``url``: SQLite in WAL mode with a busy timeout and foreign keys on, or
+    any other backend with pre-ping; the pool as given (per process) or :data:`POOL`."""
+    pool: dict[str, int] = dict(POOL)
+    if pool_size is not None:
+        pool["pool_size"] = pool_size
+    if max_overflow is not None:
+        pool["max_overflow"] = max_overflow
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one connection per thread
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            **({} if in_memory else POOL),  # type: ignore[arg-type]
+            connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
+            **({} if in_memory else pool),  # type: ignore[arg-type]
         )
 
         @event.listens_for(engine, "connect")
@@ -80,10 +101,21 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **POOL)
+    return create_engine(url, pool_pre_ping=True, **pool)  # type: ignore[arg-type]
+
+
+def engine_for(settings: Any) -> Engine:
+    """The engine of a server process, its pool sized by the settings (one worker's share)."""
+    return make_engine(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        busy_ms=settings.sqlite_busy_ms,
+    )
 
 
 SessionFactory = Callable[[], Session]

@@ -37,6 +37,9 @@ def test_failed_logins_are_braked(client: TestClient, make_user: UserMaker) -> N
     assert [login(client, "epi", "wrong password") for _ in range(5)] == [401] * 5
     # Now even the right password waits: the name is braked for the window.
     assert login(client, "epi", PASSWORD) == 429
+    refused = client.post("/api/v1/auth/token", json={"username": "epi", "password": PASSWORD})
+    # Until the oldest counted failure leaves the 15-minute window.
+    assert 14 * 60 < int(refused.headers["Retry-After"]) <= 15 * 60
 
 
 def test_a_success_clears_earlier_failures(client: TestClient, make_user: UserMaker) -> None:

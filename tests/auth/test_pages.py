@@ -57,7 +57,8 @@ def test_sixth_attempt_is_refused_with_429_even_with_the_right_password(
         assert login(client, "wang", password="guess guess").status_code == 401
     sixth = login(client, "wang")
     assert sixth.status_code == 429
-    assert "登录失败次数过多" in sixth.text
+    assert 14 * 60 < int(sixth.headers["Retry-After"]) <= 15 * 60
+    assert "登录失败次数过多" in sixth.text and "15" in sixth.text
     assert client.get("/", follow_redirects=False).status_code == 303  # still logged out
 
 

@@ -92,11 +92,14 @@ def login(
             max_failures=settings.login_max_failures,
             window=timedelta(minutes=settings.login_window_minutes),
         )
-    except TooManyAttempts:
+    except TooManyAttempts as refused:
+        retry = refused.retry_after or settings.login_window_minutes * 60
         error = _("Too many failed logins. Try again in %(minutes)d minutes.") % {
-            "minutes": settings.login_window_minutes
+            "minutes": -(-retry // 60)
         }
-        return _login_page(request, settings, error=error, status=429, **page)
+        response = _login_page(request, settings, error=error, status=429, **page)
+        response.headers["Retry-After"] = str(retry)
+        return response
     if user is None:
         # Returned, not raised: the request's transaction commits and the failure is counted.
         error = _("Wrong username or password.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from datetime import datetime, timedelta
 
@@ -117,6 +118,22 @@ def actor_for(user: User, *, client_addr: str | None) -> Actor:
     )
 
 
+def _seconds_until_below(
+    session: Session, condition: object, count: int, limit: int, window: timedelta
+) -> int:
+    """Seconds until enough of the counted failures leave the window for one more try."""
+    oldest = session.scalar(
+        select(LoginFailure.at)
+        .where(condition, LoginFailure.at >= utcnow() - window)  # type: ignore[arg-type]
+        .order_by(LoginFailure.at)
+        .offset(count - limit)
+        .limit(1)
+    )
+    if oldest is None:
+        return 1
+    return max(math.ceil((oldest + window - utcnow()).total_seconds()), 1)
+
+
 def check_login_brake(
     *,
     session: Session,
@@ -125,12 +142,16 @@ def check_login_brake(
     max_failures: int,
     window: timedelta,
 ) -> None:
-    """Refuse further attempts once a name, or an address, has failed too often lately."""
+    """Refuse further attempts once a name, or an address, has failed too often lately; the
+    refusal says when the next attempt is allowed (``retry_after``, seconds)."""
     since = utcnow() - window
-    by_name = session.scalar(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.username == username, LoginFailure.at >= since)
+    by_name = (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.username == username, LoginFailure.at >= since)
+        )
+        or 0
     )
     by_addr = 0
     if client_addr:
@@ -142,9 +163,25 @@ def check_login_brake(
             )
             or 0
         )
-    if (by_name or 0) >= max_failures or by_addr >= max_failures * 4:
-        minutes = int(window.total_seconds() // 60)
-        raise TooManyAttempts(f"too many failed logins; try again in {minutes} minutes")
+    waits = []
+    if by_name >= max_failures:
+        waits.append(
+            _seconds_until_below(
+                session, LoginFailure.username == username, by_name, max_failures, window
+            )
+        )
+    if by_addr >= max_failures * 4:
+        waits.append(
+            _seconds_until_below(
+                session, LoginFailure.client_addr == client_addr, by_addr, max_failures * 4, window
+            )
+        )
+    if waits:
+        retry = max(waits)
+        raise TooManyAttempts(
+            f"too many failed logins; try again in {math.ceil(retry / 60)} minutes",
+            retry_after=retry,
+        )
 
 
 def authenticate(

@@ -4,9 +4,9 @@ colours per town and grid, and compare a draft pack with the one in force."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -242,8 +242,10 @@ class _Fact:
 
 
 def _facts_of(session: Session, person_id: int) -> list[_Fact]:
-    table = facts_service.live_table(session=session, person_ids=[person_id])
-    return [_Fact(r["kind"], r["at"], json.loads(r["attrs"])) for r in table.to_pylist()]
+    return [
+        _Fact(kind, at, attrs)
+        for kind, at, attrs in facts_service.live_of(session=session, person_id=person_id)
+    ]
 
 
 def _require_in_scope(session: Session, actor: Actor, person_id: int, action: str) -> str:
@@ -314,10 +316,13 @@ def lookup(
     data: LookupIn,
     client_addr: str | None,
     now: datetime | None = None,
+    audit_record: Callable[..., object] | None = None,
 ) -> LookupOut:
     """A resident's own code by identity number and name, masked, with a signed token.
 
-    A wrong name and an unknown number get the same answer; both are audited."""
+    A wrong name and an unknown number get the same answer; both are audited. With
+    ``audit_record`` (the API's batched trail) the entry goes there instead of the session,
+    so the lookup writes nothing in its own transaction."""
     resident = Actor(
         user_id=None, username=RESIDENT, role="", jurisdiction="", client_addr=client_addr
     )
@@ -348,13 +353,18 @@ def lookup(
         now=at,
         minutes=settings.code_token_minutes,
     )
-    audit.record(
-        session=session,
-        actor=resident,
-        action="code_lookup",
-        entity="person",
-        entity_id=match.person_id,
-    )
+    if audit_record is not None:
+        audit_record(
+            actor=resident, action="code_lookup", entity="person", entity_id=match.person_id
+        )
+    else:
+        audit.record(
+            session=session,
+            actor=resident,
+            action="code_lookup",
+            entity="person",
+            entity_id=match.person_id,
+        )
     out = _decision_out(match.person_id, decision, pack.name, at)
     return LookupOut(
         name=match.masked_name,

@@ -13,6 +13,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -49,7 +50,9 @@ def _unb64(text: str) -> bytes:
     return data
 
 
+@lru_cache(maxsize=4)
 def private_key(seed: bytes) -> Ed25519PrivateKey:
+    """The signing key of a seed, built once per process (every lookup signs with it)."""
     return Ed25519PrivateKey.from_private_bytes(seed[:32])
 
 

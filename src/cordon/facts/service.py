@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
@@ -184,6 +184,18 @@ def live_table(*, session: Session, person_ids: Sequence[int] | None = None) -> 
     if rows:
         data[4] = [json.dumps(a, sort_keys=True, ensure_ascii=False) for a in data[4]]
     return pa.table(data, schema=FACT_TABLE_SCHEMA)
+
+
+def live_of(*, session: Session, person_id: int) -> list[tuple[str, datetime, dict[str, Any]]]:
+    """One person's live facts as (kind, at, attrs), for a single decision (a resident's
+    lookup); system read like :func:`live_table`, without building a table for one row."""
+    rows = session.connection().execute(_LIVE_OF, {"person_id": person_id})
+    return [(kind, at, attrs) for kind, at, attrs in rows]
+
+
+_LIVE_OF = select(PersonFact.kind, PersonFact.at, PersonFact.attrs).where(
+    PersonFact.person_id == bindparam("person_id"), PersonFact.retracted_at.is_(None)
+)
 
 
 def _check_shapes(facts: Sequence[FactRow]) -> None:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, text
+from sqlalchemy import Select, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
@@ -653,19 +653,25 @@ class IdentityMatch:
     masked_id_number: str
 
 
+_IDENTITY = select(Person.id, Person.name, Person.division_code).where(
+    Person.id_number_hash == bindparam("digest")
+)
+
+
 def match_identity(
     *, session: Session, cipher: FieldCipher, id_number: str, name: str
 ) -> IdentityMatch | None:
     """The person with this identity number and exactly this name, or None — the same None
     whether the number is unknown or the name is wrong, so an answer reveals nothing."""
     number = id_number.strip().upper()
-    person = session.scalar(select(Person).where(Person.id_number_hash == id_hash(cipher, number)))
-    if person is None or person.name != name.strip():
+    # Three columns by a prepared Core statement: residents' lookups run this every request.
+    row = session.connection().execute(_IDENTITY, {"digest": id_hash(cipher, number)}).first()
+    if row is None or row.name != name.strip():
         return None
     return IdentityMatch(
-        person_id=person.id,
-        division_code=person.division_code,
-        masked_name=mask_name(person.name),
+        person_id=row.id,
+        division_code=row.division_code,
+        masked_name=mask_name(row.name),
         masked_id_number=mask_id_number(number),
     )
 

@@ -29,7 +29,15 @@ from cordon.screening.schemas import (
     SiteOut,
     TaskOut,
 )
-from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep, client_addr
+from cordon.web.deps import (
+    Cipher,
+    CurrentActor,
+    DbSession,
+    RecordId,
+    SettingsDep,
+    client_addr,
+    route_transaction,
+)
 from cordon.web.uploads import read_upload
 
 router = APIRouter(prefix="/screening", tags=["screening"])
@@ -243,8 +251,15 @@ def pooling_planner(body: PlannerIn, actor: CurrentActor) -> PlannerOut:
 
 
 @router.post("/lookup", response_model=LookupOut)
-def lookup(body: LookupIn, request: Request, session: DbSession, cipher: Cipher) -> LookupOut:
+async def lookup(body: LookupIn, request: Request) -> LookupOut:
     """A resident's own results (no login; masked, audited, limited per address and number)."""
-    return residents.own_results(
-        session=session, cipher=cipher, query=body, client_addr=client_addr(request)
-    )
+    # On the event loop like the code lookup (codes/api.py): a few indexed reads, no writes.
+    with route_transaction(request) as session:
+        return residents.own_results(
+            session=session,
+            cipher=request.app.state.cipher,
+            query=body,
+            client_addr=client_addr(request),
+            limiter=request.app.state.limiter,
+            audit_record=request.app.state.audit.record,
+        )

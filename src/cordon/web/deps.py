@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -59,8 +60,56 @@ def get_cipher(request: Request) -> FieldCipher:
     return cipher
 
 
+def trusted_networks(spec: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """The networks of ``CORDON_TRUSTED_PROXIES`` ("10.0.0.5, 192.168.1.0/24"); a bad entry is
+    a clear error at start, not a silently open door."""
+    networks = []
+    for part in spec.replace(";", ",").split(","):
+        if part.strip():
+            try:
+                networks.append(ip_network(part.strip(), strict=False))
+            except ValueError as exc:
+                raise ValueError(
+                    f"CORDON_TRUSTED_PROXIES: {part.strip()!r} is not an address"
+                ) from exc
+    return tuple(networks)
+
+
+def _trusted(host: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+def forwarded_client(
+    peer: str | None, forwarded_for: str | None, networks: tuple[IPv4Network | IPv6Network, ...]
+) -> str | None:
+    """The client's address: the peer's, unless the peer is a configured proxy; then the
+    right-most X-Forwarded-For address that is not itself a trusted proxy (entries to its left
+    were written by the client and prove nothing)."""
+    if peer is None or not forwarded_for or not networks or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            return hop[:64]
+    return hops[0][:64] if hops else peer
+
+
 def client_addr(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """Who is asking, for limits and the audit trail. Forwarded headers count only from the
+    proxies in ``CORDON_TRUSTED_PROXIES`` (none by default): a header anyone can send must not
+    move a request to another address's allowance."""
+    peer = request.client.host if request.client else None
+    state = request.app.state
+    networks = getattr(state, "trusted_networks", None)
+    if networks is None:
+        networks = state.trusted_networks = trusted_networks(state.settings.trusted_proxies)
+    if not networks:
+        return peer
+    return forwarded_client(peer, request.headers.get("x-forwarded-for"), networks)
 
 
 # Row ids fit PostgreSQL's integer; larger numbers get a 422, not a database error.

@@ -35,7 +35,7 @@ class BodyLimitMiddleware:
             body = (
                 f"<!doctype html><meta charset=utf-8><title>{title}</title>"
                 f"<h1>{title}</h1><p>{html.escape(message)}</p>"
-                "<p><a href='javascript:history.back()'>返回 · Back</a></p>"
+                "<p><a href='/'>返回首页 · Home</a></p>"
             ).encode()
         else:
             kind = b"application/json"
