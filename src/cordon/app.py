@@ -13,11 +13,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cordon import __version__
+from cordon import __version__, clock
 from cordon.audit import api as audit_api
 from cordon.audit import service as audit_service
 from cordon.auth import api as auth_api
 from cordon.cases import api as cases_api
+from cordon.clock import api as clock_api
 from cordon.codes import api as codes_api
 from cordon.config import Settings, get_settings
 from cordon.db import make_engine, make_session_factory, transaction
@@ -122,6 +123,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    clock.bind(clock.path_in(settings.data_dir))  # shared with the other workers and the CLI
     app = FastAPI(
         title="Cordon",
         version=__version__,
@@ -154,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trace_api,
         codes_api,
         screening_api,
+        clock_api,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     web_pages.mount(app)
