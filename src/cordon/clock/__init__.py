@@ -124,6 +124,11 @@ def in_zone(moment: datetime, tz_name: str = "Asia/Shanghai") -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz_name))
 
 
+def real_time() -> float:
+    """The wall clock in seconds since the epoch (what a setting's ``now`` takes)."""
+    return time.time()
+
+
 def current() -> ClockSetting:
     """The setting in force (refreshed from the shared file when due)."""
     if _path is not None and time.monotonic() >= _next_check:
@@ -198,26 +203,36 @@ def apply(setting: ClockSetting) -> None:
         _stamp = _file_stamp(_path)
 
 
-def set_scenario(at: datetime, *, pinned: bool = False, rate: float = 1.0) -> ClockSetting:
-    """Set the clock to ``at`` (aware); unpinned, it then advances at ``rate``."""
+def scenario(at: datetime, *, pinned: bool = False, rate: float = 1.0) -> ClockSetting:
+    """A setting at ``at`` (aware) from this real instant on; unpinned, it advances at ``rate``."""
     if at.tzinfo is None:
         raise ValueError("the clock takes an aware datetime")
     if rate <= 0:
         raise ValueError("the clock's rate must be positive")
-    setting = ClockSetting(
+    return ClockSetting(
         anchor=at.astimezone(UTC), anchor_real=time.time(), pinned=pinned, rate=rate
     )
+
+
+def set_scenario(at: datetime, *, pinned: bool = False, rate: float = 1.0) -> ClockSetting:
+    """Set the clock to ``at`` (aware); unpinned, it then advances at ``rate``."""
+    setting = scenario(at, pinned=pinned, rate=rate)
     apply(setting)
     return setting
 
 
-def advance(by: timedelta) -> ClockSetting:
-    """Move a scenario clock on by ``by``, keeping it pinned or running as it was."""
+def advanced(by: timedelta) -> ClockSetting:
+    """The current scenario setting moved on by ``by``, pinned or running as it was."""
     setting = current()
     if setting.anchor is None:
         raise ValueError("the clock is the real clock; set a scenario time before advancing it")
     real = time.time()
-    moved = replace(setting, anchor=setting.now(real) + by, anchor_real=real)
+    return replace(setting, anchor=setting.now(real) + by, anchor_real=real)
+
+
+def advance(by: timedelta) -> ClockSetting:
+    """Move a scenario clock on by ``by``, keeping it pinned or running as it was."""
+    moved = advanced(by)
     apply(moved)
     return moved
 
