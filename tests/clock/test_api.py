@@ -244,3 +244,26 @@ def test_the_whatif_page_takes_an_as_of_time(
         "/codes/whatif", data={"csrf_token": token, "pack": "e9-2022-06", "as_of": "soon"}
     )
     assert bad.status_code == 422
+
+
+def test_expiry_brakes_and_the_audit_log_keep_real_time_under_a_scenario_clock(
+    client: TestClient, token_for: Headers, session_factory: sessionmaker[Session]
+) -> None:
+    """A pinned clock must not make sessions immortal, lock a failed login out for good or let
+    an operator backdate the audit log: those follow the wall clock."""
+    from cordon.auth.models import AuthToken, LoginFailure
+
+    clock.set_scenario(EVENING, pinned=True)
+    headers = token_for("adm")
+    client.post("/api/v1/auth/token", json={"username": "adm", "password": "wrong password!"})
+    client.get("/api/v1/clock", headers=headers)
+    client.put("/api/v1/clock", json={"mode": "pinned", "at": "2021-12-20T08:00"}, headers=headers)
+    real = datetime.now(UTC)
+    with transaction(session_factory) as s:
+        token = s.scalars(select(AuthToken)).one()
+        assert real < token.expires_at < real + timedelta(days=2)
+        failure = s.scalars(select(LoginFailure)).one()
+        assert abs(failure.at - real) < timedelta(minutes=5)
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.entity == "clock")).one()
+        assert abs(entry.at - real) < timedelta(minutes=5)
+    assert clock.now() == datetime(2021, 12, 20, 8, 0, tzinfo=TZ)

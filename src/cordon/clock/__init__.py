@@ -124,6 +124,13 @@ def in_zone(moment: datetime, tz_name: str = "Asia/Shanghai") -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz_name))
 
 
+def wall_now() -> datetime:
+    """The real instant (UTC), whatever the scenario: for what must not follow a simulated
+    clock — session and token expiry, login and lookup brakes, the audit log's times (an
+    operator must not be able to backdate an access by setting the clock)."""
+    return datetime.fromtimestamp(time.time(), UTC)
+
+
 def real_time() -> float:
     """The wall clock in seconds since the epoch (what a setting's ``now`` takes)."""
     return time.time()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
-from cordon.db import utcnow
+from cordon.db import wall_utcnow
 from cordon.errors import TooManyAttempts
 from cordon.people import service as people_service
 from cordon.screening.models import LookupAttempt, Sample, ScreeningRound, Tube
@@ -31,7 +31,7 @@ def _recent(session: Session, *conditions: object) -> int:
         session.scalar(
             select(func.count())
             .select_from(LookupAttempt)
-            .where(LookupAttempt.at >= utcnow() - WINDOW, *conditions)  # type: ignore[arg-type]
+            .where(LookupAttempt.at >= wall_utcnow() - WINDOW, *conditions)  # type: ignore[arg-type]
         )
         or 0
     )
