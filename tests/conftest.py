@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from cordon import clock
 from cordon.app import create_app
 from cordon.auth import service as auth_service
 from cordon.auth.rules import Role
@@ -34,6 +35,14 @@ GRIDS = (
     GridIn(code="450681100001001", name="东郊社区第1网格", division_code="450681100001"),
     GridIn(code="450681101201001", name="江平第1网格", division_code="450681101201"),
 )
+
+
+@pytest.fixture(autouse=True)
+def wall_clock() -> Iterator[None]:
+    """Every test ends on the wall clock, followed by no shared clock file."""
+    yield
+    clock.bind(None)
+    clock.reset()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

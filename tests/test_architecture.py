@@ -149,3 +149,32 @@ def test_tests_mirror_the_package() -> None:
         name for name in [*slices(), "security", "web"] if not any((TESTS / name).glob("test_*.py"))
     ]
     assert missing == []
+
+
+def _calls_of_the_wall_clock(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+            if (name, node.func.attr) in {
+                ("datetime", "now"),
+                ("datetime", "utcnow"),
+                ("datetime", "today"),
+                ("date", "today"),
+                ("time", "time"),
+            }:
+                found.append(f"{path.relative_to(SRC)}:{node.lineno} {name}.{node.func.attr}()")
+    return found
+
+
+def test_nothing_but_the_clock_reads_the_wall_clock() -> None:
+    """Domain time comes from ``cordon.clock`` (a demo's scenario time); durations are measured
+    with ``time.perf_counter``/``monotonic``, which this allows."""
+    offenders = [
+        call
+        for path in modules()
+        if path.relative_to(SRC).parts[0] != "clock"
+        for call in _calls_of_the_wall_clock(path)
+    ]
+    assert offenders == []

@@ -15,11 +15,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cordon import __version__
+from cordon import __version__, clock
 from cordon.audit import api as audit_api
 from cordon.audit import service as audit_service
 from cordon.auth import api as auth_api
 from cordon.cases import api as cases_api
+from cordon.clock import api as clock_api
 from cordon.codes import api as codes_api
 from cordon.config import Settings, get_settings
 from cordon.db import engine_for, make_session_factory, transaction
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.audit.close()  # a worker's queued audit entries, written before it exits
         app.state.limiter.close()
 
+    clock.bind(clock.path_in(settings.data_dir))  # shared with the other workers and the CLI
     app = FastAPI(
         title="Cordon",
         version=__version__,
@@ -186,6 +188,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trace_api,
         codes_api,
         screening_api,
+        clock_api,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     web_pages.mount(app)

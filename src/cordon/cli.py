@@ -1,65 +1,73 @@
-"""The ``cordon`` command: the root Typer app, to which every slice adds its commands."""
+"""The ``cordon`` command: the root Typer app, to which every slice adds its commands.
+
+Only Typer and the slices' thin ``cli`` modules load here, so ``cordon --help`` answers at
+once; each command imports the services and libraries it needs when it runs.
+"""
 
 from __future__ import annotations
 
-import secrets
-from datetime import datetime, time
+from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.orm import Session
 
-from cordon import migrate
 from cordon.auth import cli as auth_cli
-from cordon.auth import service as auth_service
-from cordon.auth.rules import Role, permissions_of
-from cordon.auth.schemas import Actor, UserIn
-from cordon.cases import service as cases_service
-from cordon.cases.schemas import CaseIn
 from cordon.cli_support import (
     DataDirOption,
     cipher_for,
     command_session,
     console,
     settings_for,
+    whole_short_help,
 )
+from cordon.clock import cli as clock_cli
 from cordon.codes import cli as codes_cli
-from cordon.codes import service as codes_service
-from cordon.config import Settings
-from cordon.db import make_engine
-from cordon.geo import service as geo_service
-from cordon.lake.writer import is_lake
 from cordon.people import cli as people_cli
-from cordon.people import service as people_service
 from cordon.screening import cli as screening_cli
 from cordon.sim import cli as sim_cli
-from cordon.sim import service as sim_service
 from cordon.trace import cli as trace_cli
-from cordon.trace import kernels
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
+    from cordon.auth.schemas import Actor
+    from cordon.config import Settings
 
 app = typer.Typer(help="Cordon: outbreak command for border cities.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Create or migrate the database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(auth_cli.app, name="users")
 app.add_typer(people_cli.app, name="people")
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(trace_cli.app, name="trace")
 app.add_typer(codes_cli.app, name="codes")
-
-# The demo's own setup steps act as this system user (audited under its name).
-SYSTEM = Actor(
-    user_id=None,
-    username="demo-setup",
-    role=Role.ADMIN.value,
-    jurisdiction="45",
-    permissions=permissions_of(Role.ADMIN.value),
-    client_addr="cli",
-)
 app.add_typer(screening_cli.app, name="screening")
+app.add_typer(clock_cli.app, name="clock")
+
+
+@cache
+def _system() -> Actor:
+    """The demo's own setup steps act as this system user (audited under its name)."""
+    from cordon.auth.rules import Role, permissions_of
+    from cordon.auth.schemas import Actor
+
+    return Actor(
+        user_id=None,
+        username="demo-setup",
+        role=Role.ADMIN.value,
+        jurisdiction="45",
+        permissions=permissions_of(Role.ADMIN.value),
+        client_addr="cli",
+    )
 
 
 def _upgrade(settings: Settings) -> None:
+    from cordon import migrate
+    from cordon.db import make_engine
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -71,6 +79,8 @@ def _upgrade(settings: Settings) -> None:
 @db_app.command("upgrade")
 def db_upgrade(data_dir: Path | None = DataDirOption) -> None:
     """Create or migrate the schema to the newest version, and load the geography."""
+    from cordon.geo import service as geo_service
+
     settings = settings_for(data_dir)
     _upgrade(settings)
     with command_session(settings) as session:
@@ -94,14 +104,19 @@ def serve(
 def _register_detected_cases(session: Session, settings: Settings) -> int:
     """Register the cases the simulated city found, reported when found, so the case pages
     and tracing have real work; a second demo run registers nothing again."""
-    if cases_service.list_cases(session=session, actor=SYSTEM):
+    from cordon.cases import service as cases_service
+    from cordon.cases.schemas import CaseIn
+    from cordon.sim import service as sim_service
+
+    system = _system()
+    if cases_service.list_cases(session=session, actor=system):
         return 0
     cipher = cipher_for(settings)
     found = sim_service.detected_cases(settings.lake_dir)
     for case in found:
         cases_service.register_case(
             session=session,
-            actor=SYSTEM,
+            actor=system,
             cipher=cipher,
             data=CaseIn(
                 person_id=case.person_id,
@@ -128,8 +143,23 @@ def demo(
     seed: int = typer.Option(9, help="Seed of the simulation."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Migrate, simulate Dongxing and its outbreak (once), load its registry, create a demo
-    admin, and serve."""
+    """Simulate Dongxing's outbreak once, load it, and serve it at the scenario's time.
+
+    Migrates the database, simulates the city and its outbreak (once per data folder), loads
+    the registry and the cases found, creates the demo admin, sets the clock to the evening
+    of the last simulated day (unless an operator pinned it) and serves."""
+    import secrets
+
+    from cordon.auth import service as auth_service
+    from cordon.auth.rules import Role
+    from cordon.auth.schemas import UserIn
+    from cordon.codes import service as codes_service
+    from cordon.geo import service as geo_service
+    from cordon.lake.writer import is_lake
+    from cordon.people import service as people_service
+    from cordon.sim import service as sim_service
+    from cordon.trace import kernels
+
     settings = settings_for(data_dir)
     _upgrade(settings)
     lake = settings.lake_dir
@@ -140,6 +170,7 @@ def demo(
             )
         )
     password = secrets.token_urlsafe(12)
+    _set_scenario_clock(settings)  # before loading, so records are stamped in scenario time
     with command_session(settings) as session:
         geo_service.load_divisions(session=session)
         if not people_service.count_people(session=session):
@@ -161,18 +192,12 @@ def demo(
         else:  # a new password every run, so the printed one always works
             auth_service.set_password(user=admin, password=password)
         registered = _register_detected_cases(session, settings)
+        scenario_now = _set_scenario_clock(settings, session=session)
         if registered:
-            # Codes as of the simulated city's last day, the demo's "today".
-            status = sim_service.outbreak_status(settings.lake_dir) or {}
-            through = status.get("through")
-            today = (
-                datetime.combine(through, time(23, 59), tzinfo=ZoneInfo("Asia/Shanghai"))
-                if through
-                else None
-            )
-            codes_service.recompute(session=session, actor=SYSTEM, now=today, full=True)
+            codes_service.recompute(session=session, actor=_system(), full=True)
     if registered:
         console.print(f"Registered {registered} cases the simulated city found.", highlight=False)
+    console.print(f"Scenario time: {scenario_now}", highlight=False)
     console.print(
         f"Admin login: username=admin password={password}", highlight=False, soft_wrap=True
     )
@@ -182,3 +207,30 @@ def demo(
     from cordon import serving
 
     serving.run(settings, host="127.0.0.1", port=port, log_level="warning")
+
+
+def _set_scenario_clock(settings: Settings, *, session: Session | None = None) -> str:
+    """Set the shared clock to the scenario's time and let it run: 20:00 on the simulated
+    city's last day, or (given a session) just after the latest case was reported if that is
+    later. A clock an operator pinned stays as it is. Returns the time as shown to the user."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from cordon import clock
+    from cordon.cases import service as cases_service
+    from cordon.sim import service as sim_service
+
+    zone = ZoneInfo(settings.timezone)
+    through = (sim_service.outbreak_status(settings.lake_dir) or {}).get("through")
+    if clock.current().mode != "pinned" and through is not None:
+        moment: datetime = datetime.combine(through, time(20, 0), tzinfo=zone)
+        if session is not None:
+            cases = cases_service.list_cases(session=session, actor=_system())
+            latest = max((c.reported_at for c in cases), default=moment)
+            moment = max(moment, latest + timedelta(minutes=1))
+        if session is None or moment > clock.now():
+            clock.set_scenario(moment)
+    return f"{clock.now().astimezone(zone):%Y-%m-%d %H:%M} ({clock.current().mode})"
+
+
+whole_short_help(app)

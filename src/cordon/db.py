@@ -56,6 +56,11 @@ def utcnow() -> datetime:
     return clock.now()
 
 
+def wall_utcnow() -> datetime:
+    """The real time, for expiry, brakes and audit (``cordon.clock.wall_now``)."""
+    return clock.wall_now()
+
+
 # A request's session holds its connection until the dependency's teardown, which needs a
 # worker thread of its own. With 15 connections, a burst of 100 requests filled every worker
 # thread (anyio's default is 40) with requests waiting for a connection while the holders waited

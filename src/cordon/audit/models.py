@@ -7,14 +7,14 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cordon.db import Base, utcnow
+from cordon.db import Base, wall_utcnow
 
 
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=wall_utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True, default=None)
     username: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))  # view, search, create, update, import…

@@ -6,11 +6,8 @@ import secrets
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 
-from cordon.auth import service
 from cordon.auth.rules import Role
-from cordon.auth.schemas import UserIn
 from cordon.cli_support import DataDirOption, command_session, console, err_console, settings_for
 
 app = typer.Typer(help="Users, roles and jurisdictions.", no_args_is_help=True)
@@ -30,6 +27,11 @@ def create(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Create a user; prints the generated password when none was given."""
+    from pydantic import ValidationError
+
+    from cordon.auth import service
+    from cordon.auth.schemas import UserIn
+
     chosen = password or secrets.token_urlsafe(12)
     try:
         data = UserIn(

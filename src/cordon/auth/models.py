@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cordon.db import Base, utcnow
+from cordon.db import Base, utcnow, wall_utcnow
 
 
 class User(Base):
@@ -34,7 +34,7 @@ class AuthToken(Base):
     kind: Mapped[str] = mapped_column(String(8))  # session | api
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     csrf_token: Mapped[str | None] = mapped_column(String(64), default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=wall_utcnow)
     expires_at: Mapped[datetime]
     client_addr: Mapped[str | None] = mapped_column(String(64), default=None)
 
@@ -47,4 +47,4 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
     client_addr: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=wall_utcnow, index=True)

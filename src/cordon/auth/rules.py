@@ -47,10 +47,15 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         | _CASES_WRITE
         | _CODES_WRITE
         | _SCREENING_WRITE
-        | {"people:view_pii", "audit:view", "users:manage", "geo:edit"}
+        | {"people:view_pii", "audit:view", "users:manage", "geo:edit", "clock:set"}
     ),
     Role.COMMANDER: frozenset(
-        _READ | _PEOPLE_READ | _CASES_READ | _CODES_WRITE | _SCREENING_WRITE | {"people:view_pii"}
+        _READ
+        | _PEOPLE_READ
+        | _CASES_READ
+        | _CODES_WRITE
+        | _SCREENING_WRITE
+        | {"people:view_pii", "clock:set"}
     ),
     Role.EPIDEMIOLOGIST: frozenset(
         _READ | _PEOPLE_WRITE | _CASES_WRITE | _CODES_WRITE | _SCREENING_READ | {"people:view_pii"}

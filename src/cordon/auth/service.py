@@ -14,7 +14,7 @@ from cordon.auth import rules
 from cordon.auth.models import AuthToken, LoginFailure, User
 from cordon.auth.passwords import hash_password, verify_password
 from cordon.auth.schemas import Actor, UserIn
-from cordon.db import utcnow
+from cordon.db import wall_utcnow
 from cordon.errors import (
     Conflict,
     DeniedAccess,
@@ -144,7 +144,7 @@ def check_login_brake(
 ) -> None:
     """Refuse further attempts once a name, or an address, has failed too often lately; the
     refusal says when the next attempt is allowed (``retry_after``, seconds)."""
-    since = utcnow() - window
+    since = wall_utcnow() - window
     by_name = (
         session.scalar(
             select(func.count())
@@ -226,7 +226,7 @@ def issue_token(
         kind=kind,
         user_id=user.id,
         csrf_token=secrets.token_urlsafe(32) if kind == "session" else None,
-        expires_at=utcnow() + lifetime,
+        expires_at=wall_utcnow() + lifetime,
         client_addr=client_addr,
     )
     session.add(row)
@@ -238,7 +238,7 @@ def resolve_token(*, session: Session, token: str, kind: str) -> tuple[User, Aut
     row = session.scalar(
         select(AuthToken).where(AuthToken.token_hash == _digest(token), AuthToken.kind == kind)
     )
-    if row is None or row.expires_at <= utcnow():
+    if row is None or row.expires_at <= wall_utcnow():
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.active:
@@ -254,6 +254,6 @@ def purge_expired(
     *, session: Session, keep_failures: timedelta, now: datetime | None = None
 ) -> None:
     """Forget expired sessions and tokens, and failed logins older than the brake's window."""
-    moment = now or utcnow()
+    moment = now or wall_utcnow()
     session.execute(delete(AuthToken).where(AuthToken.expires_at <= moment))
     session.execute(delete(LoginFailure).where(LoginFailure.at < moment - keep_failures))

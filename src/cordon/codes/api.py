@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request
@@ -161,12 +162,18 @@ def whatif(
     session: DbSession,
     settings: SettingsDep,
     draft: Annotated[str, Body(media_type="text/plain", max_length=200_000)],
+    at: Annotated[
+        datetime | None,
+        Query(description="Evaluate as of this time (ISO 8601; default: the clock's now)."),
+    ] = None,
 ) -> WhatIfOut:
-    """Evaluate a draft pack (YAML in the body) against the pack in force; nothing is stored."""
+    """Evaluate a draft pack (YAML in the body) against the pack in force, as of ``at``;
+    nothing is stored."""
     return service.whatif(
         session=session,
         actor=actor,
         draft=packs.parse_text(draft, source="draft"),
         current_name=settings.code_pack,
+        now=service.as_of(at, settings.timezone),
         tz_name=settings.timezone,
     )

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import typer
 
-from cordon.auth import service as auth_service
 from cordon.cli_support import (
     DataDirOption,
     command_session,
@@ -17,8 +16,6 @@ from cordon.cli_support import (
     report_error,
     settings_for,
 )
-from cordon.codes import packs, service, tokens
-from cordon.errors import CordonError
 
 app = typer.Typer(
     help="Health codes: recompute, explain, what-if, signed QR tokens.", no_args_is_help=True
@@ -27,7 +24,7 @@ app = typer.Typer(
 UserOption = typer.Option(..., "--user", help="The user acting (scoped and audited).")
 PackOption = typer.Option(None, "--pack", help="Rule pack (default: CORDON_CODE_PACK).")
 AtOption = typer.Option(
-    None, "--at", help="Decide for this moment (ISO time with zone; default now)."
+    None, "--at", help="Decide as of this moment (ISO time with zone; default: the clock's now)."
 )
 
 
@@ -52,6 +49,9 @@ def recompute(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Recompute health codes in the user's jurisdiction and store every change."""
+    from cordon.auth import service as auth_service
+    from cordon.codes import service
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         result = service.recompute(
@@ -79,7 +79,10 @@ def explain(
     english: bool = typer.Option(False, "--en", help="Reasons in English."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """A person's code: colour, reasons, next conversion and history."""
+    """Print a person's code: colour, reasons, next conversion and history."""
+    from cordon.auth import service as auth_service
+    from cordon.codes import service
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         result = service.explain(
@@ -109,10 +112,18 @@ def whatif(
     pack: Path = typer.Argument(..., help="Draft pack: a YAML file, or a packaged pack's name."),
     user: str = UserOption,
     at: str | None = AtOption,
-    examples: int = typer.Option(10, "--examples", min=0, max=200),
+    examples: int = typer.Option(
+        10, "--examples", min=0, max=200, help="How many people who change to list."
+    ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Who would change colour under a draft pack, per town and grid (prints JSON)."""
+    """Count who would change colour under a draft pack, per town and grid, as JSON.
+
+    The draft and the pack in force are both evaluated as of --at (default: the platform's
+    clock, the scenario's time in a demo); nothing is stored."""
+    from cordon.auth import service as auth_service
+    from cordon.codes import packs, service
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         report = service.whatif(
@@ -132,7 +143,9 @@ def public_key(
     out: Path | None = typer.Option(None, "--out", help="Write the PEM here (default: print)."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """The public key checkpoints verify QR tokens with."""
+    """Print or write the public key that checkpoints verify QR tokens with."""
+    from cordon.codes import service
+
     pem = service.public_key_pem(settings_for(data_dir))
     if out is None:
         typer.echo(pem, nl=False)
@@ -150,6 +163,8 @@ def verify(
     at: str | None = AtOption,
 ) -> None:
     """Check a token offline with the public key: signature, then expiry."""
+    from cordon.codes import tokens
+
     try:
         key = tokens.load_public_key(public_key_file.read_text())
         claims = tokens.verify(token, key, now=_at(at))
@@ -165,13 +180,18 @@ def verify(
 
 @app.command("catalogue")
 def catalogue() -> None:
-    """Facts, attributes and operators a rule may use, as JSON (for rule editors)."""
+    """Print the facts, attributes and operators a rule may use, as JSON for rule editors."""
+    from cordon.codes import packs
+
     typer.echo(json.dumps(packs.catalogue(), ensure_ascii=False, indent=2))
 
 
 @app.command("check")
 def check(pack: Path = typer.Argument(..., help="A pack YAML file to validate.")) -> None:
-    """Validate a pack file; names every wrong rule and field."""
+    """Validate a pack file, naming every wrong rule and field."""
+    from cordon.codes import packs
+    from cordon.errors import CordonError
+
     try:
         loaded = packs.load_path(pack)
     except CordonError as exc:

@@ -3,18 +3,21 @@ what-if report (staff); a resident's own code with its QR, and the checkpoint ch
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import segno
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from cordon import clock
 from cordon.auth.schemas import Actor
 from cordon.codes import packs, service, tokens
 from cordon.codes.api import lookup_brake
 from cordon.codes.schemas import LookupIn, WhatIfOut
-from cordon.errors import CordonError, TooManyAttempts, ValidationFailed
+from cordon.errors import CordonError, Problem, TooManyAttempts, ValidationFailed
 from cordon.geo import service as geo_service
 from cordon.web.deps import (
     Cipher,
@@ -39,7 +42,11 @@ Viewer = Annotated[Actor, Depends(page_require("codes:view"))]
 Manager = Annotated[Actor, Depends(page_require("codes:manage"))]
 COLOURS = {"red": N_("Red"), "yellow": N_("Yellow"), "green": N_("Green")}
 # Messages the service raises, so error pages can show them translated.
-MESSAGES = (N_("no health code matches this identity number and name"),)
+MESSAGES = (
+    N_("no health code matches this identity number and name"),
+    N_("the what-if's time is not valid"),
+    N_("a date and time, e.g. 2021-12-27 20:00"),
+)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -98,10 +105,13 @@ def _whatif_page(
     *,
     report: WhatIfOut | None = None,
     draft: str = "",
+    as_of: str = "",
     error: CordonError | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    zone = ZoneInfo(request.app.state.settings.timezone)
     context = {
+        "as_of": as_of or clock.now().astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
         "packs": packs.available(),
         "report": report,
         "draft": draft,
@@ -125,7 +135,16 @@ def whatif(
     settings: SettingsDep,
     pack: Annotated[str, Form(max_length=40)] = "",
     draft: Annotated[str, Form(max_length=200_000)] = "",
+    as_of: Annotated[str, Form(max_length=40)] = "",
 ) -> HTMLResponse:
+    try:
+        at = datetime.fromisoformat(as_of) if as_of.strip() else None
+    except ValueError:
+        bad = ValidationFailed(
+            "the what-if's time is not valid",
+            problems=[Problem("as_of", "a date and time, e.g. 2021-12-27 20:00")],
+        )
+        return _whatif_page(request, draft=draft, as_of=as_of, error=bad, status=422)
     try:
         loaded = (
             packs.parse_text(draft, source="draft") if draft.strip() else packs.load(pack or "-")
@@ -135,11 +154,12 @@ def whatif(
             actor=actor,
             draft=loaded,
             current_name=settings.code_pack,
+            now=service.as_of(at, settings.timezone),
             tz_name=settings.timezone,
         )
     except ValidationFailed as exc:
-        return _whatif_page(request, draft=draft, error=exc, status=422)
-    return _whatif_page(request, report=report, draft=draft)
+        return _whatif_page(request, draft=draft, as_of=as_of, error=exc, status=422)
+    return _whatif_page(request, report=report, draft=draft, as_of=as_of)
 
 
 def _qr_svg(token: str) -> str:

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from cordon import clock
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import out_of_jurisdiction, require
@@ -429,6 +430,12 @@ def counts(*, session: Session, actor: Actor, level: str = "town") -> list[Place
             )
         )
     return out
+
+
+def as_of(moment: datetime | None, tz_name: str = "Asia/Shanghai") -> datetime | None:
+    """A what-if's "as of" time: a time without a zone is read in ``tz_name``; None stays None
+    (the clock's now)."""
+    return None if moment is None else clock.in_zone(moment, tz_name)
 
 
 def whatif(

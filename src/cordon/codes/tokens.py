@@ -19,6 +19,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from cordon import clock
+
 PREFIX = "CDN1"
 CLOCK_SKEW = timedelta(minutes=2)  # a checkpoint's clock may run a little ahead or behind
 
@@ -103,7 +105,7 @@ def issue(
 
 def verify(token: str, public_key: Ed25519PublicKey, *, now: datetime | None = None) -> Claims:
     """The token's claims if it is authentic and current; TokenRefused otherwise."""
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     parts = token.strip().split(".")
     if len(parts) == 2 and parts[0] == PREFIX:
         raise TokenRefused("the token is unsigned: it carries no signature")

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from cordon.auth import service as auth_service
 from cordon.cli_support import (
     DataDirOption,
     cipher_for,
@@ -16,7 +14,6 @@ from cordon.cli_support import (
     err_console,
     settings_for,
 )
-from cordon.people import imports, tabular
 
 app = typer.Typer(help="The people registry.", no_args_is_help=True)
 
@@ -30,7 +27,15 @@ def import_file(
     ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Import people; without --valid-rows nothing is written when any row is rejected."""
+    """Import people from XLSX or CSV; with a rejected row nothing is written.
+
+    Every rejected row is listed with its field and reason; --valid-rows writes the valid rows
+    anyway."""
+    from rich.table import Table
+
+    from cordon.auth import service as auth_service
+    from cordon.people import imports, tabular
+
     settings = settings_for(data_dir)
     size = path.stat().st_size
     if size > settings.max_upload_bytes:

@@ -19,6 +19,8 @@ import phonenumbers
 from stdnum import numdb
 from stdnum.cn import ric
 
+from cordon import clock
+
 
 class IdNumberError(ValueError):
     """An identity number that fails one named part of the standard."""
@@ -55,7 +57,7 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
         birth = ric.get_birth_date(number)
     except ric.ValidationError as exc:
         raise IdNumberError("birth_date", f"birth date {number[6:14]} is not a date") from exc
-    limit = today or date.today()
+    limit = today or clock.today()
     if birth > limit or birth.year < 1900:
         raise IdNumberError("birth_date", f"birth date {birth.isoformat()} is out of range")
     expected = ric.calc_check_digit(number)

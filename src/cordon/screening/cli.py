@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from cordon.auth import service as auth_service
 from cordon.cli_support import (
     DataDirOption,
     cipher_for,
@@ -15,8 +14,6 @@ from cordon.cli_support import (
     console,
     settings_for,
 )
-from cordon.screening import coverage, labs, planner, simulation
-from cordon.screening.schemas import PlannerIn
 
 app = typer.Typer(help="Mass nucleic-acid screening.", no_args_is_help=True)
 UserOption = typer.Option(..., "--user", help="The user acting (scoped and audited).")
@@ -36,8 +33,13 @@ def simulate_round(
     seed: int = typer.Option(7, "--seed", help="Seed of the swab and turnaround draws."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Plan sites, sample everyone, write and import a lab file from the simulator's truth,
-    and report infections found and missed (as JSON)."""
+    """Simulate a whole sampling round and report infections found and missed, as JSON.
+
+    Plans sites, samples everyone, writes a lab file from the simulator's truth and imports
+    it."""
+    from cordon.auth import service as auth_service
+    from cordon.screening import simulation
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
@@ -66,6 +68,9 @@ def import_results(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Import a lab's results: all rows or none; the same file twice changes nothing."""
+    from cordon.auth import service as auth_service
+    from cordon.screening import labs
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         report = labs.import_results(
@@ -86,7 +91,10 @@ def show_coverage(
     by: str = typer.Option("village", "--by", help="grid or village"),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Expected, sampled, resulted and positive people per village (or grid), as JSON."""
+    """Print expected, sampled, resulted and positive people per village or grid, as JSON."""
+    from cordon.auth import service as auth_service
+    from cordon.screening import coverage
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
@@ -103,7 +111,10 @@ def missing(
     grid: str | None = typer.Option(None, "--grid", help="One grid's list."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """People not yet sampled, as XLSX for grid workers (masked as the role requires)."""
+    """Write the people not yet sampled as XLSX for grid workers, masked as the role requires."""
+    from cordon.auth import service as auth_service
+    from cordon.screening import coverage
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         data = coverage.missing_xlsx(
@@ -121,15 +132,21 @@ def missing(
 def pooling_planner(
     prevalence: float = typer.Option(..., "--prevalence", help="Estimated prevalence, e.g. 0.001"),
     user: str = UserOption,
-    max_pool: int = typer.Option(20, "--max-pool"),
-    people: int = typer.Option(0, "--people"),
+    max_pool: int = typer.Option(20, "--max-pool", help="Largest pool the labs accept."),
+    people: int = typer.Option(0, "--people", help="People to test (for totals; 0: none)."),
     lab_per_day: int | None = typer.Option(None, "--lab-per-day", help="Tests a day the labs run."),
     lake: Path | None = typer.Option(None, "--lake", help="Simulate on this lake."),
     day: int | None = typer.Option(None, "--day", help="With --lake: the sampling day."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Pool sizes and tests per person beside Dorfman, 10-in-1, 20-in-1 and the entropy bound;
-    with --day, a simulated round over the lake's true infections."""
+    """Recommend a pool size, with tests per person beside fixed designs, as JSON.
+
+    Compares Dorfman, 10-in-1, 20-in-1 and the entropy bound; with --day, also simulates a
+    round over the lake's true infections."""
+    from cordon.auth import service as auth_service
+    from cordon.screening import planner
+    from cordon.screening.schemas import PlannerIn
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         actor = auth_service.actor_named(session=session, username=user, client_addr="cli")

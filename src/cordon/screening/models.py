@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cordon.db import Base, utcnow
+from cordon.db import Base, utcnow, wall_utcnow
 
 
 class ScreeningRound(Base):
@@ -175,4 +175,4 @@ class LookupAttempt(Base):
     client_addr: Mapped[str] = mapped_column(String(64), index=True)
     id_hash: Mapped[str] = mapped_column(String(64), index=True)
     found: Mapped[bool] = mapped_column()
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=wall_utcnow, index=True)

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from cordon.cli_support import (
     DataDirOption,
@@ -24,9 +16,9 @@ from cordon.cli_support import (
     report_error,
     settings_for,
 )
-from cordon.errors import CordonError
-from cordon.sim import scenario as scenarios
-from cordon.sim import service
+
+if TYPE_CHECKING:
+    from cordon.sim import service
 
 app = typer.Typer(help="The digital twin: a synthetic city and its outbreak.", no_args_is_help=True)
 
@@ -35,6 +27,18 @@ LABELS = {"city": "Building the city", "days": "Simulating days"}
 
 def simulate(request: service.RunRequest) -> dict[str, Any]:
     """Run with progress bars; a domain error ends the command with its message."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from cordon.errors import CordonError
+    from cordon.sim import service
+
     started = time.perf_counter()
     columns = (
         TextColumn("{task.description}"),
@@ -74,6 +78,8 @@ def run(
     seed: int = typer.Option(7, "--seed", help="Random seed: same seed, same lake."),
 ) -> None:
     """Simulate the city, its movements and an outbreak; write the Parquet lake and manifest."""
+    from cordon.sim import service
+
     simulate(
         service.RunRequest(scenario=scenario, population=population, days=days, seed=seed, out=out)
     )
@@ -85,6 +91,8 @@ def load(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Load the lake's registry (grids, places, households, people, vessels) into the database."""
+    from cordon.sim import service
+
     settings = settings_for(data_dir)
     with command_session(settings) as session, console.status("Loading the registry…"):
         counts = service.load(session=session, cipher=cipher_for(settings), folder=folder)
@@ -98,6 +106,9 @@ def show_scenario(
     name: str = typer.Argument("dongxing-2021", help="Scenario name."),
 ) -> None:
     """Print a scenario with every parameter and its source (the packaged YAML format)."""
+    from cordon.errors import CordonError
+    from cordon.sim import scenario as scenarios
+
     try:
         found = scenarios.load(name)
     except CordonError as exc:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import typer
-from rich.progress import Progress
 
-from cordon.auth import service as auth_service
 from cordon.cli_support import (
     DataDirOption,
     cipher_for,
@@ -18,11 +15,17 @@ from cordon.cli_support import (
     console,
     settings_for,
 )
-from cordon.db import transaction
-from cordon.protocols.packs import DEFAULT_PACK
-from cordon.trace import jobs, service
 
-TZ = ZoneInfo("Asia/Shanghai")
+PackOption = typer.Option(
+    None, "--pack", help="Protocol pack in force (default: the packaged guangxi-2021-12)."
+)
+
+
+def _default_pack() -> str:
+    from cordon.protocols.packs import DEFAULT_PACK
+
+    return DEFAULT_PACK
+
 
 app = typer.Typer(
     help="Epidemiological investigation: contacts from movement data.", no_args_is_help=True
@@ -33,15 +36,17 @@ app = typer.Typer(
 def case(
     case_id: int = typer.Argument(..., help="The case to trace."),
     user: str = typer.Option(..., "--user", help="The user tracing (scoped and audited)."),
-    pack: str = typer.Option(DEFAULT_PACK, "--pack", help="Protocol pack in force."),
+    pack: str | None = PackOption,
     lake: Path | None = typer.Option(None, "--lake", help="Lake folder (default: the demo's)."),
     preview: bool = typer.Option(
         False, "--preview", help="Only print the contacts; store neither contacts nor facts."
     ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Trace one case, store its contacts and their facts, and print them with evidence as
-    JSON."""
+    """Trace one case, store its contacts and facts, and print them with evidence as JSON."""
+    from cordon.auth import service as auth_service
+    from cordon.trace import service
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         result = service.trace_case(
@@ -49,7 +54,7 @@ def case(
             actor=auth_service.actor_named(session=session, username=user, client_addr="cli"),
             case_id=case_id,
             lake=lake or settings.lake_dir,
-            pack_name=pack,
+            pack_name=pack or _default_pack(),
             save=not preview,
         )
     typer.echo(result.model_dump_json(indent=2))
@@ -60,11 +65,14 @@ def letters(
     case_id: int = typer.Argument(..., help="The case whose contacts elsewhere are asked for."),
     user: str = typer.Option(..., "--user", help="The user tracing (scoped and audited)."),
     out: Path = typer.Option(..., "--out", help="Folder for the DOCX letters."),
-    pack: str = typer.Option(DEFAULT_PACK, "--pack", help="Protocol pack in force."),
+    pack: str | None = PackOption,
     lake: Path | None = typer.Option(None, "--lake", help="Lake folder (default: the demo's)."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Write one assist letter (DOCX) per region holding contacts outside your jurisdiction."""
+    from cordon.auth import service as auth_service
+    from cordon.trace import service
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         made = service.assist_letters(
@@ -73,7 +81,7 @@ def letters(
             cipher=cipher_for(settings),
             case_id=case_id,
             lake=lake or settings.lake_dir,
-            pack_name=pack,
+            pack_name=pack or _default_pack(),
         )
     out.mkdir(parents=True, exist_ok=True)
     for letter in made:
@@ -90,20 +98,33 @@ def batch(
         ..., "--since", help="Trace cases reported at or after this time (ISO 8601, with zone)."
     ),
     user: str = typer.Option(..., "--user", help="The user tracing (scoped and audited)."),
-    pack: str = typer.Option(DEFAULT_PACK, "--pack", help="Protocol pack in force."),
+    pack: str | None = PackOption,
     lake: Path | None = typer.Option(None, "--lake", help="Lake folder (default: the demo's)."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Trace a batch of cases, storing contacts and facts as each group finishes; prints the
-    job as JSON."""
+    """Trace every case reported since a time, storing each group's contacts as it finishes.
+
+    Prints the job as JSON; the job is failed (exit code 1) if a group could not be traced."""
+    from zoneinfo import ZoneInfo
+
+    from rich.progress import Progress
+
+    from cordon.auth import service as auth_service
+    from cordon.db import transaction
+    from cordon.trace import jobs
+
     settings = settings_for(data_dir)
     folder = lake or settings.lake_dir
-    moment = since if since.tzinfo else since.replace(tzinfo=TZ)
+    moment = since if since.tzinfo else since.replace(tzinfo=ZoneInfo(settings.timezone))
     with command_sessions(settings) as factory:
         with transaction(factory) as session:
             actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
             job, case_ids = jobs.create(
-                session=session, actor=actor, since=moment, pack_name=pack, lake=folder
+                session=session,
+                actor=actor,
+                since=moment,
+                pack_name=pack or _default_pack(),
+                lake=folder,
             )
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"tracing {len(case_ids)} cases", total=max(len(case_ids), 1))

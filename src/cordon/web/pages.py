@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from cordon.audit import pages as audit_pages
 from cordon.auth import pages as auth_pages
 from cordon.cases import pages as cases_pages
+from cordon.clock import pages as clock_pages
 from cordon.codes import pages as codes_pages
 from cordon.errors import CordonError
 from cordon.geo import pages as geo_pages
@@ -33,6 +34,7 @@ SLICES: tuple[ModuleType, ...] = (
     codes_pages,
     screening_pages,
     audit_pages,
+    clock_pages,
 )
 
 STATUS_TITLES = {

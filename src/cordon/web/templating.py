@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
-from cordon import __version__
+from cordon import __version__, clock
 from cordon.errors import Problem
 from cordon.web import i18n
 from cordon.web.deps import LANG_COOKIE
@@ -166,6 +166,8 @@ def render(
         "nav_current": here.path if here else None,
         "csrf_token": shown_csrf_token(request),
         "timezone": settings.timezone,
+        "scenario_clock": clock.current(),
+        "clock_now": clock.now(),
         "languages": [
             (code, i18n.NATIVE_NAMES[code], url_with(request, lang=code)) for code in i18n.LANGUAGES
         ],
