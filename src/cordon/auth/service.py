@@ -124,14 +124,14 @@ def _seconds_until_below(
     """Seconds until enough of the counted failures leave the window for one more try."""
     oldest = session.scalar(
         select(LoginFailure.at)
-        .where(condition, LoginFailure.at >= utcnow() - window)  # type: ignore[arg-type]
+        .where(condition, LoginFailure.at >= wall_utcnow() - window)  # type: ignore[arg-type]
         .order_by(LoginFailure.at)
         .offset(count - limit)
         .limit(1)
     )
     if oldest is None:
         return 1
-    return max(math.ceil((oldest + window - utcnow()).total_seconds()), 1)
+    return max(math.ceil((oldest + window - wall_utcnow()).total_seconds()), 1)
 
 
 def check_login_brake(
