@@ -80,6 +80,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         session_key="11" * 32,
         field_key="22" * 32,
         lookup_key="33" * 32,
+        # Codes decided by themselves in the background would race tests that recompute and
+        # count changes; tests/jobs and the incremental-codes tests turn it on.
+        codes_auto_refresh=False,
+        jobs_poll_seconds=0.2,
     )
 
 

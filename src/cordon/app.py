@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -29,6 +31,7 @@ from cordon.errors import (
     ValidationFailed,
 )
 from cordon.geo import api as geo_api
+from cordon.jobs import api as jobs_api
 from cordon.people import api as people_api
 from cordon.screening import api as screening_api
 from cordon.security.crypto import FieldCipher
@@ -36,6 +39,7 @@ from cordon.trace import api as trace_api
 from cordon.web import pages as web_pages
 from cordon.web.deps import LoginRequired, client_addr
 from cordon.web.limits import BodyLimitMiddleware
+from cordon.worker import make_runner
 
 log = logging.getLogger("cordon")
 
@@ -119,10 +123,22 @@ def _install_error_handlers(app: FastAPI) -> None:
         return web_pages.error_page(request, CordonError(str(exc.detail)), status=exc.status_code)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The in-process job workers run while the app serves (none with jobs_workers=0)."""
+    runner = app.state.jobs
+    runner.start()
+    try:
+        yield
+    finally:
+        runner.stop()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = FastAPI(
+        lifespan=_lifespan,
         title="Cordon",
         version=__version__,
         description="Outbreak command platform for border cities.",
@@ -135,6 +151,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.cipher = FieldCipher(
         field_key=settings.secret("field_key"), lookup_key=settings.secret("lookup_key")
+    )
+    app.state.jobs = make_runner(
+        factory=app.state.session_factory,
+        settings=settings,
+        cipher=app.state.cipher,
+        threads=settings.jobs_workers,
     )
     _install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
@@ -154,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trace_api,
         codes_api,
         screening_api,
+        jobs_api,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     web_pages.mount(app)

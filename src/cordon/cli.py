@@ -30,6 +30,7 @@ from cordon.codes import service as codes_service
 from cordon.config import Settings
 from cordon.db import make_engine
 from cordon.geo import service as geo_service
+from cordon.jobs import cli as jobs_cli
 from cordon.lake.writer import is_lake
 from cordon.logs import uvicorn_log_config
 from cordon.people import cli as people_cli
@@ -48,6 +49,7 @@ app.add_typer(people_cli.app, name="people")
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(trace_cli.app, name="trace")
 app.add_typer(codes_cli.app, name="codes")
+app.add_typer(jobs_cli.app, name="jobs")
 
 # The demo's own setup steps act as this system user (audited under its name).
 SYSTEM = Actor(

@@ -17,6 +17,7 @@ from cordon.cases import pages as cases_pages
 from cordon.codes import pages as codes_pages
 from cordon.errors import CordonError
 from cordon.geo import pages as geo_pages
+from cordon.jobs import pages as jobs_pages
 from cordon.people import pages as people_pages
 from cordon.screening import pages as screening_pages
 from cordon.trace import pages as trace_pages
@@ -33,6 +34,7 @@ SLICES: tuple[ModuleType, ...] = (
     codes_pages,
     screening_pages,
     audit_pages,
+    jobs_pages,
 )
 
 STATUS_TITLES = {
