@@ -8,6 +8,8 @@ Job kinds live with the slices that own the work (``trace/jobs.py``, ``codes/job
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from cordon.codes import jobs as codes_jobs
@@ -23,7 +25,9 @@ KIND_MODULES = (trace_jobs, codes_jobs, screening_jobs)
 def make_runner(
     *, factory: sessionmaker[Session], settings: Settings, cipher: FieldCipher, threads: int
 ) -> Runner:
-    periodic = [codes_jobs.schedule_refresh] if settings.codes_auto_refresh else []
+    periodic: list[Callable[..., object]] = (
+        [codes_jobs.schedule_refresh] if settings.codes_auto_refresh else []
+    )
     return Runner(
         factory=factory, settings=settings, cipher=cipher, threads=threads, periodic=periodic
     )

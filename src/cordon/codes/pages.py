@@ -68,8 +68,12 @@ def overview(request: Request, actor: Viewer, session: DbSession) -> HTMLRespons
         },
     }
     held = [g for g in grids if g.red or g.yellow]
-    context = {"towns": towns, "grids": held, "chart": chart, "colours": COLOURS}
-    context |= {"recompute_job": recompute_job, "job_labels": jobs_service.LABELS}
+    context: dict[str, object] = {"towns": towns, "grids": held, "chart": chart}
+    context |= {
+        "colours": COLOURS,
+        "recompute_job": recompute_job,
+        "job_labels": jobs_service.LABELS,
+    }
     return render(request, "codes/overview.html", context)
 
 

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +71,20 @@ class JobContext:
         self.done, self.total = done, self.total if total is None else total
         if checkpoint is not None:
             self.checkpoint = checkpoint
-        kwargs = {"job_id": self.job_id, "worker": self.worker, "done": done, "total": total}
+        report = partial(
+            service.beat,
+            job_id=self.job_id,
+            worker=self.worker,
+            done=done,
+            total=total,
+            message=message,
+            checkpoint=checkpoint,
+        )
         if session is not None:
-            stop = service.beat(session=session, message=message, checkpoint=checkpoint, **kwargs)
+            stop = report(session=session)
         else:
             with transaction(self.factory) as own:
-                stop = service.beat(session=own, message=message, checkpoint=checkpoint, **kwargs)
+                stop = report(session=own)
         if self.on_progress is not None:
             self.on_progress(self.done, self.total, message)
         if stop:

@@ -15,9 +15,9 @@ from cordon.jobs import service as jobs
 from cordon.jobs.flows import JobContext
 from cordon.jobs.schemas import JobOut
 from cordon.screening import coverage, simulation
+from cordon.web.downloads import XLSX
 from cordon.web.i18n import N_
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MISSING, SIMULATE = "screening.missing", "screening.simulate"
 
 

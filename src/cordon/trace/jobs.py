@@ -26,6 +26,7 @@ from cordon.protocols import packs
 from cordon.trace import contacts, service
 from cordon.trace.contacts import ContactFilter
 from cordon.trace.duckdb_store import DuckDBStore
+from cordon.web.downloads import XLSX
 from cordon.web.i18n import N_
 
 CASE, BATCH, LETTERS, EXPORT = "trace.case", "trace.batch", "trace.letters", "trace.export"
@@ -34,7 +35,9 @@ CASE, BATCH, LETTERS, EXPORT = "trace.case", "trace.batch", "trace.letters", "tr
 def _check_run(actor: Actor, pack_name: str, lake: Path) -> None:
     require(actor, "trace:run")
     packs.load(pack_name)
-    DuckDBStore(lake)  # refuses a missing, empty or foreign lake before anything is queued
+    # Refuses a missing, empty or foreign lake before anything is queued; the scan mode does
+    # not load the tracing kernels, which the worker loads (the request answers at once).
+    DuckDBStore(lake, scan=True)
 
 
 # --- One case, from its page -----------------------------------------------------------------
@@ -213,7 +216,7 @@ def _run_export(ctx: JobContext) -> dict[str, Any]:
             path=ctx.file(name),
             progress=step,
         )
-    return {"file": name, "download": name, "media_type": contacts.XLSX, "rows": rows}
+    return {"file": name, "download": name, "media_type": XLSX, "rows": rows}
 
 
 for _kind in (
