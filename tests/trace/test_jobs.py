@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -181,6 +182,26 @@ def test_exports_never_answer_422_small_ones_come_at_once_large_ones_as_a_job(
     assert {r[0] for r in sheet[1:]} == {"close"}
     listing = client.get("/trace/contacts")
     assert f'id="job-{job_id}"' in listing.text  # the contacts page shows its exports
+
+    # Assist letters from the case page: a job, whose ZIP the case page then offers.
+    case_id = loaded[0]
+    home = client.get(f"/api/v1/cases/{case_id}").json()["division_code"][:9]
+    make_user("town", "epidemiologist", home)
+    login(client, "town")
+    made = client.post(
+        f"/trace/cases/{case_id}/letters",
+        data={"csrf_token": page_token(client, f"/cases/{case_id}")},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303, made.text
+    letters_id = int(made.headers["location"].split("job=")[1].split("#")[0])
+    letters = wait_for_job(client, letters_id)
+    assert letters["status"] == "done" and letters["result"]["letters"] >= 1, letters
+    panel = client.get(f"/trace/cases/{case_id}/panel")
+    assert f'id="job-{letters_id}-download"' in panel.text
+    bundle = client.get(f"/jobs/{letters_id}/download")
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        assert archive.namelist() and all(n.endswith(".docx") for n in archive.namelist())
 
 
 @pytest.fixture

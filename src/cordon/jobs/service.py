@@ -232,6 +232,9 @@ def requeue_stale(*, session: Session, stale_seconds: float, now: float | None =
     from their checkpoint. A job cancelled while its worker was dead ends cancelled."""
     at = wall() if now is None else now
     dead = Job.status == "running", Job.heartbeat < at - stale_seconds
+    # A read first: an idle poll must not take SQLite's write lock every second.
+    if session.scalar(select(Job.id).where(*dead).limit(1)) is None:
+        return 0
     cancelled = session.execute(
         update(Job)
         .where(*dead, Job.cancel_requested.is_(True))
@@ -241,7 +244,7 @@ def requeue_stale(*, session: Session, stale_seconds: float, now: float | None =
     requeued = session.execute(
         update(Job)
         .where(*dead)
-        .values(status="queued", worker="", message="resumed after a worker stopped")
+        .values(status="queued", worker="", message=N_("Resumed after a worker stopped"))
         .execution_options(synchronize_session=False)
     )
     session.flush()
