@@ -90,6 +90,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         field_key="22" * 32,
         lookup_key="33" * 32,
         audit_batch_ms=0,  # the trail written at once, so tests read it right away
+        # Codes decided by themselves in the background would race tests that recompute and
+        # count changes; tests/jobs and the incremental-codes tests turn it on.
+        codes_auto_refresh=False,
+        jobs_poll_seconds=0.2,
     )
 
 

@@ -52,3 +52,15 @@ def xlsx(rows: list[list[Any]]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def wait_for_job(client: Any, job_id: int, headers: dict[str, str] | None = None) -> Any:
+    """Poll a background job (through the API) until it has finished; returns its JSON."""
+    import time
+
+    for _ in range(600):
+        job = client.get(f"/api/v1/jobs/{job_id}", headers=headers or {}).json()
+        if job["status"] in ("done", "failed", "cancelled"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {job}")

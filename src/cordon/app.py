@@ -31,6 +31,7 @@ from cordon.errors import (
     ValidationFailed,
 )
 from cordon.geo import api as geo_api
+from cordon.jobs import api as jobs_api
 from cordon.people import api as people_api
 from cordon.screening import api as screening_api
 from cordon.security.crypto import FieldCipher
@@ -41,6 +42,7 @@ from cordon.web.deps import LoginRequired, client_addr
 from cordon.web.headers import SecurityHeadersMiddleware
 from cordon.web.limits import BodyLimitMiddleware
 from cordon.web.ratelimit import make_limiter
+from cordon.worker import make_runner
 
 log = logging.getLogger("cordon")
 
@@ -145,9 +147,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        app.state.audit.close()  # a worker's queued audit entries, written before it exits
-        app.state.limiter.close()
+        # The in-process job workers run while the app serves (none with jobs_workers=0).
+        runner = app.state.jobs
+        runner.start()
+        try:
+            yield
+        finally:
+            runner.stop()
+            app.state.audit.close()  # a worker's queued audit entries, written before it exits
+            app.state.limiter.close()
 
     clock.bind(clock.path_in(settings.data_dir))  # shared with the other workers and the CLI
     app = FastAPI(
@@ -169,6 +177,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.cipher = FieldCipher(
         field_key=settings.secret("field_key"), lookup_key=settings.secret("lookup_key")
     )
+    app.state.jobs = make_runner(
+        factory=app.state.session_factory,
+        settings=settings,
+        cipher=app.state.cipher,
+        threads=settings.jobs_workers,
+    )
     _install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.secure_cookies)  # outermost
@@ -189,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         codes_api,
         screening_api,
         clock_api,
+        jobs_api,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     web_pages.mount(app)

@@ -23,6 +23,7 @@ from cordon.cli_support import (
 )
 from cordon.clock import cli as clock_cli
 from cordon.codes import cli as codes_cli
+from cordon.jobs import cli as jobs_cli
 from cordon.people import cli as people_cli
 from cordon.screening import cli as screening_cli
 from cordon.sim import cli as sim_cli
@@ -44,6 +45,7 @@ app.add_typer(people_cli.app, name="people")
 app.add_typer(sim_cli.app, name="sim")
 app.add_typer(trace_cli.app, name="trace")
 app.add_typer(codes_cli.app, name="codes")
+app.add_typer(jobs_cli.app, name="jobs")
 app.add_typer(screening_cli.app, name="screening")
 app.add_typer(clock_cli.app, name="clock")
 

@@ -75,6 +75,22 @@ class Settings(BaseSettings):
         description="Comma-separated addresses or networks of reverse proxies whose "
         "X-Forwarded-For is believed; none by default.",
     )
+    jobs_workers: int = Field(
+        default=1, ge=0, le=16, description="Job worker threads per server process (0: none)."
+    )
+    jobs_poll_seconds: float = Field(default=1.0, gt=0, description="How often workers look.")
+    jobs_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    jobs_stale_seconds: float = Field(
+        default=300.0, gt=0, description="A running job silent this long is resumed elsewhere."
+    )
+    codes_auto_refresh: bool = Field(
+        default=True, description="Decide codes again by themselves when facts change."
+    )
+    export_direct_rows: int = Field(
+        default=20_000,
+        ge=0,
+        description="Exports up to this many rows stream at once; larger ones run as a job.",
+    )
 
     @property
     def lake_dir(self) -> Path:

@@ -8,6 +8,7 @@ from cordon.codes import models as code_models
 from cordon.db import Base
 from cordon.facts import models as fact_models
 from cordon.geo import models as geo_models
+from cordon.jobs import models as job_models
 from cordon.people import models as people_models
 from cordon.screening import models as screening_models
 from cordon.trace import models as trace_models
@@ -21,6 +22,7 @@ __all__ = [
     "code_models",
     "fact_models",
     "geo_models",
+    "job_models",
     "people_models",
     "screening_models",
     "trace_models",

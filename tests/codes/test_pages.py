@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cordon.security.crypto import FieldCipher
 from tests.codes.test_api import NUMBER, _contact
 from tests.conftest import UserMaker
+from tests.helpers import wait_for_job
 from tests.page_helpers import csrf_token, login
 
 
@@ -23,9 +24,13 @@ def test_staff_see_colours_history_and_whatif(
     login(client, "cmd")
     page = client.get("/codes")
     assert page.status_code == 200 and "健康码" in page.text
-    done = client.post(
-        "/codes/recompute", data={"csrf_token": csrf_token(page.text)}, follow_redirects=True
+    started = client.post(
+        "/codes/recompute", data={"csrf_token": csrf_token(page.text)}, follow_redirects=False
     )
+    assert started.status_code == 303 and started.headers["location"].startswith("/codes?job=")
+    job_id = int(started.headers["location"].split("=")[1])
+    assert wait_for_job(client, job_id)["status"] == "done"
+    done = client.get(started.headers["location"])
     assert done.status_code == 200 and "已重新计算" in done.text
     assert 'id="code-towns"' in done.text and "东兴镇" in done.text
     person = client.get(f"/codes/people/{pid}")

@@ -16,7 +16,7 @@ from cordon.auth.rules import Role
 from cordon.db import transaction
 from cordon.geo.models import Grid
 from tests.conftest import UserMaker
-from tests.helpers import id_number, person
+from tests.helpers import id_number, person, wait_for_job
 from tests.page_helpers import login, page_token
 from tests.screening.fixtures import GRID
 
@@ -105,12 +105,26 @@ def test_a_round_from_the_form_to_the_missing_list(
     page = client.get(dashboard_url)
     data = json.loads(re.search(r'id="coverage-data">(.*?)</script>', page.text, re.S).group(1))  # type: ignore[union-attr]
     assert data["points"][0]["value"][2] == 75.0
-    missing = re.search(
-        r'href="(/api/v1/screening/rounds/\d+/missing\.xlsx\?grid_code=\d+)"', page.text
-    )
+    missing = re.search(r'href="(/screening/rounds/\d+/missing\.xlsx\?grid_code=\d+)"', page.text)
     assert missing is not None
     sheet = load_workbook(io.BytesIO(client.get(missing.group(1)).content)).worksheets[0]
     assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["居民3"]
+    # The whole round's list (no grid) is a file too, from the page and from the API.
+    for url in (f"{dashboard_url}/missing.xlsx", f"/api/v1{dashboard_url}/missing.xlsx"):
+        whole = client.get(url)
+        assert whole.status_code == 200, whole.text
+        assert whole.headers["content-type"].startswith("application/vnd.openxml")
+        rows = load_workbook(io.BytesIO(whole.content)).worksheets[0].iter_rows(values_only=True)
+        assert [r[0] for r in list(rows)[1:]] == ["居民3"]
+    # Longer than a direct export: a job whose page offers the file (never a 422).
+    client.app.state.settings.export_direct_rows = 0  # type: ignore[attr-defined]
+    started = client.get(f"{dashboard_url}/missing.xlsx")
+    assert started.status_code == 200 and "/jobs/" in str(started.url)
+    job_id = int(str(started.url).rsplit("/", 1)[1])
+    assert wait_for_job(client, job_id)["result"]["rows"] == 1
+    sheet = load_workbook(io.BytesIO(client.get(f"/jobs/{job_id}/download").content)).worksheets[0]
+    assert [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["居民3"]
+    assert f'id="job-{job_id}"' in client.get(dashboard_url).text
 
     tasks = client.get("/screening/tasks")
     assert tasks.status_code == 200 and tasks.text.count("D0000") == 4  # retest + isolate, 2 people

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -226,14 +226,21 @@ def test_a_malformed_lab_file_is_refused(session: Session, cipher: FieldCipher) 
 
 
 def test_missing_people_export_lists_who_has_not_come(
-    session: Session, cipher: FieldCipher
+    session: Session, cipher: FieldCipher, tmp_path: Path
 ) -> None:
     v = village(session, cipher, pooling=FIVE)
     fill(session, cipher, v, tubes=4)
-    data = coverage.missing_xlsx(
-        session=session, actor=v.actor, cipher=cipher, round_id=v.round_id, grid_code=GRID
+    out = tmp_path / "missing.xlsx"
+    rows = coverage.write_missing_xlsx(
+        session=session,
+        actor=v.actor,
+        cipher=cipher,
+        round_id=v.round_id,
+        grid_code=GRID,
+        path=out,
     )
-    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert rows == 5
+    sheet = load_workbook(out).worksheets[0]
     names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert names == [f"居民{100 + i}" for i in range(20, 25)]
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from tests.conftest import UserMaker
+from tests.helpers import wait_for_job
 from tests.page_helpers import login, page_token
 from tests.trace.test_stored import city, loaded  # noqa: F401  (fixtures)
 
@@ -44,6 +45,8 @@ def test_the_case_page_traces_and_shows_trajectory_contacts_and_network(
         follow_redirects=False,
     )
     assert ran.status_code == 303 and ran.headers["location"].startswith(f"/cases/{case_id}")
+    job_id = int(ran.headers["location"].split("job=")[1].split("#")[0])
+    assert wait_for_job(client, job_id)["status"] == "done"  # traced by a background job
     stored = client.get(f"/trace/cases/{case_id}/panel")
     assert "<html" in stored.text and 'id="panel-contacts"' in stored.text
 

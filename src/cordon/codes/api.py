@@ -9,18 +9,19 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request
 
 from cordon.auth.schemas import Actor
-from cordon.codes import packs, service, tokens
+from cordon.codes import jobs, packs, service, tokens
 from cordon.codes.schemas import (
     ExplainOut,
     LookupIn,
     LookupOut,
     PlaceCount,
-    RecomputeOut,
     VerifyIn,
     VerifyOut,
     WhatIfOut,
 )
 from cordon.errors import TooManyAttempts
+from cordon.jobs.flows import dispatch
+from cordon.jobs.schemas import JobOut
 from cordon.web.deps import (
     CurrentActor,
     DbSession,
@@ -106,22 +107,20 @@ def public_key(settings: SettingsDep) -> str:
     return service.public_key_pem(settings)
 
 
-@router.post("/recompute", response_model=RecomputeOut)
+@router.post("/recompute", response_model=JobOut, status_code=202)
 def recompute(
+    request: Request,
     actor: CurrentActor,
     session: DbSession,
-    settings: SettingsDep,
     pack: PackName = None,
     full: bool = False,
-) -> RecomputeOut:
-    """Recompute codes in your jurisdiction (changed and due people, or everyone with full)."""
-    return service.recompute(
-        session=session,
-        actor=actor,
-        pack_name=pack or settings.code_pack,
-        full=full,
-        tz_name=settings.timezone,
-    )
+) -> JobOut:
+    """Recompute codes in your jurisdiction (changed and due people, or everyone with full) as
+    a job, answered at once: poll GET /jobs/{id}; its result is the recompute's summary.
+    Codes of people whose facts change are also decided again by themselves."""
+    job = jobs.start_recompute(session=session, actor=actor, full=full, pack_name=pack)
+    dispatch(request.app, session, job)
+    return job
 
 
 @router.get("/people/{person_id}", response_model=ExplainOut)

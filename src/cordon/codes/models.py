@@ -63,3 +63,14 @@ class CodeRun(Base):
     changed: Mapped[int] = mapped_column(default=0)
     username: Mapped[str] = mapped_column(String(64), default="")
     jurisdiction: Mapped[str] = mapped_column(String(12), default="")
+
+
+class DirtyPerson(Base):
+    """A person whose facts changed since their code was last decided (written with the facts,
+    in the same transaction); the code refresh job decides them again and removes the rows."""
+
+    __tablename__ = "health_code_dirty"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(index=True)
+    marked_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,11 +14,13 @@ from pydantic import ValidationError
 
 from cordon import clock
 from cordon.auth.schemas import Actor
-from cordon.codes import packs, service, tokens
+from cordon.codes import jobs, packs, service, tokens
 from cordon.codes.api import lookup_brake
 from cordon.codes.schemas import LookupIn, WhatIfOut
 from cordon.errors import CordonError, Problem, TooManyAttempts, ValidationFailed
 from cordon.geo import service as geo_service
+from cordon.jobs import service as jobs_service
+from cordon.jobs.flows import dispatch
 from cordon.web.deps import (
     Cipher,
     DbSession,
@@ -51,6 +53,9 @@ MESSAGES = (
 
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, actor: Viewer, session: DbSession) -> HTMLResponse:
+    recompute_job = jobs_service.latest(
+        session=session, actor=actor, kind=jobs.RECOMPUTE, subject="codes"
+    )
     _ = translator(request)
     towns = service.counts(session=session, actor=actor, level="town")
     grids = service.counts(session=session, actor=actor, level="grid")
@@ -70,16 +75,21 @@ def overview(request: Request, actor: Viewer, session: DbSession) -> HTMLRespons
         },
     }
     held = [g for g in grids if g.red or g.yellow]
-    context = {"towns": towns, "grids": held, "chart": chart, "colours": COLOURS}
+    context: dict[str, object] = {"towns": towns, "grids": held, "chart": chart}
+    context |= {
+        "colours": COLOURS,
+        "recompute_job": recompute_job,
+        "job_labels": jobs_service.LABELS,
+    }
     return render(request, "codes/overview.html", context)
 
 
 @router.post("/recompute")
-def recompute(actor: Manager, session: DbSession, settings: SettingsDep) -> Response:
-    service.recompute(
-        session=session, actor=actor, pack_name=settings.code_pack, tz_name=settings.timezone
-    )
-    return RedirectResponse("/codes?recomputed=1", status_code=303)
+def recompute(request: Request, actor: Manager, session: DbSession) -> Response:
+    """Start a recompute as a job; the page shows its progress and reloads when it is done."""
+    job = jobs.start_recompute(session=session, actor=actor)
+    dispatch(request.app, session, job)
+    return RedirectResponse(f"/codes?job={job.id}", status_code=303)
 
 
 @router.get("/people/{person_id}", response_class=HTMLResponse)

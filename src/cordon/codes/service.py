@@ -13,15 +13,16 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from cordon import clock
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import out_of_jurisdiction, require
+from cordon.bulkwrite import insert_rows
 from cordon.codes import batch, packs, tokens
-from cordon.codes.models import CodeRun, HealthCode, HealthCodeChange
+from cordon.codes.models import CodeRun, DirtyPerson, HealthCode, HealthCodeChange
 from cordon.codes.rules.evaluate import Decision, assemble, decide, moment, seconds
 from cordon.codes.rules.model import Pack
 from cordon.codes.schemas import (
@@ -184,6 +185,66 @@ def recompute(
         seconds=round(time.perf_counter() - clock, 3),
         held=dict(held),
     )
+
+
+def mark_dirty(*, session: Session, person_ids: list[int]) -> None:
+    """These people's facts changed: their codes are decided again by the refresh job. Written
+    in the facts' own transaction, so a committed fact always has its mark."""
+    if person_ids:
+        at = utcnow()
+        rows = [{"person_id": p, "marked_at": at} for p in sorted(set(person_ids))]
+        insert_rows(session, DirtyPerson.__tablename__, rows)
+
+
+facts_service.on_change(mark_dirty)
+
+
+def dirty_count(*, session: Session) -> int:
+    return int(session.scalar(select(func.count(DirtyPerson.id))) or 0)
+
+
+def refresh_dirty(
+    *,
+    session: Session,
+    actor: Actor,
+    pack_name: str = packs.DEFAULT_PACK,
+    now: datetime | None = None,
+    tz_name: str = "Asia/Shanghai",
+    limit: int = 5_000,
+) -> tuple[int, int]:
+    """Decide again the codes of (up to ``limit`` of) the people marked dirty, oldest marks
+    first, and clear their marks; returns (people decided, codes that changed colour).
+    A mark written while this runs has a higher id and stays for the next refresh."""
+    require(actor, "codes:manage")
+    marks = session.execute(
+        select(DirtyPerson.id, DirtyPerson.person_id).order_by(DirtyPerson.id).limit(limit)
+    ).all()
+    if not marks:
+        return 0, 0
+    pack = packs.load(pack_name)
+    at = now or utcnow()
+    ids = sorted({person for _id, person in marks})
+    table = _in_scope(facts_service.live_table(session=session, person_ids=ids), actor.jurisdiction)
+    existing = _existing(session, actor, ids)
+    decided = batch.decisions(table, at, pack, _tz(tz_name))
+    changed = _store(session, pack, at, decided, existing, _tz(tz_name))
+    top = max(mark_id for mark_id, _person in marks)
+    for start in range(0, len(ids), _CHUNK):
+        session.execute(
+            delete(DirtyPerson).where(
+                DirtyPerson.id <= top, DirtyPerson.person_id.in_(ids[start : start + _CHUNK])
+            )
+        )
+    audit.record(
+        session=session,
+        actor=actor,
+        action="recompute",
+        entity="health_codes",
+        entity_id=pack.name,
+        detail={"kind": "changed facts", "evaluated": len(ids), "changed": changed},
+    )
+    session.flush()
+    return len(ids), changed
 
 
 def _store(

@@ -7,7 +7,7 @@ screening, control); the ledger audits what it wrote. Readers see facts inside t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,24 @@ from cordon.facts.schemas import FactIn, FactOut, FactRow, RecordResult
 from cordon.people import service as people_service
 
 _CHUNK = 500  # bound IN lists: SQLite allows 32,766 parameters, but smaller chunks plan better
+
+# Called with the people whose live facts a write changed, inside the writing transaction (the
+# codes slice marks their codes for a refresh). Deciders register; the ledger knows none of them.
+ChangeListener = Callable[..., None]
+_listeners: list[ChangeListener] = []
+
+
+def on_change(listener: ChangeListener) -> None:
+    """Call ``listener(session=..., person_ids=[...])`` after every write that changed facts."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _changed(session: Session, person_ids: Iterable[int]) -> None:
+    people = sorted(set(person_ids))
+    if people:
+        for listener in _listeners:
+            listener(session=session, person_ids=people)
 
 
 def _chunks(items: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -101,7 +119,8 @@ def replace_source(
             PersonFact.retracted_at.is_(None),
         )
     )
-    stale = [row_id for row_id, person in live if person not in keep]
+    gone = [(row_id, person) for row_id, person in live if person not in keep]
+    stale = [row_id for row_id, _person in gone]
     for start in range(0, len(stale), 1_000):
         session.execute(
             update(PersonFact)
@@ -110,6 +129,7 @@ def replace_source(
         )
     result.retracted += len(stale)
     session.flush()
+    _changed(session, (person for _row_id, person in gone))
     return result
 
 
@@ -259,10 +279,12 @@ def record_many(
     changed: list[dict[str, object]] = []
     # Counted here, not on the result: a validated model's attribute costs ~20 us a write.
     unchanged = 0
+    moved: set[int] = set()  # people whose live facts this write changes
     for fact in facts:
         key = (fact.person_id, fact.kind, fact.source)
         found = existing.get(key)
         if found is None:
+            moved.add(fact.person_id)
             new[key] = {
                 "person_id": fact.person_id,
                 "division_code": known[fact.person_id],
@@ -274,6 +296,7 @@ def record_many(
                 "retracted_at": None,
             }
         elif found.at != fact.at or found.attrs != fact.attrs or found.retracted_at is not None:
+            moved.add(fact.person_id)
             changed.append(
                 {
                     "id": found.id,
@@ -292,6 +315,7 @@ def record_many(
             session.expire(held)  # the bulk update went around them
     insert_rows(session, PersonFact.__tablename__, list(new.values()))
     session.flush()
+    _changed(session, moved)
     audit.record(
         session=session,
         actor=actor,

@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 
-from cordon.screening import coverage, labs, planner, residents, service
+from cordon.jobs.flows import dispatch
+from cordon.jobs.schemas import JobOut
+from cordon.screening import coverage, jobs, labs, planner, residents, service
 from cordon.screening.schemas import (
     CoverageRow,
     LabImportOut,
@@ -38,6 +41,7 @@ from cordon.web.deps import (
     client_addr,
     route_transaction,
 )
+from cordon.web.downloads import written_file
 from cordon.web.uploads import read_upload
 
 router = APIRouter(prefix="/screening", tags=["screening"])
@@ -172,22 +176,69 @@ def missing(
 @router.get(
     "/rounds/{round_id}/missing.xlsx",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}, "description": "People not yet sampled, as XLSX"}},
+    responses={
+        200: {"content": {XLSX: {}}, "description": "People not yet sampled, as XLSX"},
+        202: {"model": JobOut, "description": "Too many to send at once: an export job"},
+    },
 )
 def missing_xlsx(
     round_id: RecordId,
+    request: Request,
     actor: CurrentActor,
     session: DbSession,
     cipher: Cipher,
+    settings: SettingsDep,
     grid_code: GridCode = None,
 ) -> Response:
-    data = coverage.missing_xlsx(
-        session=session, actor=actor, cipher=cipher, round_id=round_id, grid_code=grid_code
+    """People not yet sampled (a grid's, or the whole round's) as XLSX; masked, audited. Up to
+    ``export_direct_rows`` people the file comes at once; more start an export job (202):
+    poll GET /jobs/{id} and fetch GET /jobs/{id}/result."""
+    total = coverage.missing_count(
+        session=session, actor=actor, round_id=round_id, grid_code=grid_code
     )
-    name = f"missing-round{round_id}{'-' + grid_code if grid_code else ''}.xlsx"
-    return Response(
-        data, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    if total > settings.export_direct_rows:
+        job = jobs.start_missing(
+            session=session, actor=actor, round_id=round_id, grid_code=grid_code
+        )
+        dispatch(request.app, session, job)
+        body = job.model_dump(mode="json")
+        return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
+    return written_file(
+        settings.data_dir,
+        jobs.missing_name(round_id, grid_code),
+        lambda path: coverage.write_missing_xlsx(
+            session=session,
+            actor=actor,
+            cipher=cipher,
+            round_id=round_id,
+            grid_code=grid_code,
+            path=path,
+        ),
     )
+
+
+@router.post("/simulations", response_model=JobOut, status_code=202)
+def simulate(
+    request: Request,
+    actor: CurrentActor,
+    session: DbSession,
+    settings: SettingsDep,
+    day: Annotated[int, Query(ge=0, le=365)],
+    division_code: Annotated[str, Query(pattern=r"^\d{6,12}$")] = "450681",
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 7,
+) -> JobOut:
+    """A whole simulated round over the demo's city (sites, swabs, a lab file and its import)
+    as a job; its result is the report of infections found and missed."""
+    job = jobs.start_simulation(
+        session=session,
+        actor=actor,
+        lake=settings.lake_dir,
+        day=day,
+        division_code=division_code,
+        seed=seed,
+    )
+    dispatch(request.app, session, job)
+    return job
 
 
 @router.get("/tasks", response_model=list[TaskOut])

@@ -117,15 +117,15 @@ def missing(
 
     settings = settings_for(data_dir)
     with command_session(settings) as session:
-        data = coverage.missing_xlsx(
+        rows = coverage.write_missing_xlsx(
             session=session,
             actor=auth_service.actor_named(session=session, username=user, client_addr="cli"),
             cipher=cipher_for(settings),
             round_id=round_id,
             grid_code=grid,
+            path=out,
         )
-    out.write_bytes(data)
-    console.print(f"{out}: written", highlight=False)
+    console.print(f"{out}: {rows} people written", highlight=False)
 
 
 @app.command("planner")

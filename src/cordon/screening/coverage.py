@@ -6,8 +6,11 @@ people read their records through ``people.service`` (scoped, masked and audited
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
+from openpyxl import Workbook
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
@@ -17,10 +20,10 @@ from cordon.auth.service import out_of_jurisdiction, require
 from cordon.cases import service as cases_service
 from cordon.cases.schemas import CaseIn
 from cordon.db import utcnow
-from cordon.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from cordon.errors import Conflict, Forbidden, NotFound, Problem
 from cordon.geo import service as geo
 from cordon.people import service as people_service
-from cordon.screening import labfiles, rules
+from cordon.screening import rules
 from cordon.screening.models import CaseProposal, RosterEntry, Sample, Task, Tube
 from cordon.screening.schemas import (
     CoverageRow,
@@ -186,31 +189,57 @@ def missing_people(
     ]
 
 
-def missing_xlsx(
-    *, session: Session, actor: Actor, cipher: FieldCipher, round_id: int, grid_code: str | None
-) -> bytes:
-    """The not-yet-sampled list for a grid worker, masked as the role requires; audited."""
-    total, people = missing_people(
-        session=session,
-        actor=actor,
-        cipher=cipher,
-        round_id=round_id,
-        grid_code=grid_code,
-        purpose="screening_missing_export",
-    )
-    if total > MISSING_LIMIT:
-        raise ValidationFailed(
-            f"{total} people not yet sampled; export one grid at a time",
-            problems=[Problem("grid_code", f"at most {MISSING_LIMIT} people per export")],
+MISSING_HEADERS = ["姓名", "身份证号", "手机号", "住址", "网格编码", "区划代码"]
+MISSING_CHUNK = 5_000
+
+
+def write_missing_xlsx(
+    *,
+    session: Session,
+    actor: Actor,
+    cipher: FieldCipher,
+    round_id: int,
+    grid_code: str | None,
+    path: Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """The not-yet-sampled list (a grid's, or the whole round's) written to ``path`` as XLSX a
+    chunk at a time (openpyxl's write-only mode streams to disk), masked as the role requires;
+    every record read is audited. Returns the rows written."""
+    ids = missing_ids(session=session, actor=actor, round_id=round_id, grid_code=grid_code)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("未采样人员")
+    sheet.append(MISSING_HEADERS)
+    written = 0
+    for start in range(0, len(ids), MISSING_CHUNK):
+        people = people_service.read_many(
+            session=session,
+            actor=actor,
+            cipher=cipher,
+            person_ids=ids[start : start + MISSING_CHUNK],
+            purpose="screening_missing_export",
         )
-    return labfiles.write_xlsx(
-        ["姓名", "身份证号", "手机号", "住址", "网格编码", "区划代码"],
-        (
-            [p.name, p.id_number, p.phone or "", p.address, p.grid_code or "", p.division_code]
-            for p in people
-        ),
-        "未采样人员",
-    )
+        for p in people:
+            row = [
+                p.name,
+                p.id_number,
+                p.phone or "",
+                p.address,
+                p.grid_code or "",
+                p.division_code,
+            ]
+            sheet.append(row)
+        written += len(people)
+        if progress is not None:
+            progress(min(start + MISSING_CHUNK, len(ids)), len(ids))
+    book.save(path)
+    return written
+
+
+def missing_count(
+    *, session: Session, actor: Actor, round_id: int, grid_code: str | None = None
+) -> int:
+    return len(missing_ids(session=session, actor=actor, round_id=round_id, grid_code=grid_code))
 
 
 # --- Tasks -------------------------------------------------------------------------------

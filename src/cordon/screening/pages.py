@@ -8,16 +8,19 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from cordon.auth.schemas import Actor
 from cordon.errors import CordonError, Problem, ValidationFailed
-from cordon.screening import coverage, labs, planner, service
+from cordon.jobs import service as jobs_service
+from cordon.jobs.flows import dispatch
+from cordon.screening import coverage, jobs, labs, planner, service
 from cordon.screening.schemas import PlannerIn, RoundIn, ScanIn
-from cordon.web.deps import Cipher, DbSession, SettingsDep
+from cordon.web.deps import Cipher, DbSession, RecordId, SettingsDep
+from cordon.web.downloads import written_file
 from cordon.web.forms import problems_of
 from cordon.web.i18n import N_
 from cordon.web.nav import NavEntry
@@ -114,6 +117,41 @@ def create_round(
     return RedirectResponse(f"/screening/rounds/{created.id}", status_code=303)
 
 
+@router.get("/rounds/{round_id}/missing.xlsx", response_model=None)
+def missing_xlsx(
+    request: Request,
+    round_id: RecordId,
+    actor: Viewer,
+    session: DbSession,
+    cipher: Cipher,
+    settings: SettingsDep,
+    grid_code: Annotated[str | None, Query(max_length=15, pattern=r"^\d+$")] = None,
+) -> Response:
+    """The not-yet-sampled list (a grid's or the whole round's): the file at once when short,
+    else an export job whose page offers the file. Errors get a page, never a saved file."""
+    total = coverage.missing_count(
+        session=session, actor=actor, round_id=round_id, grid_code=grid_code
+    )
+    if total > settings.export_direct_rows:
+        job = jobs.start_missing(
+            session=session, actor=actor, round_id=round_id, grid_code=grid_code
+        )
+        dispatch(request.app, session, job)
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    return written_file(
+        settings.data_dir,
+        jobs.missing_name(round_id, grid_code),
+        lambda path: coverage.write_missing_xlsx(
+            session=session,
+            actor=actor,
+            cipher=cipher,
+            round_id=round_id,
+            grid_code=grid_code,
+            path=path,
+        ),
+    )
+
+
 @router.get("/rounds/{round_id}", response_class=HTMLResponse)
 def dashboard(request: Request, round_id: int, actor: Viewer, session: DbSession) -> HTMLResponse:
     _ = translator(request)
@@ -127,6 +165,10 @@ def dashboard(request: Request, round_id: int, actor: Viewer, session: DbSession
             session=session, actor=actor, round_id=round_id, by="village"
         ),
         "grids": grids,
+        "export_jobs": jobs_service.recent(
+            session=session, actor=actor, kind=jobs.MISSING, subject=f"round:{round_id}", limit=3
+        ),
+        "job_labels": jobs_service.LABELS,
         "map": {
             "points": [
                 {

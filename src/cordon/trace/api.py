@@ -7,21 +7,24 @@ import zipfile
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from cordon.errors import Problem, ValidationFailed
+from cordon.jobs import service as jobs_service
+from cordon.jobs.flows import dispatch
+from cordon.jobs.schemas import JobOut
 from cordon.protocols.packs import DEFAULT_PACK
 from cordon.trace import contacts, jobs, service
 from cordon.trace.contacts import ContactFilter
 from cordon.trace.schemas import (
     BatchIn,
     ContactPage,
-    JobOut,
     NetworkOut,
     TraceOut,
     TrajectoryOut,
 )
 from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep
+from cordon.web.downloads import written_file
 
 router = APIRouter(prefix="/trace", tags=["trace"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,28 +78,38 @@ def trajectory(
     )
 
 
+@router.post("/cases/{case_id}/job", response_model=JobOut, status_code=202)
+def trace_in_background(
+    case_id: RecordId,
+    request: Request,
+    actor: CurrentActor,
+    session: DbSession,
+    settings: SettingsDep,
+    pack: Pack = DEFAULT_PACK,
+) -> JobOut:
+    """Trace and store the case as a job (answered at once); poll GET /jobs/{id}."""
+    job = jobs.start_case(
+        session=session, actor=actor, case_id=case_id, pack_name=pack, lake=settings.lake_dir
+    )
+    return dispatch(request.app, session, job)
+
+
 @router.post("/batch", response_model=JobOut, status_code=202)
 def batch(
     body: BatchIn, request: Request, actor: CurrentActor, session: DbSession, settings: SettingsDep
 ) -> JobOut:
-    """Trace every case reported since ``since`` in the background; poll the job."""
-    job, case_ids = jobs.create(
+    """Trace every case reported since ``since`` in the background; poll the job (its
+    progress counts cases, group by group)."""
+    job = jobs.start_batch(
         session=session, actor=actor, since=body.since, pack_name=body.pack, lake=settings.lake_dir
     )
-    session.commit()  # the worker thread reads the job row from its own session
-    jobs.start_in_background(
-        factory=request.app.state.session_factory,
-        actor=actor,
-        job_id=job.id,
-        case_ids=case_ids,
-        lake=settings.lake_dir,
-    )
-    return job
+    return dispatch(request.app, session, job)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
 def job(job_id: RecordId, actor: CurrentActor, session: DbSession) -> JobOut:
-    return jobs.get(session=session, actor=actor, job_id=job_id)
+    """The same as GET /jobs/{id} (kept for batch clients)."""
+    return jobs_service.get(session=session, actor=actor, job_id=job_id)
 
 
 def _filter(
@@ -129,24 +142,37 @@ def contact_list(
     )
 
 
-@router.get("/contacts.xlsx", response_class=Response)
+@router.get(
+    "/contacts.xlsx",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {XLSX: {}}, "description": "The contacts, as XLSX"},
+        202: {"model": JobOut, "description": "Too many to send at once: an export job"},
+    },
+)
 def contact_export(
+    request: Request,
     actor: CurrentActor,
     session: DbSession,
     cipher: Cipher,
+    settings: SettingsDep,
     where: Where,
 ) -> Response:
-    """The filtered contacts as XLSX, masked as your role requires; audited."""
-    total, data = contacts.export_xlsx(session=session, actor=actor, cipher=cipher, where=where)
-    if not data:
-        raise ValidationFailed(
-            f"{total} contacts found; narrow the filter to at most {contacts.EXPORT_LIMIT}",
-            problems=[Problem("filter", f"at most {contacts.EXPORT_LIMIT} contacts per export")],
-        )
-    return Response(
-        data,
-        media_type=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="contacts.xlsx"'},
+    """The filtered (or all) contacts as XLSX, masked as your role requires; audited. Up to
+    ``export_direct_rows`` contacts the file comes at once; more start an export job (202):
+    poll GET /jobs/{id} and fetch GET /jobs/{id}/result."""
+    total = contacts.count(session=session, actor=actor, where=where)
+    if total > settings.export_direct_rows:
+        job = jobs.start_export(session=session, actor=actor, where=where)
+        dispatch(request.app, session, job)
+        body = job.model_dump(mode="json")
+        return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
+    return written_file(
+        settings.data_dir,
+        "contacts.xlsx",
+        lambda path: contacts.write_xlsx(
+            session=session, actor=actor, cipher=cipher, where=where, path=path
+        ),
     )
 
 
@@ -195,3 +221,19 @@ def letters(
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="letters-case-{case_id}.zip"'},
     )
+
+
+@router.post("/cases/{case_id}/letters", response_model=JobOut, status_code=202)
+def letters_in_background(
+    case_id: RecordId,
+    request: Request,
+    actor: CurrentActor,
+    session: DbSession,
+    settings: SettingsDep,
+    pack: Pack = DEFAULT_PACK,
+) -> JobOut:
+    """Assist letters as a job: the ZIP is fetched from GET /jobs/{id}/result when done."""
+    job = jobs.start_letters(
+        session=session, actor=actor, case_id=case_id, pack_name=pack, lake=settings.lake_dir
+    )
+    return dispatch(request.app, session, job)

@@ -111,6 +111,7 @@ def batch(
 
     from cordon.auth import service as auth_service
     from cordon.db import transaction
+    from cordon.jobs.flows import run_inline
     from cordon.trace import jobs
 
     settings = settings_for(data_dir)
@@ -119,7 +120,7 @@ def batch(
     with command_sessions(settings) as factory:
         with transaction(factory) as session:
             actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
-            job, case_ids = jobs.create(
+            job = jobs.start_batch(
                 session=session,
                 actor=actor,
                 since=moment,
@@ -127,14 +128,13 @@ def batch(
                 lake=folder,
             )
         with Progress(console=console, transient=True) as bar:
-            task = bar.add_task(f"tracing {len(case_ids)} cases", total=max(len(case_ids), 1))
-            done = jobs.run(
+            task = bar.add_task(f"tracing {job.total} cases", total=max(job.total, 1))
+            done = run_inline(
                 factory=factory,
-                actor=actor,
+                settings=settings,
+                cipher=cipher_for(settings),
                 job_id=job.id,
-                case_ids=case_ids,
-                lake=folder,
-                progress=lambda finished, _total: bar.update(task, completed=finished),
+                on_progress=lambda finished, _total, _message: bar.update(task, completed=finished),
             )
     typer.echo((done or job).model_dump_json(indent=2))
     if done is not None and done.status == "failed":

@@ -7,15 +7,15 @@ outside their jurisdiction still only travel in assist letters).
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
@@ -31,7 +31,7 @@ from cordon.trace.schemas import ContactPage, ContactRow, NetworkNode, NetworkOu
 
 TZ = ZoneInfo("Asia/Shanghai")
 KINDS = ("close", "secondary", "companion")
-EXPORT_LIMIT = 50_000
+EXPORT_CHUNK = 5_000  # contacts read, masked and written at a time
 NETWORK_LIMIT = 400  # nodes drawn; beyond that contacts are summed into their parent's size
 
 
@@ -129,26 +129,58 @@ EXPORT_HEADERS = (
 )
 
 
-def export_xlsx(
+def count(*, session: Session, actor: Actor, where: ContactFilter) -> int:
+    """How many contacts a filter finds (aggregate only: no person is read)."""
+    require(actor, "cases:view")
+    counted: Select[Any] = select(func.count()).select_from(Contact)  # type: ignore[assignment]
+    return int(session.scalar(_filtered(counted, actor, where)) or 0)
+
+
+def write_xlsx(
     *,
     session: Session,
     actor: Actor,
     cipher: FieldCipher,
     where: ContactFilter,
-) -> tuple[int, bytes]:
-    """The contacts a filter finds as XLSX (at most ``EXPORT_LIMIT``), masked as the role
-    requires. People outside the jurisdiction are listed by division only: their details go
-    to the region that holds them in an assist letter."""
+    path: Path,
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int = EXPORT_CHUNK,
+) -> int:
+    """Write the contacts a filter finds to ``path`` as XLSX, masked as the role requires,
+    read and written a chunk at a time (openpyxl's write-only mode streams rows to disk), so a
+    million rows take bounded memory. People outside the jurisdiction are listed by division
+    only: their details go to the region that holds them in an assist letter. Returns rows."""
     require(actor, "cases:view")
-    contacts = list(
-        session.scalars(
-            _filtered(select(Contact), actor, where)
-            .order_by(Contact.kind, Contact.first_exposure, Contact.id)
-            .limit(EXPORT_LIMIT + 1)
-        )
-    )
-    if len(contacts) > EXPORT_LIMIT:
-        return len(contacts), b""
+    total = count(session=session, actor=actor, where=where)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("contacts")
+    sheet.append(list(EXPORT_HEADERS))
+    order = (Contact.kind, Contact.first_exposure, Contact.id)
+    written, after = 0, None
+    while True:
+        query = _filtered(select(Contact), actor, where)
+        if after is not None:
+            query = query.where(tuple_(*order) > tuple_(*after))
+        contacts = list(session.scalars(query.order_by(*order).limit(chunk)))
+        if not contacts:
+            break
+        for values in _export_rows(session, actor, cipher, contacts):
+            sheet.append(values)
+        written += len(contacts)
+        last = contacts[-1]
+        after = (last.kind, last.first_exposure, last.id)
+        session.flush()
+        for written_contact in contacts:
+            session.expunge(written_contact)  # rows already written: keep memory flat
+        if progress is not None:
+            progress(written, max(total, written))
+    book.save(path)
+    return written
+
+
+def _export_rows(
+    session: Session, actor: Actor, cipher: FieldCipher, contacts: list[Contact]
+) -> Iterator[list[object]]:
     people = {
         p.id: p
         for p in people_service.read_many(
@@ -168,33 +200,38 @@ def export_xlsx(
     divisions = geo_service.divisions_named(
         session=session, codes=sorted({c.division_code for c in contacts})
     )
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("contacts")
-    sheet.append(list(EXPORT_HEADERS))
     for c in contacts:
         first = c.evidence[0] if c.evidence else {}
         person = people.get(c.person_id)
         place_id = first.get("place_id")
         place = places.get(int(place_id), "") if place_id else f"cell {first.get('cell_id', '')}"
-        sheet.append(
-            [
-                c.kind,
-                c.case_id,
-                person.name if person else "（辖区外，见协查函）",
-                person.id_number if person else "",
-                (person.phone or "") if person else "",
-                person.address if person else "",
-                divisions.get(c.division_code, c.division_code),
-                c.grid_code or "",
-                c.first_exposure.astimezone(TZ).strftime("%Y-%m-%d %H:%M"),
-                place,
-                first.get("overlap_minutes", ""),
-                first.get("rule", ""),
-            ]
+        yield [
+            c.kind,
+            c.case_id,
+            person.name if person else "（辖区外，见协查函）",
+            person.id_number if person else "",
+            (person.phone or "") if person else "",
+            person.address if person else "",
+            divisions.get(c.division_code, c.division_code),
+            c.grid_code or "",
+            c.first_exposure.astimezone(TZ).strftime("%Y-%m-%d %H:%M"),
+            place,
+            first.get("overlap_minutes", ""),
+            first.get("rule", ""),
+        ]
+
+
+def people_of_cases(*, session: Session, case_ids: Sequence[int]) -> int:
+    """Distinct people stored as contacts of these cases (a batch trace's result)."""
+    found: set[int] = set()
+    ids = list(case_ids)
+    for start in range(0, len(ids), 500):
+        found.update(
+            session.scalars(
+                select(Contact.person_id).where(Contact.case_id.in_(ids[start : start + 500]))
+            )
         )
-    out = io.BytesIO()
-    book.save(out)
-    return len(contacts), out.getvalue()
+    return len(found)
 
 
 def network(

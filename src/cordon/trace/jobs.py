@@ -1,141 +1,228 @@
-"""Batch tracing as a background job: a row others poll for progress, a thread doing the work.
+"""Tracing's background jobs on the general runner (``cordon.jobs``): one case from its page,
+a batch of cases, assist letters, and the contact export.
 
-Each group of cases is traced and stored in its own transaction together with the job's
-progress, so a crash keeps every finished group and the job row says how far it got; SQLite
-allows one writer, so the progress must ride in the same transaction as the group's writes.
+Every step is safe to run again, so a job resumed after a crash finishes without duplicates:
+a trace replaces the traced cases' contacts and facts, and a batch's checkpoint (the next
+group) commits in the same transaction as the group's contacts.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
+import zipfile
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
-from cordon.db import transaction, utcnow
-from cordon.errors import CordonError, NotFound, Problem
+from cordon.db import transaction
+from cordon.errors import Problem, ValidationFailed
+from cordon.jobs import service as jobs
+from cordon.jobs.flows import JobContext
+from cordon.jobs.schemas import JobOut
 from cordon.protocols import packs
-from cordon.trace import service
+from cordon.trace import contacts, service
+from cordon.trace.contacts import ContactFilter
 from cordon.trace.duckdb_store import DuckDBStore
-from cordon.trace.models import TraceJob
-from cordon.trace.schemas import JobOut
+from cordon.web.downloads import XLSX
+from cordon.web.i18n import N_
 
-log = logging.getLogger(__name__)
-
-
-def _out(job: TraceJob) -> JobOut:
-    return JobOut.model_validate(job, from_attributes=True)
+CASE, BATCH, LETTERS, EXPORT = "trace.case", "trace.batch", "trace.letters", "trace.export"
 
 
-def create(
-    *, session: Session, actor: Actor, since: datetime, pack_name: str, lake: Path
-) -> tuple[JobOut, list[int]]:
-    """Check everything a run needs (pack, lake, cases) and queue the job."""
+def _check_run(actor: Actor, pack_name: str, lake: Path) -> None:
     require(actor, "trace:run")
     packs.load(pack_name)
-    DuckDBStore(lake)  # refuses a missing, empty or foreign lake before anything is queued
+    # Refuses a missing, empty or foreign lake before anything is queued; the scan mode does
+    # not load the tracing kernels, which the worker loads (the request answers at once).
+    DuckDBStore(lake, scan=True)
+
+
+# --- One case, from its page -----------------------------------------------------------------
+
+
+def start_case(
+    *, session: Session, actor: Actor, case_id: int, pack_name: str, lake: Path
+) -> JobOut:
+    """Queue the trace of one case (answered at once; the page shows the job's progress)."""
+    _check_run(actor, pack_name, lake)
+    params = {"case_id": case_id, "pack": pack_name, "lake": str(lake)}
+    return jobs.submit(
+        session=session,
+        actor=actor,
+        kind=CASE,
+        params=params,
+        subject=f"case:{case_id}",
+        total=3,
+        message=N_("Queued"),
+    )
+
+
+def _run_case(ctx: JobContext) -> dict[str, Any]:
+    case_id, pack_name = int(ctx.params["case_id"]), str(ctx.params["pack"])
+    ctx.progress(0, 3, N_("Tracing contacts"))
+    with transaction(ctx.factory) as session:
+
+        def found(_contacts: int) -> None:
+            # Reads (and their audit entries) commit first: SQLite has one writer, and the
+            # report commits in its own short transaction.
+            session.commit()
+            ctx.progress(1, 3, N_("Storing contacts and facts"))
+
+        traced = service.trace_case(
+            session=session,
+            actor=ctx.actor,
+            case_id=case_id,
+            lake=Path(ctx.params["lake"]),
+            pack_name=pack_name,
+            on_traced=found,
+        )
+    return {"counts": traced.counts, "case_id": case_id, "pack": pack_name}
+
+
+# --- A batch of cases ------------------------------------------------------------------------
+
+
+def start_batch(
+    *, session: Session, actor: Actor, since: datetime, pack_name: str, lake: Path
+) -> JobOut:
+    """Check everything a run needs (pack, lake, cases) and queue the job."""
+    _check_run(actor, pack_name, lake)
     case_ids = service.cases_since(session=session, actor=actor, since=since)
-    job = TraceJob(
-        since=since,
-        pack=pack_name,
-        jurisdiction=actor.jurisdiction,
-        started_by=actor.username,
-        total_cases=len(case_ids),
+    params = {"since": since.isoformat(), "pack": pack_name, "lake": str(lake), "cases": case_ids}
+    return jobs.submit(
+        session=session,
+        actor=actor,
+        kind=BATCH,
+        params=params,
+        subject="batch",
+        total=len(case_ids),
+        message=N_("Queued"),
     )
-    session.add(job)
-    session.flush()
-    return _out(job), case_ids
 
 
-def get(*, session: Session, actor: Actor, job_id: int) -> JobOut:
-    require(actor, "cases:view")
-    job = session.get(TraceJob, job_id)
-    if job is None or not job.jurisdiction.startswith(actor.jurisdiction):
-        raise NotFound(f"no job {job_id}", problems=[Problem("job_id", "unknown job")])
-    return _out(job)
+def group_size(cases: int) -> int:
+    """Cases traced together: up to ``BATCH_SIZE`` share their scans, but a short batch still
+    moves its progress in about ten steps (one case at a time for ten cases or fewer)."""
+    return max(1, min(service.BATCH_SIZE, cases // 10))
 
 
-def recent(*, session: Session, actor: Actor, limit: int = 10) -> list[JobOut]:
-    require(actor, "cases:view")
-    rows = session.scalars(
-        select(TraceJob)
-        .where(TraceJob.jurisdiction.startswith(actor.jurisdiction))
-        .order_by(TraceJob.id.desc())
-        .limit(limit)
+def _run_batch(ctx: JobContext) -> dict[str, Any]:
+    case_ids = [int(c) for c in ctx.params["cases"]]
+    start = int(ctx.checkpoint.get("next", 0))  # resumed: the groups before are stored
+    ctx.progress(start, len(case_ids), N_("Tracing cases"))
+    size = group_size(len(case_ids))
+    for first in range(start, len(case_ids), size):
+        group = case_ids[first : first + size]
+        with transaction(ctx.factory) as session:
+            service.trace_cases(
+                session=session,
+                actor=ctx.actor,
+                case_ids=group,
+                lake=Path(ctx.params["lake"]),
+                pack_name=str(ctx.params["pack"]),
+            )
+            done = first + len(group)
+            ctx.progress(
+                done, len(case_ids), N_("Tracing cases"), checkpoint={"next": done}, session=session
+            )
+    with transaction(ctx.factory) as session:
+        people = contacts.people_of_cases(session=session, case_ids=case_ids)
+    return {"cases": len(case_ids), "contacts": people}
+
+
+# --- Assist letters --------------------------------------------------------------------------
+
+
+def start_letters(
+    *, session: Session, actor: Actor, case_id: int, pack_name: str, lake: Path
+) -> JobOut:
+    _check_run(actor, pack_name, lake)
+    return jobs.submit(
+        session=session,
+        actor=actor,
+        kind=LETTERS,
+        params={"case_id": case_id, "pack": pack_name, "lake": str(lake)},
+        subject=f"case:{case_id}",
+        total=2,
+        message=N_("Queued"),
     )
-    return [_out(j) for j in rows]
 
 
-def run(
-    *,
-    factory: sessionmaker[Session],
-    actor: Actor,
-    job_id: int,
-    case_ids: list[int],
-    lake: Path,
-    progress: Callable[[int, int], None] | None = None,
-) -> JobOut | None:
-    """Trace the job's cases group by group, storing each group with the job's progress."""
-    with transaction(factory) as session:
-        job = session.get(TraceJob, job_id)
-        if job is None:
-            return None
-        job.status = "running"
-        pack_name, since = job.pack, job.since
-    people: set[int] = set()
-    try:
-        for start in range(0, len(case_ids), service.BATCH_SIZE):
-            group = case_ids[start : start + service.BATCH_SIZE]
-            with transaction(factory) as session:
-                _cases, contacts, _span = service.trace_cases(
-                    session=session, actor=actor, case_ids=group, lake=lake, pack_name=pack_name
-                )
-                people.update(c.person_id for c in contacts)
-                job = session.get(TraceJob, job_id)
-                if job is not None:
-                    job.done_cases = start + len(group)
-                    job.contacts = len(people)
-            if progress is not None:
-                progress(start + len(group), len(case_ids))
-        status, error = "done", ""
-    except CordonError as exc:
-        status, error = "failed", str(exc)[:500]
-    except Exception as exc:  # the thread must record why it stopped; the log keeps the trace
-        log.exception("trace job %s failed (since %s)", job_id, since)
-        status, error = "failed", f"internal error: {type(exc).__name__}"
-    with transaction(factory) as session:
-        job = session.get(TraceJob, job_id)
-        if job is not None:
-            job.status, job.error, job.finished_at = status, error, utcnow()
-            return _out(job)
-    return None
+def _run_letters(ctx: JobContext) -> dict[str, Any]:
+    case_id = int(ctx.params["case_id"])
+    ctx.progress(0, 2, N_("Tracing contacts"))
+    with transaction(ctx.factory) as session:
+        made = service.assist_letters(
+            session=session,
+            actor=ctx.actor,
+            cipher=ctx.cipher,
+            case_id=case_id,
+            lake=Path(ctx.params["lake"]),
+            pack_name=str(ctx.params["pack"]),
+        )
+    if not made:
+        raise ValidationFailed(
+            "no contacts live outside your jurisdiction: no letters",
+            problems=[Problem("case_id", "no contacts outside your jurisdiction")],
+        )
+    ctx.progress(1, 2, N_("Writing letters"))
+    name = f"letters-case-{case_id}.zip"
+    with zipfile.ZipFile(ctx.file(name), "w", zipfile.ZIP_DEFLATED) as archive:
+        for letter in made:
+            archive.writestr(f"协查函-病例{case_id}-{letter.division_code}.docx", letter.docx)
+    return {
+        "file": name,
+        "download": name,
+        "media_type": "application/zip",
+        "letters": len(made),
+        "people": sum(letter.people for letter in made),
+    }
 
 
-def start_in_background(
-    *,
-    factory: sessionmaker[Session],
-    actor: Actor,
-    job_id: int,
-    case_ids: list[int],
-    lake: Path,
-) -> threading.Thread:
-    thread = threading.Thread(
-        target=run,
-        kwargs={
-            "factory": factory,
-            "actor": actor,
-            "job_id": job_id,
-            "case_ids": case_ids,
-            "lake": lake,
-        },
-        name=f"trace-job-{job_id}",
-        daemon=True,
+# --- The contact export ----------------------------------------------------------------------
+
+
+def start_export(*, session: Session, actor: Actor, where: ContactFilter) -> JobOut:
+    total = contacts.count(session=session, actor=actor, where=where)
+    return jobs.submit(
+        session=session,
+        actor=actor,
+        kind=EXPORT,
+        params=where.described(),
+        subject="contacts",
+        total=total,
+        message=N_("Queued"),
     )
-    thread.start()
-    return thread
+
+
+def _run_export(ctx: JobContext) -> dict[str, Any]:
+    where = ContactFilter(**ctx.params)
+    name = "contacts.xlsx"
+
+    with transaction(ctx.factory) as session:
+
+        def step(done: int, total: int) -> None:
+            session.commit()  # the chunk's audit entries; SQLite has one writer
+            ctx.progress(done, total, N_("Writing rows"))
+
+        rows = contacts.write_xlsx(
+            session=session,
+            actor=ctx.actor,
+            cipher=ctx.cipher,
+            where=where,
+            path=ctx.file(name),
+            progress=step,
+        )
+    return {"file": name, "download": name, "media_type": XLSX, "rows": rows}
+
+
+for _kind in (
+    jobs.Kind(CASE, "trace:run", _run_case, N_("Trace a case")),
+    jobs.Kind(BATCH, "trace:run", _run_batch, N_("Trace cases in a batch")),
+    jobs.Kind(LETTERS, "trace:run", _run_letters, N_("Assist letters")),
+    jobs.Kind(EXPORT, "cases:view", _run_export, N_("Contact export")),
+):
+    jobs.register(_kind)

@@ -31,22 +31,3 @@ class Contact(Base):
     evidence: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     pack: Mapped[str] = mapped_column(String(40))
     traced_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class TraceJob(Base):
-    """A batch trace running in the background; its row is the progress others poll."""
-
-    __tablename__ = "trace_jobs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|running|done|failed
-    since: Mapped[datetime] = mapped_column()
-    pack: Mapped[str] = mapped_column(String(40))
-    jurisdiction: Mapped[str] = mapped_column(String(12))
-    started_by: Mapped[str] = mapped_column(String(64))
-    total_cases: Mapped[int] = mapped_column(default=0)
-    done_cases: Mapped[int] = mapped_column(default=0)
-    contacts: Mapped[int] = mapped_column(default=0)
-    error: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(default=None)

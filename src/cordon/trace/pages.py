@@ -10,12 +10,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cordon.auth.schemas import Actor
 from cordon.cases import service as cases_service
-from cordon.errors import ValidationFailed
+from cordon.errors import Problem, ValidationFailed
+from cordon.jobs import service as jobs_service
+from cordon.jobs.flows import dispatch
 from cordon.protocols import packs
-from cordon.trace import contacts, service
+from cordon.trace import contacts, jobs, service
 from cordon.trace.contacts import ContactFilter
 from cordon.trace.schemas import TrajectoryOut
-from cordon.web.deps import DbSession, RecordId, SettingsDep
+from cordon.web.deps import Cipher, DbSession, RecordId, SettingsDep
+from cordon.web.downloads import written_file
 from cordon.web.forms import Pager
 from cordon.web.i18n import N_
 from cordon.web.nav import NavEntry
@@ -78,6 +81,11 @@ def panel(
     stored = contacts.list_contacts(
         session=session, actor=actor, where=ContactFilter(case_id=case_id), limit=20
     )
+    subject = f"case:{case_id}"
+    trace_job = jobs_service.latest(session=session, actor=actor, kind=jobs.CASE, subject=subject)
+    letters_job = jobs_service.latest(
+        session=session, actor=actor, kind=jobs.LETTERS, subject=subject
+    )
     chart = {
         "boundaries_url": BOUNDARIES_URL,
         "stops": [s.model_dump(mode="json") for s in path.stops] if path else [],
@@ -88,6 +96,9 @@ def panel(
         "path": path,
         "problem": problem,
         "stored": stored,
+        "trace_job": trace_job,
+        "letters_job": letters_job,
+        "job_labels": jobs_service.LABELS,
         "packs": packs.available(),
         "default_pack": packs.DEFAULT_PACK,
         "chart": chart,
@@ -100,16 +111,88 @@ def panel(
 @router.post("/cases/{case_id}/run")
 def run(
     case_id: RecordId,
+    request: Request,
     actor: Tracer,
     session: DbSession,
     settings: SettingsDep,
     pack: Annotated[str, Form(max_length=40)] = packs.DEFAULT_PACK,
 ) -> Response:
-    """Trace the case and store its contacts, then show the case page again."""
-    service.trace_case(
-        session=session, actor=actor, case_id=case_id, lake=settings.lake_dir, pack_name=pack
+    """Start tracing the case as a job and show the case page at once, with its progress."""
+    job = jobs.start_case(
+        session=session, actor=actor, case_id=case_id, pack_name=pack, lake=settings.lake_dir
     )
-    return RedirectResponse(f"/cases/{case_id}?saved=1#tracing", status_code=303)
+    dispatch(request.app, session, job)
+    return RedirectResponse(f"/cases/{case_id}?job={job.id}#tracing", status_code=303)
+
+
+@router.post("/cases/{case_id}/letters")
+def letters(
+    case_id: RecordId,
+    request: Request,
+    actor: Tracer,
+    session: DbSession,
+    settings: SettingsDep,
+    pack: Annotated[str, Form(max_length=40)] = packs.DEFAULT_PACK,
+) -> Response:
+    """Produce the assist letters as a job; the case page offers the ZIP when done."""
+    job = jobs.start_letters(
+        session=session, actor=actor, case_id=case_id, pack_name=pack, lake=settings.lake_dir
+    )
+    dispatch(request.app, session, job)
+    return RedirectResponse(f"/cases/{case_id}?job={job.id}#tracing", status_code=303)
+
+
+@router.post("/contacts/export")
+def export(
+    request: Request,
+    actor: Viewer,
+    session: DbSession,
+    cipher: Cipher,
+    settings: SettingsDep,
+    kind: Annotated[str, Form(max_length=12)] = "",
+    division: Annotated[str, Form(max_length=12)] = "",
+    grid: Annotated[str, Form(max_length=15)] = "",
+    case_id: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The contacts a filter finds (or all) as XLSX: at once when few, else as a job whose
+    page offers the file. A bad filter gets an error page, never a file holding an error."""
+    problems = _filter_problems(request, kind, division, grid, case_id)
+    if problems:
+        raise ValidationFailed(
+            "the filter is not valid",
+            problems=[Problem(name, text) for name, text in problems],
+        )
+    where = ContactFilter(
+        kind=kind or None,
+        division=division or None,
+        grid=grid or None,
+        case_id=int(case_id) if case_id else None,
+    )
+    total = contacts.count(session=session, actor=actor, where=where)
+    if total > settings.export_direct_rows:
+        job = jobs.start_export(session=session, actor=actor, where=where)
+        dispatch(request.app, session, job)
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    return written_file(
+        settings.data_dir,
+        "contacts.xlsx",
+        lambda path: contacts.write_xlsx(
+            session=session, actor=actor, cipher=cipher, where=where, path=path
+        ),
+    )
+
+
+def _filter_problems(
+    request: Request, kind: str, division: str, grid: str, case_id: str
+) -> list[tuple[str, str]]:
+    _ = translator(request)
+    problems = []
+    if kind and kind not in KIND_LABELS:
+        problems.append(("kind", _("Choose a kind from the list.")))
+    for name, value in (("division", division), ("grid", grid), ("case_id", case_id)):
+        if value and not value.isdigit():
+            problems.append((name, _("Digits only.")))
+    return problems
 
 
 @router.get("/contacts", response_class=HTMLResponse)
@@ -125,12 +208,7 @@ def contact_list(
 ) -> HTMLResponse:
     _ = translator(request)
     query = {"kind": kind, "division": division, "grid": grid, "case_id": case_id}
-    problems = []
-    if kind and kind not in KIND_LABELS:
-        problems.append(("kind", _("Choose a kind from the list.")))
-    for name, value in (("division", division), ("grid", grid), ("case_id", case_id)):
-        if value and not value.isdigit():
-            problems.append((name, _("Digits only.")))
+    problems = _filter_problems(request, kind, division, grid, case_id)
     pager = Pager.of(page, PAGE_SIZE)
     found = None
     if not problems:
@@ -150,6 +228,10 @@ def contact_list(
     context = {
         "query": query,
         "export_query": {k: v for k, v in query.items() if v},
+        "export_jobs": jobs_service.recent(
+            session=session, actor=actor, kind=jobs.EXPORT, subject="contacts", limit=3
+        ),
+        "job_labels": jobs_service.LABELS,
         "found": found,
         "pager": pager,
         "problems": {name: [text] for name, text in problems},

@@ -58,20 +58,6 @@ class ContactPage(BaseModel):
     rows: list[ContactRow]
 
 
-class JobOut(BaseModel):
-    id: int
-    status: str
-    since: datetime
-    pack: str
-    started_by: str
-    total_cases: int
-    done_cases: int
-    contacts: int
-    error: str
-    created_at: datetime
-    finished_at: datetime | None
-
-
 class NetworkNode(BaseModel):
     id: str
     kind: str  # case | close | secondary | companion

@@ -4,6 +4,7 @@ evidence. Person ids: the lake numbers people from 0 and the registry from 1 (a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -192,9 +193,11 @@ def trace_cases(
     pack_name: str = packs.DEFAULT_PACK,
     now: datetime | None = None,
     save: bool = True,
+    on_traced: Callable[[int], None] | None = None,
 ) -> tuple[list[CaseOut], list[ContactOut], tuple[int, int]]:
     """Trace these cases together (contacts deduplicated across them, earliest exposure wins)
-    and, unless ``save`` is off, store the contacts and their facts."""
+    and, unless ``save`` is off, store the contacts and their facts. ``on_traced`` hears how
+    many contacts were found before they are stored (a job's progress)."""
     require(actor, "trace:run")
     pack = packs.load(pack_name)
     moment = now or utcnow()
@@ -205,6 +208,8 @@ def trace_cases(
     found = trace_columns(indexes, pack, store, until=int(moment.timestamp()))
     case_of = {i.person_id: c.id for i, c in zip(indexes, cases, strict=True)}
     contacts = _contacts_out(found, case_of)
+    if on_traced is not None:
+        on_traced(len(contacts))
     if save:
         _save(
             session=session,
@@ -227,6 +232,7 @@ def trace_case(
     pack_name: str = packs.DEFAULT_PACK,
     now: datetime | None = None,
     save: bool = True,
+    on_traced: Callable[[int], None] | None = None,
 ) -> TraceOut:
     """Contacts of one case with evidence; stored (contacts and facts) unless ``save`` is off."""
     _cases, contacts, (start, end) = trace_cases(
@@ -237,6 +243,7 @@ def trace_case(
         pack_name=pack_name,
         now=now,
         save=save,
+        on_traced=on_traced,
     )
     return TraceOut(
         case_id=case_id,

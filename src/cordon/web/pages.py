@@ -18,6 +18,7 @@ from cordon.clock import pages as clock_pages
 from cordon.codes import pages as codes_pages
 from cordon.errors import CordonError
 from cordon.geo import pages as geo_pages
+from cordon.jobs import pages as jobs_pages
 from cordon.people import pages as people_pages
 from cordon.screening import pages as screening_pages
 from cordon.trace import pages as trace_pages
@@ -35,6 +36,7 @@ SLICES: tuple[ModuleType, ...] = (
     screening_pages,
     audit_pages,
     clock_pages,
+    jobs_pages,
 )
 
 STATUS_TITLES = {

@@ -1,0 +1,1 @@
+"""Background jobs: long work off the request path, with progress, cancel and resume."""
