@@ -7,10 +7,18 @@ from cordon.geo import rules, service
 from cordon.geo.models import Division
 
 
+def test_guangdong_counties_are_known_with_their_prefecture(session: Session) -> None:
+    county = session.get(Division, "440803")
+    assert county is not None and (county.name, county.level) == ("霞山区", "county")
+    prefecture = session.get(Division, county.parent_code)
+    assert prefecture is not None and (prefecture.name, prefecture.parent_code) == ("湛江市", "44")
+    assert session.get(Division, "440102") is None  # 东山区, abolished in 2005
+
+
 def test_hierarchy_from_guangxi_to_dongxing_villages(session: Session) -> None:
     assert (
-        session.scalar(select(func.count()).select_from(Division)) == 126 + 46 - 1
-    )  # 东兴市 is in both files
+        session.scalar(select(func.count()).select_from(Division)) == 126 + 46 - 1 + 144
+    )  # 东兴市 is in both Guangxi files; Guangdong: 1 province, 21 prefectures, 122 counties
     chain = [session.get(Division, code) for code in rules.ancestors("450681100001")]
     assert [(d.name, d.level) for d in chain if d] == [
         ("广西壮族自治区", "province"),

@@ -131,6 +131,9 @@ def synthetic_city(n: int, *, seed: int = 1) -> SyntheticCity:
             "class_id": pa.array(class_id, pa.int32(), mask=class_id < 0),
             "village_code": pa.array(["450681100001"] * n),
             "grid_code": pa.array(["450681100001001"] * n),
+            "residence_code": pa.array(["450681100001"] * n),
+            "residence_address": pa.nulls(n, pa.string()),
+            "visitor": pa.nulls(n, pa.string()),
         },
         schema=schemas.PEOPLE,
     )
@@ -434,6 +437,9 @@ def mixing_city(n: int, groups: int) -> City:
             "class_id": pa.nulls(n, pa.int32()),
             "village_code": pa.array(["450681100001"] * n),
             "grid_code": pa.array(["450681100001001"] * n),
+            "residence_code": pa.array(["450681100001"] * n),
+            "residence_address": pa.nulls(n, pa.string()),
+            "visitor": pa.nulls(n, pa.string()),
         },
         schema=schemas.PEOPLE,
     )

@@ -177,7 +177,7 @@ def test_roles_follow_age_and_have_their_places(people: pd.DataFrame, places: pd
         "fisher": {"harbour"},
         "trader": {"border_crossing", "market"},
         "health_worker": {"hospital", "clinic"},
-        "worker": {"workplace", "port"},
+        "worker": {"workplace", "port", "border_crossing"},  # crossing: visiting drivers
     }
     for role, kinds in expect.items():
         group = people[people.role == role]
@@ -215,6 +215,57 @@ def test_identity_numbers_and_phones_are_valid_and_unique(people: pd.DataFrame) 
     )
     assert (age == people.age).all()
     assert people.name.str.len().between(2, 3).all()
+
+
+def test_some_people_live_elsewhere_with_numbers_from_their_home(people: pd.DataFrame) -> None:
+    import phonenumbers
+    from phonenumbers import geocoder
+
+    from cordon.sim import visitors
+
+    visitor = people[people.visitor.notna()]
+    residents = people[people.visitor.isna()]
+    assert 0.02 < len(visitor) / len(people) < 0.05  # visitor_share 4 %
+    assert set(visitor.visitor) == set(schemas.VISIT_PURPOSES)
+    assert visitor.age.between(18, 64).all()
+    assert (visitor.role != "fisher").all() and (visitor.role != "student").all()
+    # Resident: lives in the village of the home; visitor: in a county elsewhere, whose code
+    # their identity number carries (valid check digit, checked above for everybody).
+    assert (residents.residence_code == residents.village_code).all()
+    assert residents.residence_address.isna().all()
+    codes = {r["code"]: r for r in packaged_divisions()}
+    assert visitor.residence_code.map(lambda c: codes[c]["level"]).eq("county").all()
+    assert (visitor.residence_code != "450681").all()
+    assert (visitor.id_number.str[:6] == visitor.residence_code).all()
+    assert visitor.residence_code.str.startswith("44").any()  # some from Guangdong
+    assert visitor.residence_code.str.startswith("4506").any()  # and from nearby
+    for code, address in zip(visitor.residence_code, visitor.residence_address, strict=True):
+        assert address.startswith(visitors.full_name(code)) and address.endswith("号")
+    # A visitor's mobile is in a number block of their home city (libphonenumber's geocoding).
+    with_phone = visitor[visitor.phone.notna()]
+    for code, phone in zip(with_phone.residence_code, with_phone.phone, strict=True):
+        number = phonenumbers.parse(phone, "CN")
+        assert phonenumbers.is_valid_number(number)
+        city = codes[code[:4]]["name"]
+        assert geocoder.description_for_number(number, "zh").endswith(city), (phone, code)
+    # Parties live together at their lodging and share their home elsewhere.
+    assert visitor.groupby("household_id").residence_code.nunique().eq(1).all()
+    assert not residents.household_id.isin(visitor.household_id).any()
+    drivers = visitor[visitor.visitor == "truck_driver"]
+    assert (drivers.role == "worker").all() and drivers.work_place_id.notna().all()
+
+
+def test_without_visitors_the_city_is_the_same_but_for_their_particulars(city: City) -> None:
+    none = build_city(
+        CityParams(visitor_share=0.0),
+        population=PEOPLE,
+        start_date=START,
+        rng=rng_for(7, "city"),
+    )
+    assert none.people.column("visitor").null_count == PEOPLE
+    assert none.places.equals(city.places) and none.households.equals(city.households)
+    for column in ("name", "sex", "birth_date", "role", "home_place_id", "class_id"):
+        assert none.people.column(column).equals(city.people.column(column)), column
 
 
 def test_same_seed_same_city_other_seed_other_city(city: City) -> None:

@@ -120,5 +120,22 @@ def test_load_puts_the_registry_in_the_database(
             session.execute(text("SELECT count(*) FROM places")).scalar()
             == read_table(lake, "places").num_rows
         )
+        # People who live elsewhere are registered where they live, with their home address
+        # there and no grid of the city; so is their party's household.
+        visitors = people.filter(people.column("visitor").is_valid()).to_pylist()
+        assert visitors
+        for v in visitors[:50]:
+            row = session.execute(
+                text(
+                    "SELECT p.division_code, p.address, p.grid_code, d.level, h.division_code AS"
+                    " household_division FROM people p JOIN divisions d ON d.code ="
+                    " p.division_code JOIN households h ON h.id = p.household_id WHERE p.id = :i"
+                ),
+                {"i": v["person_id"] + 1},
+            ).one()
+            assert row.division_code == v["residence_code"] != "450681"
+            assert row.level == "county" and row.grid_code is None
+            assert row.address == v["residence_address"]
+            assert row.household_division == v["residence_code"]
     with transaction(session_factory) as session, pytest.raises(ValidationFailed):
         service.load(session=session, cipher=cipher, folder=lake)

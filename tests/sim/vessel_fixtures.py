@@ -69,6 +69,9 @@ def small_city(fishers: int = 300, others: int = 60, seed: int = 0) -> City:
             "class_id": pa.nulls(n, pa.int32()),
             "village_code": ["450681100201"] * n,
             "grid_code": ["450681100201001"] * n,
+            "residence_code": ["450681100201"] * n,
+            "residence_address": pa.nulls(n, pa.string()),
+            "visitor": pa.nulls(n, pa.string()),
         },
         schema=PEOPLE,
     )

@@ -22,7 +22,12 @@ is_within = rules.is_within
 normalise_code = rules.normalise_code
 BadDivisionCode = rules.BadDivisionCode
 
-DIVISION_FILES = ("admin_divisions_guangxi.csv", "admin_divisions_450681.csv")
+DIVISION_FILES = (
+    "admin_divisions_guangxi.csv",
+    "admin_divisions_450681.csv",
+    # Where visitors and travellers come from and go to (see data/SOURCES.md).
+    "admin_divisions_guangdong.csv",
+)
 
 
 def _data_text(name: str) -> str:

@@ -4,7 +4,8 @@ screening, border and command slices (readers). Documented column by column in d
 place-ordered copy of stays and cell-ordered copy of cell records that tracing reads; 3: places
 split into sections, with the site they belong to; 4: tracing's index of memory-mapped Arrow
 files replaces the place- and cell-ordered Parquet copies; 5: the index in segments of many
-days, with a place (cell) and time key).
+days, with a place (cell) and time key; 6: people who live elsewhere — residence code and
+address, and the purpose of a visitor's visits).
 
 Conventions: ids are dense integers from 0; times are UTC instants (``timestamp[s, UTC]``;
 pages show them in Asia/Shanghai); ``day`` is the simulation day index (0 = the scenario's
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 TZ = ZoneInfo("Asia/Shanghai")  # lake days are its calendar days (no daylight saving)
 
 
@@ -49,8 +50,14 @@ PEOPLE = pa.schema(
         ("class_id", pa.int32()),  # nullable: school class of a student
         ("village_code", pa.string()),  # 12-digit division code of home
         ("grid_code", pa.string()),  # 15-digit grid code of home
+        # Where the person lives: the village of the home for residents, a county elsewhere
+        # for visitors (their home in the city is where they lodge).
+        ("residence_code", pa.string()),
+        ("residence_address", pa.string()),  # nullable: a visitor's address at home
+        ("visitor", pa.string()),  # nullable: purpose of a visitor's visits, see VISIT_PURPOSES
     ]
 )
+VISIT_PURPOSES = ("trader", "truck_driver", "business", "tourist")
 ROLES = ("child", "student", "worker", "trader", "fisher", "elderly", "unemployed", "health_worker")
 
 HOUSEHOLDS = pa.schema(

@@ -70,22 +70,24 @@ def _journeys_departing(plan: RoutinePlan, depart_day: int, start_date: date) ->
     )
 
 
-def journeys_today(plan: RoutinePlan, day: int, start_date: date, ds: int, de: int) -> Journeys:
-    parts = [
-        _journeys_departing(plan, d, start_date)
-        for d in range(max(0, day - plan.params.journey_max_days), day + 1)
-    ]
-    person = np.concatenate([j.person for j in parts])
-    depart = np.concatenate([j.depart for j in parts])
-    back = np.concatenate([j.back for j in parts])
-    active = (depart < de) & (back > ds)
+def concat_journeys(parts: list[Journeys]) -> Journeys:
     return Journeys(
-        person=person[active],
-        depart=depart[active],
-        back=back[active],
-        destination=np.concatenate([j.destination for j in parts])[active],
-        depart_day=np.concatenate([j.depart_day for j in parts])[active],
+        person=np.concatenate([j.person for j in parts]),
+        depart=np.concatenate([j.depart for j in parts]),
+        back=np.concatenate([j.back for j in parts]),
+        destination=np.concatenate([j.destination for j in parts]),
+        depart_day=np.concatenate([j.depart_day for j in parts]),
     )
+
+
+def journeys_today(plan: RoutinePlan, day: int, start_date: date, ds: int, de: int) -> Journeys:
+    every = concat_journeys(
+        [
+            _journeys_departing(plan, d, start_date)
+            for d in range(max(0, day - plan.params.journey_max_days), day + 1)
+        ]
+    )
+    return take_journeys(every, (every.depart < de) & (every.back > ds))
 
 
 def journey_rows(j: Journeys, outside: int, transit: int, ds: int, de: int) -> Rows:

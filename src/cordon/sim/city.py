@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 from cordon.lake import schemas
-from cordon.sim import facilities, geography, names, places
+from cordon.sim import facilities, geography, names, places, visitors
 from cordon.sim.households import draw_people, form_households
 from cordon.sim.model import City
 
@@ -118,6 +118,45 @@ class CityParams(BaseModel):
         default=0.12,
         description="Share of residents whose identity number was issued elsewhere in Guangxi "
         "(region code of another county); the others carry 450681.",
+    )
+    visitor_share: float = Field(
+        default=0.04,
+        ge=0,
+        le=0.5,
+        description="Share of the people in the city who live elsewhere and come and go "
+        "(cross-border traders, truck drivers, business visitors, tourists; whole households "
+        "of 1-3 adults of working age). Assumption: in December 2021 the land border was "
+        "closed to passengers, so visitors were mostly freight and trade, not tourism; about "
+        "8,000 people for 200,000 residents, a fifth of them in the city on a given day. "
+        "Their identity numbers carry their home county's code, their mobiles a number block "
+        "of their home city (libphonenumber's geocoding data).",
+    )
+    visitor_driver_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of working visitors who drive freight trucks (to the port or the "
+        "border crossing); the others come on business. Assumption.",
+    )
+    visitor_origins: dict[str, float] = Field(
+        default={
+            "4506": 0.20,
+            "4501": 0.20,
+            "4507": 0.12,
+            "4505": 0.06,
+            "45": 0.12,
+            "4408": 0.08,
+            "4401": 0.06,
+            "4403": 0.04,
+            "4406": 0.03,
+            "44": 0.09,
+        },
+        description="Where visitors live, by division-code prefix (the longest matching "
+        "prefix's weight is shared evenly by its counties): 防城港's other districts, 南宁, "
+        "钦州, 北海, the rest of Guangxi; 湛江, 广州, 深圳, 佛山, the rest of Guangdong. "
+        "Assumption: about 30 % from another province, near the national share of migrants "
+        "who crossed a provincial border (124.8 of 375.8 million, 7th National Population "
+        "Census 2020, communiqué no. 7), and those mostly from neighbouring Guangdong.",
     )
 
     # --- where people live ---------------------------------------------------------------
@@ -253,6 +292,10 @@ def build_city(
     village = hh_village[household]
     role = _roles(params, age, sex, village, v, rng)
     built = facilities.build_places(params, v, homes, size, village, role, age, rng)
+    # Visitors come from a stream of their own: the city is the same with or without them.
+    visitor_rng = rng.spawn(1)[0]
+    purpose, residence = visitors.choose(params, age, role, household, n_households, visitor_rng)
+    work_place = visitors.drivers_to_freight(built.work_place, purpose, built.table, visitor_rng)
 
     surnames = names.draw_surnames(population, rng)
     # Children carry the surname of the household's first man (or first member).
@@ -261,7 +304,7 @@ def build_city(
     head = np.where(first_man >= 0, first_man, first_member)
     child = age < params.adult_age
     surnames[child] = surnames[head[household[child]]]
-    region = _regions(params, population, rng)
+    region = visitors.regions(_regions(params, population, rng), residence)
     phone_p = np.select(
         [age < 12, age < 18, age < 75],
         [0.0, params.phone_share_teen, params.phone_share_adult],
@@ -270,8 +313,10 @@ def build_city(
     has_phone = rng.random(population) < phone_p
     phones = names.mobiles(population, rng)
     phones = pc.if_else(pa.array(has_phone), phones, pa.nulls(population, pa.string()))
+    phones = visitors.mobiles(phones, residence, visitor_rng)
 
     village_code = pa.array(v.code).take(pa.array(village))
+    is_visitor = purpose >= 0
     people = pa.table(
         {
             "person_id": pa.array(np.arange(population, dtype=np.int32)),
@@ -284,10 +329,19 @@ def build_city(
             "age": pa.array(age.astype(np.int16)),
             "role": pa.array(np.array(schemas.ROLES)[role]),
             "home_place_id": pa.array(household.astype(np.int32)),
-            "work_place_id": _nullable_int(built.work_place),
+            "work_place_id": _nullable_int(work_place),
             "class_id": _nullable_int(built.class_id),
             "village_code": village_code,
             "grid_code": homes.grid_code.take(pa.array(household)),
+            "residence_code": pc.if_else(
+                pa.array(is_visitor), pa.array(residence.astype(str)), village_code
+            ),
+            "residence_address": visitors.addresses(residence, household, visitor_rng),
+            "visitor": pa.array(
+                np.array((*schemas.VISIT_PURPOSES, ""), dtype=object)[purpose],
+                pa.string(),
+                mask=~is_visitor,
+            ),
         },
         schema=schemas.PEOPLE,
     )

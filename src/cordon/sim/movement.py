@@ -35,11 +35,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cordon.geo.cells import cell_of, neighbours
 from cordon.lake import schemas
-from cordon.sim import geography, places, routines
+from cordon.sim import geography, places, routines, visitors
 from cordon.sim.activities import (
     KIND,
     ROLE,
     SETTING,
+    concat_journeys,
     fixed_rows,
     index_in,
     journey_rows,
@@ -148,6 +149,41 @@ class MovementParams(BaseModel):
         description="Relative weight of destinations by division-code prefix (防城港, 南宁, "
         "钦州, 北海); every other Guangxi county weighs 1.",
     )
+    # Visitors (people who live elsewhere, see CityParams.visitor_share).
+    visit_stay_days: dict[str, tuple[int, int]] = Field(
+        default={
+            "trader": (1, 3),
+            "truck_driver": (1, 2),
+            "business": (1, 3),
+            "tourist": (2, 4),
+        },
+        description="Days in the city per visit (first and last day included; 1 = back the "
+        "same day), by purpose, drawn once per visitor. Assumption: freight turns round in a "
+        "day or two; a tourist's stay in a border town is a weekend.",
+    )
+    visit_every_days: dict[str, tuple[int, int]] = Field(
+        default={
+            "trader": (4, 10),
+            "truck_driver": (3, 7),
+            "business": (0, 0),
+            "tourist": (0, 0),
+        },
+        description="Days from one arrival to the next, by purpose, drawn once per visitor; "
+        "(0, 0) = comes once, within visit_horizon_days. Assumption: traders and drivers shuttle "
+        "between the city and their home region.",
+    )
+    visit_horizon_days: int = Field(
+        default=28,
+        ge=1,
+        description="Visitors who come once arrive within this many days of the start (the "
+        "demo's run).",
+    )
+    visit_arrive_hours: tuple[float, float] = Field(
+        default=(6.0, 11.0), description="Local hour of a visitor's arrival."
+    )
+    visit_leave_hours: tuple[float, float] = Field(
+        default=(13.0, 20.0), description="Local hour of a visitor's departure."
+    )
 
 
 @dataclass
@@ -215,6 +251,7 @@ class RoutinePlan:
     journey_phase: IntArray
     destinations: npt.NDArray[np.str_]
     destination_cum: FloatArray
+    visits: visitors.Visits
 
 
 def _pool(
@@ -311,6 +348,7 @@ def prepare(city: City, params: MovementParams, *, rng: np.random.Generator) -> 
         ]
     )
     not_travelling = [ROLE["child"], ROLE["student"], ROLE["fisher"]]
+    resident = np.asarray(people.column("visitor").is_null().to_numpy())
     return RoutinePlan(
         params=params,
         routines=routines.compile_routines(params),
@@ -340,10 +378,11 @@ def prepare(city: City, params: MovementParams, *, rng: np.random.Generator) -> 
         coverage_ok=~np.isin(kind, [KIND[k] for k in NO_COVERAGE_KINDS]),
         outside_place=int(outside[0]),
         journey_seed=int(rng.integers(0, 2**62)),
-        journey_eligible=(age >= 18) & (age <= 75) & ~np.isin(role, not_travelling),
+        journey_eligible=(age >= 18) & (age <= 75) & ~np.isin(role, not_travelling) & resident,
         journey_phase=rng.integers(0, params.journey_max_days + 1, n),
         destinations=np.array(counties),
         destination_cum=cumulative(weight),
+        visits=visitors.schedule(people, params, rng),  # drawn last: nothing else shifts
     )
 
 
@@ -360,11 +399,14 @@ def simulate_day(
     pinned = fixed_rows(fixed, n, len(plan.place_cell), ds, de)
     is_fixed = np.zeros(n, dtype=bool)
     is_fixed[pinned.person] = True
-    journeys = journeys_today(plan, day, start_date, ds, de)
+    visiting = visitors.absences(plan.visits, day, ds)
+    journeys = concat_journeys([journeys_today(plan, day, start_date, ds, de), visiting.away])
     journeys = take_journeys(journeys, ~is_fixed[journeys.person])
     away = np.zeros(n, dtype=bool)
     away[journeys.person] = True
+    away[visiting.partial] = False  # in the city for part of the day: their routine, cut
     routine = routine_rows(plan, ds, de, rest_day, today.day % 10, is_fixed | away, rng)
+    routine = visitors.clip(routine, visiting, n)
     transit = int(p.transit_minutes * 60)
     activities = Rows.concat(
         [routine, journey_rows(journeys, plan.outside_place, transit, ds, de), pinned]
@@ -393,7 +435,9 @@ def simulate_day(
         day,
         rng,
     )
-    leaving = journeys.depart_day == day
+    # Journeys appear on their departure day; those under way on day 0 (visitors who are not
+    # yet in the city) on day 0.
+    leaving = (journeys.depart_day == day) | ((day == 0) & (journeys.depart_day < 0))
     journey_table = pa.table(
         {
             "person_id": pa.array(journeys.person[leaving].astype(np.int32)),

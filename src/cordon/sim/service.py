@@ -226,6 +226,25 @@ def load(*, session: Session, cipher: FieldCipher, folder: Path) -> dict[str, in
         ],
     )
     address = {p["place_id"]: p["name"] for p in places if p["kind"] == "home"}
+    # People who live elsewhere (visitors) are registered where they live, with their address
+    # there and no grid of the city, not at their lodging; so are their parties' households.
+    elsewhere = {
+        p["household_id"]: {
+            "address": p["residence_address"] or "",
+            "division_code": p["residence_code"],
+            "grid_code": None,
+        }
+        for p in people
+        if p["visitor"] is not None
+    }
+
+    def lives(row: dict[str, Any]) -> dict[str, Any]:
+        return elsewhere.get(row["household_id"]) or {
+            "address": address.get(row["home_place_id"], ""),
+            "division_code": row["village_code"],
+            "grid_code": row["grid_code"],
+        }
+
     loaded = people_service.load_registry(
         session=session,
         cipher=cipher,
@@ -233,9 +252,7 @@ def load(*, session: Session, cipher: FieldCipher, folder: Path) -> dict[str, in
             {
                 "id": h["household_id"] + 1,
                 "number": f"S{h['household_id']:07d}",
-                "address": address.get(h["home_place_id"], ""),
-                "division_code": h["village_code"],
-                "grid_code": h["grid_code"],
+                **lives(h),
             }
             for h in households
         ],
@@ -247,10 +264,8 @@ def load(*, session: Session, cipher: FieldCipher, folder: Path) -> dict[str, in
                 "phone": p["phone"],
                 "sex": p["sex"],
                 "birth_date": p["birth_date"],
-                "address": address.get(p["home_place_id"], ""),
                 "household_id": p["household_id"] + 1,
-                "division_code": p["village_code"],
-                "grid_code": p["grid_code"],
+                **lives(p),
             }
             for p in people
         ],

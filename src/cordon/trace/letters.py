@@ -1,18 +1,46 @@
-"""Assist letters (协查函): contacts living in another region, listed for that region's
-health authority with what it must do, as a DOCX document (python-docx)."""
+"""Assist letters (协查函): contacts who are in another region — they live there, or a journey
+has taken them there — listed for that region's epidemic prevention and control command with
+what it must do, as a DOCX document (python-docx).
+
+Where a contact is: the destination of the journey they are on at the letter's time (the
+lake's ``journeys``: residents who travelled away, visitors who went home), else where they
+live (the registry's division). One letter per region, addressed by the region's Chinese name.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from docx import Document
-from docx.shared import Pt
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Pt
+
+from cordon.lake.reader import read_table
 
 TZ = ZoneInfo("Asia/Shanghai")
 KIND_LABELS = {"close": "密切接触者", "secondary": "密接的密接", "companion": "时空伴随者"}
+# The list's columns and their widths (cm), on landscape A4 with 1.5 cm margins (26.7 cm).
+COLUMNS = (
+    ("序号", 0.9),
+    ("姓名", 1.6),
+    ("身份证号", 4.6),
+    ("联系电话", 2.9),
+    ("现住址", 4.6),
+    ("去向", 3.2),
+    ("人员类别", 1.9),
+    ("首次暴露时间", 2.9),
+    ("暴露地点", 3.4),
+)
+TABLE_FONT = Pt(9)
 
 
 @dataclass(frozen=True)
@@ -24,6 +52,75 @@ class LetterRow:
     kind: str
     first_exposure: datetime
     place: str
+    whereabouts: str = ""  # where a journey has taken the person, e.g. 12月19日前往南宁市青秀区
+
+
+@dataclass(frozen=True)
+class Away:
+    """A journey a person is on at the letter's time."""
+
+    destination_code: str
+    departed: datetime
+
+
+def whereabouts(*, lake: Path, person_ids: Iterable[int], at: datetime) -> dict[int, Away]:
+    """Registry person id → the journey out of the city they are on at ``at`` (the latest one
+    if the lake has several), from the lake's journeys (lake id = registry id - 1)."""
+    wanted = pa.array(sorted({pid - 1 for pid in person_ids}), pa.int32())
+    if len(wanted) == 0:
+        return {}
+    journeys = read_table(lake, "journeys")
+    moment = pa.scalar(at.astimezone(UTC), pa.timestamp("s", tz="UTC"))
+    on_way = journeys.filter(
+        pc.and_(
+            pc.is_in(journeys.column("person_id"), value_set=wanted),
+            pc.and_(
+                pc.less_equal(journeys.column("depart"), moment),
+                pc.greater(journeys.column("return"), moment),
+            ),
+        )
+    ).sort_by([("person_id", "ascending"), ("depart", "ascending")])
+    found: dict[int, Away] = {}
+    for row in on_way.to_pylist():  # later journeys overwrite earlier ones
+        found[int(row["person_id"]) + 1] = Away(row["destination_code"], row["depart"])
+    return found
+
+
+def region_of(home: str, away: Away | None) -> str:
+    """The division a letter about this person goes to: where they have gone, else home."""
+    return away.destination_code if away is not None else home
+
+
+Divisions = Callable[[str], tuple[str, str | None] | None]  # code → (name, parent code)
+
+
+def region_name(code: str, divisions: Divisions, *, own_province: str) -> str:
+    """The region's Chinese name as a letter addresses it: from the prefecture down
+    (南宁市青秀区, 防城港市东兴市江平镇), with the province when it is another one
+    (广东省湛江市霞山区); the code itself when the division is unknown."""
+    chain: list[tuple[str, str]] = []
+    current: str | None = code
+    while current:
+        found = divisions(current)
+        if found is None:
+            break
+        chain.append((current, found[0]))
+        current = found[1]
+    if not chain:
+        return code
+    below = [name for c, name in reversed(chain) if len(c) >= 4]  # prefecture and below
+    province = [name for c, name in chain if len(c) == 2 and c != own_province]
+    return "".join(province + (below or [chain[0][1]]))
+
+
+def travel_note(away: Away | None, name: str, *, home: str = "") -> str:
+    """What the letter says of a journey: 12月19日前往南宁市青秀区, or 12月19日返回… when it
+    takes the person home (a visitor leaving the city)."""
+    if away is None:
+        return ""
+    day = away.departed.astimezone(TZ)
+    verb = "返回" if home and away.destination_code == home else "前往"
+    return f"{day.month}月{day.day}日{verb}{name}"
 
 
 def required_action(kind: str, quarantine_days: dict[str, tuple[int, int]], companion: str) -> str:
@@ -38,6 +135,15 @@ def required_action(kind: str, quarantine_days: dict[str, tuple[int, int]], comp
     return "，".join(parts) + "，按方案开展核酸检测" if parts else "按方案管理"
 
 
+def _fill(cells: Any, values: list[str], *, bold: bool = False) -> None:
+    """One row of the list: each cell its text in the table's font, at its column's width."""
+    for cell, text, (_, width) in zip(cells, values, COLUMNS, strict=True):
+        cell.width = Cm(width)
+        run = cell.paragraphs[0].add_run(text)
+        run.font.size = TABLE_FONT
+        run.bold = bold
+
+
 def build_letter(
     *,
     to_name: str,
@@ -49,48 +155,49 @@ def build_letter(
 ) -> bytes:
     """One letter as DOCX bytes."""
     doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.5))
     style = doc.styles["Normal"]
     style.font.size = Pt(11)
     doc.add_heading("新冠肺炎疫情协查函", level=1)
     doc.add_paragraph(f"{to_name}疫情防控指挥部：")
     doc.add_paragraph(
-        f"我市在{case_ref}的流行病学调查中，发现以下{len(rows)}名人员现居住在贵辖区，"
+        f"我市在{case_ref}的流行病学调查中，发现以下{len(rows)}名人员现居住在或已前往贵辖区，"
         "与病例（或其密切接触者）存在时空交集。请贵方于接函后2小时内落实人员，"
         "8小时内按下列要求落实管控措施，并将结果反馈我方。"
     )
-    table = doc.add_table(rows=1, cols=8)
+    table = doc.add_table(rows=1, cols=len(COLUMNS))
     table.style = "Table Grid"
-    headers = [
-        "序号",
-        "姓名",
-        "身份证号",
-        "联系电话",
-        "现住址",
-        "人员类别",
-        "首次暴露时间",
-        "暴露地点",
-    ]
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = text
+    table.autofit = False
+    for column, (_, width) in zip(table.columns, COLUMNS, strict=True):
+        column.width = Cm(width)  # the grid, which LibreOffice and WPS lay out by
+    _fill(table.rows[0].cells, [name for name, _ in COLUMNS], bold=True)
     for number, row in enumerate(rows, start=1):
-        cells = table.add_row().cells
-        values = [
-            str(number),
-            row.name,
-            row.id_number,
-            row.phone,
-            row.address,
-            KIND_LABELS.get(row.kind, row.kind),
-            row.first_exposure.astimezone(TZ).strftime("%Y-%m-%d %H:%M"),
-            row.place,
-        ]
-        for cell, text in zip(cells, values, strict=True):
-            cell.text = text
+        _fill(
+            table.add_row().cells,
+            [
+                str(number),
+                row.name,
+                row.id_number,
+                row.phone,
+                row.address,
+                row.whereabouts,
+                KIND_LABELS.get(row.kind, row.kind),
+                row.first_exposure.astimezone(TZ).strftime("%Y-%m-%d %H:%M"),
+                row.place,
+            ],
+        )
     doc.add_heading("管控要求", level=2)
     for kind in sorted({r.kind for r in rows}, key=list(KIND_LABELS).index):
         doc.add_paragraph(f"{KIND_LABELS[kind]}：{actions[kind]}。", style="List Bullet")
-    doc.add_paragraph(f"{from_name}疫情防控指挥部")
-    doc.add_paragraph(issued.isoformat())
+    signed = doc.add_paragraph(f"{from_name}疫情防控指挥部")
+    signed.paragraph_format.keep_with_next = True  # the date stays on the signature's page
+    dated = doc.add_paragraph(f"{issued.year}年{issued.month}月{issued.day}日")
+    for paragraph in (signed, dated):
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

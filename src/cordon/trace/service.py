@@ -27,6 +27,7 @@ from cordon.people import service as people_service
 from cordon.protocols import packs
 from cordon.security.crypto import FieldCipher
 from cordon.trace import contacts as repository
+from cordon.trace import letters
 from cordon.trace.duckdb_store import DuckDBStore
 from cordon.trace.engine import trace_columns
 from cordon.trace.evidence import KINDS, Traced
@@ -333,18 +334,19 @@ def assist_letters(
     pack_name: str = packs.DEFAULT_PACK,
     now: datetime | None = None,
 ) -> list[Letter]:
-    """One letter per division (at the level of the actor's own jurisdiction, at least a
-    county) for the case's contacts who live outside the actor's jurisdiction."""
+    """One letter per region (at the level of the actor's own jurisdiction, at least a
+    county) for the case's contacts who are outside the actor's jurisdiction: those who live
+    elsewhere, and those whom a journey has taken elsewhere at ``now``."""
     traced = trace_case(
         session=session, actor=actor, case_id=case_id, lake=lake, pack_name=pack_name, now=now
     )
     pack = packs.load(pack_name)
-    homes = people_service.divisions_of(
-        session=session, person_ids=[c.person_id for c in traced.contacts]
-    )
-    outside = [
-        c for c in traced.contacts if not homes.get(c.person_id, "").startswith(actor.jurisdiction)
-    ]
+    at = now or utcnow()
+    ids = [c.person_id for c in traced.contacts]
+    homes = people_service.divisions_of(session=session, person_ids=ids)
+    away = letters.whereabouts(lake=lake, person_ids=ids, at=at)
+    region = {pid: letters.region_of(homes.get(pid, ""), away.get(pid)) for pid in ids}
+    outside = [c for c in traced.contacts if not region[c.person_id].startswith(actor.jurisdiction)]
     if not outside:
         return []
     level = max(len(actor.jurisdiction), 6)
@@ -364,6 +366,14 @@ def assist_letters(
             {e.place_id for c in outside for e in c.evidence if e.place_id is not None}
         ),
     )
+
+    def division(code: str) -> tuple[str, str | None] | None:
+        found = geo_service.get_division(session=session, code=code)
+        return (found.name, found.parent_code) if found else None
+
+    def named(code: str) -> str:
+        return letters.region_name(code, division, own_province=actor.jurisdiction[:2])
+
     groups: dict[str, list[LetterRow]] = {}
     for contact in outside:
         person = people[contact.person_id]
@@ -373,7 +383,9 @@ def assist_letters(
             if first.place_id is not None
             else f"基站网格 {first.cell_id}"
         )
-        groups.setdefault(person.division_code[:level], []).append(
+        gone = away.get(contact.person_id)
+        target = region[contact.person_id]
+        groups.setdefault(target[:level], []).append(
             LetterRow(
                 name=person.name,
                 id_number=person.id_number,
@@ -382,9 +394,13 @@ def assist_letters(
                 kind=contact.kind,
                 first_exposure=contact.first_exposure,
                 place=where,
+                whereabouts=letters.travel_note(
+                    gone, named(target), home=homes.get(contact.person_id, "")
+                ),
             )
         )
-    names = geo_service.divisions_named(session=session, codes=[*groups, actor.jurisdiction])
+    names = {code: named(code) for code in groups}
+    names[actor.jurisdiction] = (division(actor.jurisdiction) or (actor.jurisdiction, None))[0]
     schedule = {
         kind: (q.central_days, q.home_days)
         for kind, q in pack.quarantine.items()
@@ -403,7 +419,7 @@ def assist_letters(
         kind: required_action(kind, quarantine, companion)
         for kind in ("close", "secondary", "companion")
     }
-    issued = (now or utcnow()).astimezone(TZ).date()
+    issued = at.astimezone(TZ).date()
     return [
         Letter(
             division_code=code,
