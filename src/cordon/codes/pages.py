@@ -16,6 +16,7 @@ from cordon.codes.api import lookup_brake
 from cordon.codes.schemas import LookupIn, WhatIfOut
 from cordon.errors import CordonError, TooManyAttempts, ValidationFailed
 from cordon.geo import service as geo_service
+from cordon.people import service as people_service
 from cordon.web.deps import (
     Cipher,
     DbSession,
@@ -86,11 +87,9 @@ def person(
         pack_name=settings.code_pack,
         tz_name=settings.timezone,
     )
-    return render(
-        request,
-        "codes/person.html",
-        {"person_id": person_id, "explained": explained, "colours": COLOURS},
-    )
+    names = people_service.names_of(session=session, actor=actor, person_ids=[person_id])
+    context = {"person_id": person_id, "explained": explained, "colours": COLOURS, "names": names}
+    return render(request, "codes/person.html", context)
 
 
 def _whatif_page(
@@ -100,8 +99,10 @@ def _whatif_page(
     draft: str = "",
     error: CordonError | None = None,
     status: int = 200,
+    names: dict[int, str] | None = None,
 ) -> HTMLResponse:
     context = {
+        "names": names or {},
         "packs": packs.available(),
         "report": report,
         "draft": draft,
@@ -139,7 +140,13 @@ def whatif(
         )
     except ValidationFailed as exc:
         return _whatif_page(request, draft=draft, error=exc, status=422)
-    return _whatif_page(request, report=report, draft=draft)
+    names = people_service.names_of(
+        session=session,
+        actor=actor,
+        person_ids=[e.person_id for e in report.examples],
+        detail={"page": "what-if"},
+    )
+    return _whatif_page(request, report=report, draft=draft, names=names)
 
 
 def _qr_svg(token: str) -> str:

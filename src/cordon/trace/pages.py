@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cordon.auth.schemas import Actor
 from cordon.cases import service as cases_service
 from cordon.errors import ValidationFailed
+from cordon.people import service as people_service
 from cordon.protocols import packs
 from cordon.trace import contacts, service
 from cordon.trace.contacts import ContactFilter
-from cordon.trace.schemas import TrajectoryOut
+from cordon.trace.schemas import NetworkOut, TrajectoryOut
 from cordon.web.deps import DbSession, RecordId, SettingsDep
 from cordon.web.forms import Pager
 from cordon.web.i18n import N_
@@ -78,6 +79,12 @@ def panel(
     stored = contacts.list_contacts(
         session=session, actor=actor, where=ContactFilter(case_id=case_id), limit=20
     )
+    names = people_service.names_of(
+        session=session,
+        actor=actor,
+        person_ids=[c.person_id for c in stored.rows],
+        detail={"case_id": case_id, "page": "trace panel"},
+    )
     chart = {
         "boundaries_url": BOUNDARIES_URL,
         "stops": [s.model_dump(mode="json") for s in path.stops] if path else [],
@@ -88,6 +95,7 @@ def panel(
         "path": path,
         "problem": problem,
         "stored": stored,
+        "names": names,
         "packs": packs.available(),
         "default_pack": packs.DEFAULT_PACK,
         "chart": chart,
@@ -147,7 +155,14 @@ def contact_list(
             limit=PAGE_SIZE,
         )
         pager = pager.with_total(found.total)
+    names = people_service.names_of(
+        session=session,
+        actor=actor,
+        person_ids=[c.person_id for c in found.rows] if found else [],
+        detail={"page": "contacts"} | {k: v for k, v in query.items() if v},
+    )
     context = {
+        "names": names,
         "query": query,
         "export_query": {k: v for k, v in query.items() if v},
         "found": found,
@@ -156,6 +171,18 @@ def contact_list(
         "labels": _labels(request),
     }
     return render(request, "trace/contacts.html", context, status=422 if problems else 200)
+
+
+def _named(session: DbSession, actor: Actor, graph: NetworkOut) -> None:
+    """Label the network's people with their names (masked as the role requires), read in one
+    query; people the user may not read keep their place in the graph without a name."""
+    people = [int(n.id.split(":")[1]) for n in graph.nodes if n.id.startswith("person:")]
+    names = people_service.names_of(
+        session=session, actor=actor, person_ids=people, detail={"page": "network"}
+    )
+    for node in graph.nodes:
+        if node.id.startswith("person:"):
+            node.label = names.get(int(node.id.split(":")[1]), "")
 
 
 @router.get("/network", response_class=HTMLResponse)
@@ -171,6 +198,7 @@ def network_page(
     if not chosen:
         chosen = [c.id for c in cases_service.list_cases(session=session, actor=actor)][-200:]
     graph = contacts.network(session=session, actor=actor, case_ids=chosen)
+    _named(session, actor, graph)
     labels = _labels(request)
     chart = {
         **graph.model_dump(mode="json"),

@@ -1,5 +1,6 @@
 // Draws the transmission network: cases, their close contacts and companions, and the close
-// contacts' secondary contacts, as a force-directed graph coloured by kind.
+// contacts' secondary contacts, as a force-directed graph coloured by kind; people are
+// labelled by name and a click opens the case or the person.
 (function () {
   "use strict";
 
@@ -30,6 +31,13 @@
         links: data.links.map(function (l) { return { source: l[0], target: l[1] }; }),
         lineStyle: { color: "source", opacity: 0.5 }
       }]
+    });
+    // A case opens its page, a person their record (names come masked as the role requires).
+    chart.on("click", function (p) {
+      var id = (p.data && p.data.id) || "";
+      var parts = id.split(":");
+      if (parts[0] === "case") { window.location.href = "/cases/" + parts[1]; }
+      if (parts[0] === "person" && p.data.name) { window.location.href = "/people/" + parts[1]; }
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }
