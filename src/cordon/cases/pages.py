@@ -5,6 +5,7 @@ facility and transfers, treatment plan). The trace slice fills the case page's t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -100,13 +101,15 @@ class NewCaseForm(BaseModel):
 
 
 def _matches(
-    session: DbSession, actor: Actor, cipher: Cipher, q: str
+    session: DbSession, actor: Actor, cipher: Cipher, q: str, translate: Callable[[str], str]
 ) -> tuple[list[object], list[Problem]]:
     """People matching an identity number (full or masked) or a name, in scope."""
     text = q.strip()
     if not text:
         return [], []
-    looks_like_number = sum(ch.isdigit() or ch in "*Xx" for ch in text) >= len(text) - 1
+    looks_like_number = (
+        len(text) >= 6 and sum(not (ch.isdigit() or ch in "*Xx") for ch in text) == 0
+    )
     try:
         _total, found = people_service.search_people(
             session=session,
@@ -118,7 +121,8 @@ def _matches(
             purpose="search",
         )
     except ValidationFailed as exc:
-        return [], [Problem("q", p.message) for p in exc.problems]
+        said = people_service.id_number_problem(text, translate)
+        return [], [Problem("q", said or p.message) for p in exc.problems]
     return list(found), []
 
 
@@ -132,7 +136,7 @@ def _new_case_page(
     status: int = 200,
 ) -> HTMLResponse:
     _ = translator(request)
-    people, search_problems = _matches(session, actor, cipher, values.get("q", ""))
+    people, search_problems = _matches(session, actor, cipher, values.get("q", ""), _)
     context = {
         "values": values,
         "people": people,

@@ -59,15 +59,6 @@ FIELD_LABELS = {
     "file": N_("File"),
     "row": N_("Row"),
 }
-# Why an identity number is not valid, by the part that fails (values from the check).
-ID_NUMBER_PARTS = {
-    "length": N_("must have 18 characters, has %(length)s"),
-    "format": N_("must be 17 digits followed by a digit or X"),
-    "region_code": N_("region code %(region)s is not a GB/T 2260 code"),
-    "birth_date": N_("birth date %(birth)s is not a date"),
-    "out_of_range": N_("birth date %(out_of_range)s is out of range"),
-    "checksum": N_("check digit is %(got)s, should be %(expected)s"),
-}
 COLOURS = {"red": N_("Red"), "yellow": N_("Yellow"), "green": N_("Green")}
 # Stored values of the facts shown on a person's page, in the user's language.
 FACT_LABELS = {
@@ -155,12 +146,9 @@ def _labels(request: Request) -> dict[str, str]:
 def _said_in_language(request: Request, problems: list[Problem], id_number: str) -> list[Problem]:
     """The problems with the identity number's one said in the user's language, naming the
     part that fails (region, birth date, check digit) as the form and the search both do."""
-    wrong = service.id_number_error(id_number) if id_number.strip() else None
-    if wrong is None:
+    text = service.id_number_problem(id_number, translator(request))
+    if text is None:
         return problems
-    _ = translator(request)
-    key = "out_of_range" if "out_of_range" in wrong.values else wrong.part
-    text = _(ID_NUMBER_PARTS.get(key, wrong.message)) % wrong.values
     return [
         Problem("id_number", text)
         if p.field == "id_number" and p.message.startswith("identity number")

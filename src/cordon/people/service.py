@@ -4,7 +4,7 @@ read or change of a person's record is audited."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from cordon.people.models import Household, Person
 from cordon.people.schemas import PersonIn, PersonName, PersonOut, PersonPatch
 from cordon.security.crypto import FieldCipher
 from cordon.security.masking import mask_id_number, mask_name, mask_phone
+from cordon.web.i18n import N_
 
 ID_CONTEXT = "person.id_number"
 PHONE_CONTEXT = "person.phone"
@@ -159,6 +160,27 @@ def id_number_error(value: str) -> rules.IdNumberError | None:
     except rules.IdNumberError as exc:
         return exc
     return None
+
+
+# Why an identity number is not valid, by the part that fails (values from the check).
+ID_NUMBER_PARTS = {
+    "length": N_("must have 18 characters, has %(length)s"),
+    "format": N_("must be 17 digits followed by a digit or X"),
+    "region_code": N_("region code %(region)s is not a GB/T 2260 code"),
+    "birth_date": N_("birth date %(birth)s is not a date"),
+    "out_of_range": N_("birth date %(out_of_range)s is out of range"),
+    "checksum": N_("check digit is %(got)s, should be %(expected)s"),
+}
+
+
+def id_number_problem(value: str, translate: Callable[[str], str]) -> str | None:
+    """Why ``value`` is not a valid identity number, in the language ``translate`` speaks, or
+    None when it is valid (or blank)."""
+    wrong = id_number_error(value) if value.strip() else None
+    if wrong is None:
+        return None
+    key = "out_of_range" if "out_of_range" in wrong.values else wrong.part
+    return translate(ID_NUMBER_PARTS.get(key, wrong.message)) % wrong.values
 
 
 def id_hash(cipher: FieldCipher, number: str) -> str:
