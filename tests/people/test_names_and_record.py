@@ -165,6 +165,7 @@ def test_contacts_and_cases_show_names_linked_not_numbers(
     labels = {n["id"]: n["label"] for n in chart["nodes"]}
     assert labels[f"person:{outbreak.contact}"] == "李四光"
     assert labels[f"person:{outbreak.outsider}"] == ""
+    assert labels[f"case:{outbreak.case_id}"] == f"病例 {outbreak.case_id} 张三丰"
 
 
 def test_names_are_masked_for_roles_without_identity_access(

@@ -3,6 +3,7 @@ the contact list with filters and export, and the transmission network."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -173,16 +174,33 @@ def contact_list(
     return render(request, "trace/contacts.html", context, status=422 if problems else 200)
 
 
-def _named(session: DbSession, actor: Actor, graph: NetworkOut) -> None:
-    """Label the network's people with their names (masked as the role requires), read in one
-    query; people the user may not read keep their place in the graph without a name."""
-    people = [int(n.id.split(":")[1]) for n in graph.nodes if n.id.startswith("person:")]
+def _named(session: DbSession, actor: Actor, graph: NetworkOut, _: Callable[[str], str]) -> None:
+    """Label the network's people, and the people who are its cases, with their names (masked
+    as the role requires), read in one query; people the user may not read keep their place
+    in the graph without a name."""
+    case_person = {
+        c.id: c.person_id for c in cases_service.list_cases(session=session, actor=actor)
+    }
+    node_person: dict[str, int] = {}
+    for node in graph.nodes:
+        kind, _sep, number = node.id.partition(":")
+        if kind == "person":
+            node_person[node.id] = int(number)
+        elif kind == "case" and int(number) in case_person:
+            node_person[node.id] = case_person[int(number)]
     names = people_service.names_of(
-        session=session, actor=actor, person_ids=people, detail={"page": "network"}
+        session=session,
+        actor=actor,
+        person_ids=node_person.values(),
+        detail={"page": "network"},
     )
     for node in graph.nodes:
-        if node.id.startswith("person:"):
-            node.label = names.get(int(node.id.split(":")[1]), "")
+        name = names.get(node_person.get(node.id, 0), "")
+        kind, _sep, number = node.id.partition(":")
+        if kind == "person":
+            node.label = name
+        else:
+            node.label = " ".join(filter(None, [_("Case %(id)s") % {"id": number}, name]))
 
 
 @router.get("/network", response_class=HTMLResponse)
@@ -198,7 +216,7 @@ def network_page(
     if not chosen:
         chosen = [c.id for c in cases_service.list_cases(session=session, actor=actor)][-200:]
     graph = contacts.network(session=session, actor=actor, case_ids=chosen)
-    _named(session, actor, graph)
+    _named(session, actor, graph, _)
     labels = _labels(request)
     chart = {
         **graph.model_dump(mode="json"),

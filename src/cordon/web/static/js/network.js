@@ -29,6 +29,8 @@
           };
         }),
         links: data.links.map(function (l) { return { source: l[0], target: l[1] }; }),
+        // Names beside the nodes while the graph is small enough to read them.
+        label: { show: data.nodes.length <= 80, position: "right", fontSize: 11 },
         lineStyle: { color: "source", opacity: 0.5 }
       }]
     });
