@@ -18,7 +18,10 @@
       legend: { data: KINDS.map(function (k) { return data.labels[k]; }), top: 8 },
       series: [{
         type: "graph", layout: "force", roam: true, draggable: true,
-        force: { repulsion: 60, edgeLength: 30, gravity: 0.08 },
+        // A small graph spreads out so its names can be read; a large one stays compact.
+        force: data.nodes.length <= 80
+          ? { repulsion: 300, edgeLength: 90, gravity: 0.05 }
+          : { repulsion: 60, edgeLength: 30, gravity: 0.08 },
         categories: KINDS.map(function (k) {
           return { name: data.labels[k], itemStyle: { color: COLOURS[k] } };
         }),
