@@ -176,7 +176,9 @@ def test_reads_and_changes_are_audited(session: Session, cipher: FieldCipher) ->
     entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
     assert [e.action for e in entries] == ["create", "view", "search", "update"]
     assert all(e.username == "tester" and e.client_addr == "test" for e in entries)
-    assert all(e.entity_id == str(pid) for e in entries)
+    assert [e.entity_id for e in entries] == [str(pid), str(pid), "*", str(pid)]
+    # A search is one entry listing the people it showed.
+    assert entries[2].id_list == [str(pid)]
     # The audit log itself must not hold the identity number in clear.
     assert id_number() not in str(entries[2].detail)
     assert entries[3].detail == {"fields": ["address"]}

@@ -52,6 +52,7 @@ def test_chinese_is_the_default(client: TestClient, make_user: UserMaker) -> Non
         "复核与隔离任务",
         "混采方案测算",
         "审计日志",
+        "用户管理",
     ]
     assert "退出" in page
 
@@ -74,6 +75,7 @@ def test_english_switch_is_remembered(client: TestClient, make_user: UserMaker) 
         "Retest and isolation tasks",
         "Pooling planner",
         "Audit log",
+        "Users",
     ]
     assert client.cookies[LANG_COOKIE] == "en"
     later = client.get("/people").text

@@ -27,6 +27,7 @@ OUTCOMES = {"ok": N_("allowed"), "denied": N_("denied")}
 ACTIONS = {
     "view": N_("viewed"),
     "search": N_("searched"),
+    "list": N_("listed"),
     "create": N_("created"),
     "update": N_("changed"),
     "import": N_("imported"),

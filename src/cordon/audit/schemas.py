@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AuditEntryOut(BaseModel):
@@ -20,6 +20,11 @@ class AuditEntryOut(BaseModel):
     outcome: str
     client_addr: str | None
     detail: dict[str, object]
+    ids: list[str] = Field(
+        default_factory=list,
+        validation_alias="id_list",
+        description="The records a list page or export showed (one entry per request).",
+    )
 
 
 class AuditPage(BaseModel):

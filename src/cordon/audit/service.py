@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cordon.audit.models import AuditEntry
@@ -23,8 +24,11 @@ def add(
     entity_id: str | int,
     outcome: str = "ok",
     detail: dict[str, Any] | None = None,
+    ids: Iterable[int | str] | None = None,
 ) -> AuditEntry:
-    """Add an entry to the session without flushing (for many entries at once)."""
+    """Add an entry to the session without flushing (for many entries at once). ``ids`` are
+    the records a list or export showed: one entry per request, not one per record."""
+    listed = [str(i) for i in ids] if ids is not None else None
     entry = AuditEntry(
         user_id=actor.user_id,
         username=actor.username,
@@ -34,6 +38,7 @@ def add(
         outcome=outcome,
         client_addr=actor.client_addr,
         detail=detail or {},
+        ids=f",{','.join(listed)}," if listed else None,
     )
     session.add(entry)
     return entry
@@ -48,6 +53,7 @@ def record(
     entity_id: str | int,
     outcome: str = "ok",
     detail: dict[str, Any] | None = None,
+    ids: Iterable[int | str] | None = None,
 ) -> AuditEntry:
     entry = add(
         session=session,
@@ -57,6 +63,7 @@ def record(
         entity_id=entity_id,
         outcome=outcome,
         detail=detail,
+        ids=ids,
     )
     session.flush()
     return entry
@@ -99,7 +106,9 @@ def browse(
     if entity:
         query = query.where(AuditEntry.entity == entity)
     if entity_id:
-        query = query.where(AuditEntry.entity_id == entity_id)
+        # A record's own entries, and the list pages and exports that showed it.
+        listed = AuditEntry.ids.contains(f",{entity_id},", autoescape=True)
+        query = query.where(or_(AuditEntry.entity_id == entity_id, listed))
     if outcome:
         query = query.where(AuditEntry.outcome == outcome)
     if since:

@@ -9,8 +9,25 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from cordon.auth import service
-from cordon.auth.schemas import Actor, TokenOut, TokenRequest, UserIn, UserOut
-from cordon.web.deps import CurrentActor, DbSession, SettingsDep, _bearer, client_addr, require
+from cordon.auth.schemas import (
+    Actor,
+    PasswordOut,
+    PasswordReset,
+    TokenOut,
+    TokenRequest,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from cordon.web.deps import (
+    CurrentActor,
+    DbSession,
+    RecordId,
+    SettingsDep,
+    _bearer,
+    client_addr,
+    require,
+)
 
 router = APIRouter(tags=["auth"])
 
@@ -76,3 +93,28 @@ def list_users(actor: Manager, session: DbSession) -> list[UserOut]:
 @router.post("/users", response_model=UserOut, status_code=201)
 def create_user(body: UserIn, actor: Manager, session: DbSession) -> UserOut:
     return UserOut.model_validate(service.create_user(session=session, user=body, actor=actor))
+
+
+@router.get("/users/{user_id}", response_model=UserOut)
+def get_user(user_id: RecordId, actor: Manager, session: DbSession) -> UserOut:
+    user = service.get_managed_user(session=session, actor=actor, user_id=user_id)
+    return UserOut.model_validate(user)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+def update_user(user_id: RecordId, body: UserPatch, actor: Manager, session: DbSession) -> UserOut:
+    """Change a user's display name, role, jurisdiction or whether they may log in (within
+    your jurisdiction; you may not disable yourself or change your own role)."""
+    user = service.update_user(session=session, actor=actor, user_id=user_id, patch=body)
+    return UserOut.model_validate(user)
+
+
+@router.post("/users/{user_id}/password", response_model=PasswordOut)
+def reset_password(
+    user_id: RecordId, body: PasswordReset, actor: Manager, session: DbSession
+) -> PasswordOut:
+    """Set a new password (random when none is given); the user's sessions end."""
+    user, password = service.reset_password(
+        session=session, actor=actor, user_id=user_id, password=body.password
+    )
+    return PasswordOut(user_id=user.id, password=password)

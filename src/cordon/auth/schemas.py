@@ -34,6 +34,29 @@ class UserIn(Input):
     jurisdiction: str = Field(min_length=2, max_length=12)
 
 
+class UserPatch(Input):
+    """Changes to a user; fields left out stay as they are."""
+
+    display_name: str | None = Field(default=None, max_length=64)
+    role: Role | None = None
+    jurisdiction: str | None = Field(default=None, min_length=2, max_length=12)
+    active: bool | None = None
+
+
+class PasswordReset(Input):
+    password: str | None = Field(
+        default=None,
+        min_length=10,
+        max_length=256,
+        description="The new password; a random one is made (and answered once) when left out.",
+    )
+
+
+class PasswordOut(BaseModel):
+    user_id: int
+    password: str = Field(description="Shown once: only its hash is stored.")
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from cordon.audit import service as audit
 from cordon.auth import rules
 from cordon.auth.models import AuthToken, LoginFailure, User
 from cordon.auth.passwords import hash_password, verify_password
-from cordon.auth.schemas import Actor, UserIn
+from cordon.auth.schemas import Actor, UserIn, UserPatch
 from cordon.db import wall_utcnow
 from cordon.errors import (
     Conflict,
@@ -23,6 +24,7 @@ from cordon.errors import (
     OutOfJurisdiction,
     Problem,
     TooManyAttempts,
+    ValidationFailed,
 )
 from cordon.geo import service as geo_service
 
@@ -58,6 +60,15 @@ def create_user(*, session: Session, user: UserIn, actor: Actor | None = None) -
     )
     session.add(row)
     session.flush()
+    if actor is not None:
+        audit.record(
+            session=session,
+            actor=actor,
+            action="create",
+            entity="user",
+            entity_id=row.id,
+            detail={"username": row.username, "role": row.role, "jurisdiction": row.jurisdiction},
+        )
     return row
 
 
@@ -257,3 +268,95 @@ def purge_expired(
     moment = now or wall_utcnow()
     session.execute(delete(AuthToken).where(AuthToken.expires_at <= moment))
     session.execute(delete(LoginFailure).where(LoginFailure.at < moment - keep_failures))
+
+
+def _managed(*, session: Session, actor: Actor, user_id: int, action: str) -> User:
+    """A user the actor may manage: inside the actor's own jurisdiction (others are a 404,
+    audited as denied, like any record out of reach)."""
+    require(actor, "users:manage")
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    if not user.jurisdiction.startswith(actor.jurisdiction):
+        raise out_of_jurisdiction(
+            actor, message=f"no user {user_id}", action=action, entity="user", entity_id=user_id
+        )
+    return user
+
+
+def get_managed_user(*, session: Session, actor: Actor, user_id: int) -> User:
+    return _managed(session=session, actor=actor, user_id=user_id, action="view")
+
+
+def update_user(*, session: Session, actor: Actor, user_id: int, patch: UserPatch) -> User:
+    """Change a user's name, role, jurisdiction or whether they may log in; audited. An admin
+    may not disable themselves or change their own role, and keeps every user inside their own
+    jurisdiction. Disabling ends the user's sessions and tokens."""
+    user = _managed(session=session, actor=actor, user_id=user_id, action="update")
+    changes: dict[str, object] = {}
+    problems: list[Problem] = []
+    own = user.id == actor.user_id
+    if patch.display_name is not None and patch.display_name.strip() != user.display_name:
+        changes["display_name"] = patch.display_name.strip() or user.username
+    if patch.role is not None and patch.role.value != user.role:
+        if own:
+            problems.append(Problem("role", "you may not change your own role"))
+        changes["role"] = patch.role.value
+    if patch.jurisdiction is not None:
+        try:
+            division = geo_service.require_division(
+                session=session, code=patch.jurisdiction, field="jurisdiction"
+            )
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+        else:
+            if not division.code.startswith(actor.jurisdiction):
+                problems.append(Problem("jurisdiction", "outside your jurisdiction"))
+            elif division.code != user.jurisdiction:
+                changes["jurisdiction"] = division.code
+    if patch.active is not None and patch.active != user.active:
+        if own and not patch.active:
+            problems.append(Problem("active", "you may not disable yourself"))
+        changes["active"] = patch.active
+    if problems:
+        raise ValidationFailed("the changes are not valid", problems=problems)
+    if not changes:
+        return user
+    for name, value in changes.items():
+        setattr(user, name, value)
+    if changes.get("active") is False:
+        session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
+    session.flush()
+    action = "update"
+    if "active" in changes:
+        action = "enable" if changes["active"] else "disable"
+    audit.record(
+        session=session,
+        actor=actor,
+        action=action,
+        entity="user",
+        entity_id=user.id,
+        detail={"username": user.username, "changes": changes},
+    )
+    return user
+
+
+def reset_password(
+    *, session: Session, actor: Actor, user_id: int, password: str | None = None
+) -> tuple[User, str]:
+    """Give a user a new password (a random one when none is given), end their sessions and
+    tokens, and audit it (never the password). Returns the user and the password to hand over."""
+    user = _managed(session=session, actor=actor, user_id=user_id, action="reset_password")
+    chosen = password or secrets.token_urlsafe(12)
+    set_password(user=user, password=chosen)
+    session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        action="reset_password",
+        entity="user",
+        entity_id=user.id,
+        detail={"username": user.username, "generated": password is None},
+    )
+    return user, chosen

@@ -5,24 +5,26 @@ facility and transfers, treatment plan). The trace slice fills the case page's t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from cordon.auth.schemas import Actor
 from cordon.cases import service
-from cordon.cases.schemas import InvestigationIn, PlanIn, TransferIn
-from cordon.errors import Problem, ValidationFailed
-from cordon.web.deps import DbSession, RecordId
+from cordon.cases.schemas import CaseIn, InvestigationIn, PlanIn, TransferIn
+from cordon.errors import Conflict, Problem, ValidationFailed
+from cordon.people import service as people_service
+from cordon.web.deps import Cipher, DbSession, RecordId
 from cordon.web.forms import problems_of
 from cordon.web.i18n import N_
 from cordon.web.nav import NavEntry
 from cordon.web.page_deps import page_require
-from cordon.web.templating import render, translated_problems
+from cordon.web.templating import render, translated_problems, translator
 
 router = APIRouter(prefix="/cases", include_in_schema=False)
 NAV = [NavEntry("/cases", N_("Cases"), "cases:view", order=30)]
@@ -51,8 +53,159 @@ Editor = Annotated[Actor, Depends(page_require("cases:edit"))]
 def case_list(request: Request, actor: Viewer, session: DbSession) -> HTMLResponse:
     cases = service.list_cases(session=session, actor=actor)
     overdue = sum(c.core_overdue or c.full_overdue for c in cases)
-    return render(
-        request, "cases/list.html", {"cases": cases, "overdue": overdue, "labels": LABELS}
+    names = people_service.names_of(
+        session=session,
+        actor=actor,
+        person_ids=[c.person_id for c in cases],
+        detail={"page": "cases"},
+    )
+    context = {"cases": cases, "overdue": overdue, "labels": LABELS, "names": names}
+    return render(request, "cases/list.html", context)
+
+
+CASE_FIELDS = {
+    "person_id": N_("Person"),
+    "kind": N_("Kind"),
+    "severity": N_("Severity"),
+    "onset_date": N_("Symptom onset"),
+    "sampled_at": N_("Sampling time"),
+    "found_by": N_("Found by"),
+    "isolated_at": N_("Isolation time"),
+    "facility": N_("Facility"),
+    "q": N_("Identity number or name"),
+    "form": N_("Case"),
+}
+# Fixed messages of the case form and CaseIn, extracted here and translated when shown.
+CASE_MESSAGES = (
+    N_("Value error, give onset_date or sampled_at: tracing needs one of them"),
+    N_("Value error, an asymptomatic case has no onset date"),
+    N_("already registered as a case"),
+    N_("choose the person from the search"),
+    N_("a date and time, e.g. 2021-12-21 10:00"),
+)
+MATCHES = 20
+
+
+class NewCaseForm(BaseModel):
+    """The new-case form as posted: text everywhere, checked by CaseIn and the service."""
+
+    q: str = ""
+    person_id: str = ""
+    kind: str = ""
+    severity: str = "mild"
+    onset_date: str = ""
+    sampled_at: str = ""
+    found_by: str = ""
+    isolated_at: str = ""
+    facility: str = ""
+
+
+def _matches(
+    session: DbSession, actor: Actor, cipher: Cipher, q: str, translate: Callable[[str], str]
+) -> tuple[list[object], list[Problem]]:
+    """People matching an identity number (full or masked) or a name, in scope."""
+    text = q.strip()
+    if not text:
+        return [], []
+    looks_like_number = (
+        len(text) >= 6 and sum(not (ch.isdigit() or ch in "*Xx") for ch in text) == 0
+    )
+    try:
+        _total, found = people_service.search_people(
+            session=session,
+            actor=actor,
+            cipher=cipher,
+            id_number=text if looks_like_number else None,
+            name=None if looks_like_number else text,
+            limit=MATCHES,
+            purpose="search",
+        )
+    except ValidationFailed as exc:
+        said = people_service.id_number_problem(text, translate)
+        return [], [Problem("q", said or p.message) for p in exc.problems]
+    return list(found), []
+
+
+def _new_case_page(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    cipher: Cipher,
+    values: dict[str, str],
+    problems: list[Problem] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    _ = translator(request)
+    people, search_problems = _matches(session, actor, cipher, values.get("q", ""), _)
+    context = {
+        "values": values,
+        "people": people,
+        "problems": translated_problems(request, [*(problems or []), *search_problems]),
+        "fields": {name: _(label) for name, label in CASE_FIELDS.items()},
+        "labels": LABELS,
+    }
+    return render(request, "cases/new.html", context, status=status)
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new_case_form(
+    request: Request,
+    actor: Editor,
+    session: DbSession,
+    cipher: Cipher,
+    q: Annotated[str, Query(max_length=32)] = "",
+) -> HTMLResponse:
+    return _new_case_page(request, session, actor, cipher, {"q": q})
+
+
+def _case_in(form: NewCaseForm) -> CaseIn:
+    problems: list[Problem] = []
+    times: dict[str, datetime | None] = {}
+    for name in ("sampled_at", "isolated_at"):
+        value = getattr(form, name).strip()
+        try:
+            times[name] = _local(value) if value else None
+        except ValueError:
+            problems.append(Problem(name, "a date and time, e.g. 2021-12-21 10:00"))
+    if not form.person_id.strip().isdigit():
+        problems.append(Problem("person_id", "choose the person from the search"))
+    if problems:
+        raise ValidationFailed("the case is not valid", problems=problems)
+    return CaseIn.model_validate(
+        {
+            "person_id": int(form.person_id),
+            "kind": form.kind,
+            "severity": form.severity or "mild",
+            "onset_date": form.onset_date.strip() or None,
+            "found_by": form.found_by,
+            "facility": form.facility.strip(),
+            **times,
+        }
+    )
+
+
+@router.post("/new", response_class=HTMLResponse)
+def create_case(
+    request: Request,
+    actor: Editor,
+    session: DbSession,
+    cipher: Cipher,
+    form: Annotated[NewCaseForm, Form()],
+) -> Response:
+    """Register a case for a person found by identity number or name; errors in the form."""
+    try:
+        case = service.register_case(
+            session=session, actor=actor, cipher=cipher, data=_case_in(form)
+        )
+    except ValidationError as exc:
+        problems = problems_of(exc)
+    except (ValidationFailed, Conflict) as exc:
+        problems = exc.problems or [Problem("form", exc.message)]
+    else:
+        return RedirectResponse(f"/cases/{case.id}?saved=1", status_code=303)
+    session.rollback()
+    return _new_case_page(
+        request, session, actor, cipher, form.model_dump(), problems=problems, status=422
     )
 
 
@@ -65,8 +218,13 @@ def _page(
     status: int = 200,
 ) -> HTMLResponse:
     case = service.get_case(session=session, actor=actor, case_id=case_id)
+    # The case's person by name (masked as the role requires); one audit entry.
+    names = people_service.names_of(
+        session=session, actor=actor, person_ids=[case.person_id], detail={"case_id": case.id}
+    )
     context = {
         "case": case,
+        "names": names,
         "transfers": service.transfers(session=session, actor=actor, case_id=case_id),
         "plan": service.get_plan(session=session, actor=actor, case_id=case_id),
         "problems": translated_problems(request, problems or []),

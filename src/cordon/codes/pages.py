@@ -21,6 +21,7 @@ from cordon.errors import CordonError, Problem, TooManyAttempts, ValidationFaile
 from cordon.geo import service as geo_service
 from cordon.jobs import service as jobs_service
 from cordon.jobs.flows import dispatch
+from cordon.people import service as people_service
 from cordon.web.deps import (
     Cipher,
     DbSession,
@@ -103,11 +104,9 @@ def person(
         pack_name=settings.code_pack,
         tz_name=settings.timezone,
     )
-    return render(
-        request,
-        "codes/person.html",
-        {"person_id": person_id, "explained": explained, "colours": COLOURS},
-    )
+    names = people_service.names_of(session=session, actor=actor, person_ids=[person_id])
+    context = {"person_id": person_id, "explained": explained, "colours": COLOURS, "names": names}
+    return render(request, "codes/person.html", context)
 
 
 def _whatif_page(
@@ -118,10 +117,12 @@ def _whatif_page(
     as_of: str = "",
     error: CordonError | None = None,
     status: int = 200,
+    names: dict[int, str] | None = None,
 ) -> HTMLResponse:
     zone = ZoneInfo(request.app.state.settings.timezone)
     context = {
         "as_of": as_of or clock.now().astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        "names": names or {},
         "packs": packs.available(),
         "report": report,
         "draft": draft,
@@ -169,7 +170,13 @@ def whatif(
         )
     except ValidationFailed as exc:
         return _whatif_page(request, draft=draft, as_of=as_of, error=exc, status=422)
-    return _whatif_page(request, report=report, draft=draft, as_of=as_of)
+    names = people_service.names_of(
+        session=session,
+        actor=actor,
+        person_ids=[e.person_id for e in report.examples],
+        detail={"page": "what-if"},
+    )
+    return _whatif_page(request, report=report, draft=draft, as_of=as_of, names=names)
 
 
 def _qr_svg(token: str) -> str:

@@ -83,6 +83,13 @@ def children(*, session: Session, code: str) -> list[Division]:
     return list(session.scalars(select(Division).where(Division.parent_code == code)))
 
 
+def divisions_within(*, session: Session, code: str) -> list[Division]:
+    """The division ``code`` and every division inside it, by code (for choosing a
+    jurisdiction by name)."""
+    query = select(Division).where(Division.code.startswith(code), Division.level != "village")
+    return list(session.scalars(query.order_by(Division.code)))
+
+
 def divisions_named(*, session: Session, codes: list[str]) -> dict[str, str]:
     if not codes:
         return {}

@@ -18,10 +18,14 @@ from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit_service
 from cordon.auth.schemas import Actor
+from cordon.codes import service as codes_service
+from cordon.config import Settings
 from cordon.errors import Problem, TooLarge, ValidationFailed
+from cordon.facts import service as facts_service
 from cordon.geo import service as geo_service
 from cordon.people import imports, service, tabular
 from cordon.people.schemas import ImportReport, PersonIn, PersonOut, PersonPatch
+from cordon.trace import service as trace_service
 from cordon.web.deps import Cipher, DbSession, SettingsDep
 from cordon.web.forms import Pager, blank_to_none, problems_of
 from cordon.web.i18n import N_
@@ -55,6 +59,27 @@ FIELD_LABELS = {
     "grid_code": N_("Grid code"),
     "file": N_("File"),
     "row": N_("Row"),
+}
+COLOURS = {"red": N_("Red"), "yellow": N_("Yellow"), "green": N_("Green")}
+# Stored values of the facts shown on a person's page, in the user's language.
+FACT_LABELS = {
+    "confirmed": N_("Confirmed"),
+    "asymptomatic": N_("Asymptomatic"),
+    "suspected": N_("Suspected"),
+    "ruled_out": N_("Ruled out"),
+    "close": N_("Close contact"),
+    "secondary": N_("Secondary contact"),
+    "companion": N_("Spatio-temporal companion"),
+    "negative": N_("Negative"),
+    "positive": N_("Positive"),
+    "single": N_("Single tube"),
+    "pool": N_("Pooled tube"),
+    "test": N_("Test"),
+    "pool_positive": N_("Pooled tube positive"),
+    "quarantine": N_("Order started"),
+    "released": N_("Released"),
+    "central": N_("Central quarantine"),
+    "home": N_("Home quarantine"),
 }
 EDITABLE = ("name", "phone", "address", "household", "division_code", "grid_code")
 
@@ -119,6 +144,20 @@ def _labels(request: Request) -> dict[str, str]:
     return {field: _(label) for field, label in FIELD_LABELS.items()}
 
 
+def _said_in_language(request: Request, problems: list[Problem], id_number: str) -> list[Problem]:
+    """The problems with the identity number's one said in the user's language, naming the
+    part that fails (region, birth date, check digit) as the form and the search both do."""
+    text = service.id_number_problem(id_number, translator(request))
+    if text is None:
+        return problems
+    return [
+        Problem("id_number", text)
+        if p.field == "id_number" and p.message.startswith("identity number")
+        else p
+        for p in problems
+    ]
+
+
 def _grids(session: Session, actor: Actor) -> list[Any]:
     return geo_service.grids_within(session=session, code=actor.jurisdiction)
 
@@ -163,7 +202,7 @@ def search(
         )
         pager = pager.with_total(total)
     except ValidationFailed as exc:
-        problems = exc.problems
+        problems = _said_in_language(request, exc.problems, query["id_number"])
     context = {
         "query": query,
         "people": people,
@@ -218,7 +257,7 @@ def create_person(
     except ValidationError as exc:
         problems = problems_of(exc)
     except ValidationFailed as exc:
-        problems, denied = exc.problems, exc.denied
+        problems, denied = _said_in_language(request, exc.problems, form.id_number), exc.denied
     else:
         return RedirectResponse(f"/people/{person.id}?saved=1", status_code=303)
     session.rollback()  # an invalid form changes nothing, even what the service began
@@ -305,11 +344,56 @@ def view_person(
     actor: Viewer,
     session: DbSession,
     cipher: Cipher,
+    settings: SettingsDep,
     saved: int = 0,
 ) -> HTMLResponse:
     person = service.get_person(session=session, actor=actor, cipher=cipher, person_id=person_id)
-    context = {"person": person, "labels": _labels(request), "saved": bool(saved)}
+    context = {
+        "person": person,
+        "labels": _labels(request),
+        "saved": bool(saved),
+        **_record_sections(session, actor, settings, person_id),
+    }
     return render(request, "people/view.html", context)
+
+
+def _record_sections(
+    session: Session, actor: Actor, settings: Settings, person_id: int
+) -> dict[str, Any]:
+    """What other slices know of the person, read through their services: the health code,
+    the facts ledger (cases, contacts, tests, quarantine orders) and the household."""
+    code = None
+    if actor.can("codes:view"):
+        code = codes_service.explain(
+            session=session,
+            actor=actor,
+            person_id=person_id,
+            pack_name=settings.code_pack,
+            tz_name=settings.timezone,
+        ).current
+    facts = facts_service.of_person(session=session, actor=actor, person_id=person_id)
+    of_kind: dict[str, list[Any]] = {}
+    for fact in facts:
+        of_kind.setdefault(fact.kind, []).append(fact)
+    cases = of_kind.get("case", [])
+    contacts_of_case: dict[int, int] = {}
+    if actor.can("cases:view"):
+        for fact in cases:
+            case_id = fact.attrs.get("case_id")
+            if isinstance(case_id, int):
+                counts = trace_service.contact_counts(session=session, actor=actor, case_id=case_id)
+                contacts_of_case[case_id] = sum(counts.values())
+    return {
+        "code": code,
+        "colours": COLOURS,
+        "kinds": FACT_LABELS,
+        "cases": cases,
+        "contacts_of_case": contacts_of_case,
+        "as_contact": of_kind.get("contact", []),
+        "tests": of_kind.get("test", []) + of_kind.get("pool_positive", []),
+        "orders": of_kind.get("quarantine", []) + of_kind.get("released", []),
+        "household": service.household_members(session=session, actor=actor, person_id=person_id),
+    }
 
 
 @router.get("/{person_id}/edit", response_class=HTMLResponse)

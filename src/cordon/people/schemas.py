@@ -55,6 +55,13 @@ class PersonOut(BaseModel):
     updated_at: datetime
 
 
+class PersonName(BaseModel):
+    """A person as a list shows them: a name to link to their record."""
+
+    id: int
+    name: str = Field(description="Masked (张*明) unless the role may see identity data.")
+
+
 class PersonPage(BaseModel):
     total: int
     people: list[PersonOut]

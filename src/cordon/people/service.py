@@ -4,6 +4,7 @@ read or change of a person's record is audited."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +23,15 @@ from cordon.errors import (
 from cordon.geo import service as geo
 from cordon.people import rules
 from cordon.people.models import Household, Person
-from cordon.people.schemas import PersonIn, PersonOut, PersonPatch
+from cordon.people.schemas import PersonIn, PersonName, PersonOut, PersonPatch
 from cordon.security.crypto import FieldCipher
 from cordon.security.masking import mask_id_number, mask_name, mask_phone
+from cordon.web.i18n import N_
 
 ID_CONTEXT = "person.id_number"
 PHONE_CONTEXT = "person.phone"
+# The entity id of an audit entry for many people (their ids are in the entry's ids).
+LISTED = "*"
 _MASKED_ID = re.compile(r"^(\d{6})?\*+(\d{3}[\dX])?$")
 
 
@@ -147,6 +151,37 @@ def _household(
             problems=[Problem("household", f"household {number} is outside your jurisdiction")],
         )
     return row.id
+
+
+def id_number_error(value: str) -> rules.IdNumberError | None:
+    """What is wrong with an identity number (length, format, region, birth date or check
+    digit, with the values, so a page can say it in the user's language), or None."""
+    try:
+        rules.parse_id_number(value)
+    except rules.IdNumberError as exc:
+        return exc
+    return None
+
+
+# Why an identity number is not valid, by the part that fails (values from the check).
+ID_NUMBER_PARTS = {
+    "length": N_("must have 18 characters, has %(length)s"),
+    "format": N_("must be 17 digits followed by a digit or X"),
+    "region_code": N_("region code %(region)s is not a GB/T 2260 code"),
+    "birth_date": N_("birth date %(birth)s is not a date"),
+    "out_of_range": N_("birth date %(out_of_range)s is out of range"),
+    "checksum": N_("check digit is %(got)s, should be %(expected)s"),
+}
+
+
+def id_number_problem(value: str, translate: Callable[[str], str]) -> str | None:
+    """Why ``value`` is not a valid identity number, in the language ``translate`` speaks, or
+    None when it is valid (or blank)."""
+    wrong = id_number_error(value) if value.strip() else None
+    if wrong is None:
+        return None
+    key = "out_of_range" if "out_of_range" in wrong.values else wrong.part
+    return translate(ID_NUMBER_PARTS.get(key, wrong.message)) % wrong.values
 
 
 def id_hash(cipher: FieldCipher, number: str) -> str:
@@ -404,6 +439,15 @@ def search_people(
             if last4:
                 query = query.where(Person.id_last4 == last4)
         else:
+            # Say why a full number cannot be anyone's, as the form does, not "no one found".
+            wrong = id_number_error(text)
+            if wrong is not None:
+                raise ValidationFailed(
+                    "not a valid identity number",
+                    problems=[
+                        Problem("id_number", f"identity number {wrong.part}: {wrong.message}")
+                    ],
+                )
             query = query.where(Person.id_number_hash == id_hash(cipher, text))
     if grid_code:
         query = query.where(Person.grid_code == grid_code.strip())
@@ -415,7 +459,8 @@ def search_people(
         query = query.where(Person.division_code.startswith(code))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(session.scalars(query.order_by(Person.id).limit(limit).offset(offset)))
-    # One entry per person shown, so "who has seen this person" is one query on entity_id.
+    # One entry per request listing the people shown ("who has seen this person" matches
+    # the entry's ids as well as single-record entries).
     query_detail = {
         key: value
         for key, value in {
@@ -426,16 +471,9 @@ def search_people(
         }.items()
         if value
     }
-    for row in rows:
-        audit.add(
-            session=session,
-            actor=actor,
-            action=purpose,
-            entity="person",
-            entity_id=row.id,
-            detail=query_detail,
-        )
-    session.flush()
+    _audit_listed(
+        session, actor, purpose, [row.id for row in rows], detail=query_detail | {"total": total}
+    )
     return total, to_out(session=session, actor=actor, cipher=cipher, people=rows)
 
 
@@ -552,16 +590,9 @@ def for_assist_letter(
     for start in range(0, len(person_ids), 500):
         chunk = person_ids[start : start + 500]
         rows.extend(session.scalars(select(Person).where(Person.id.in_(chunk))))
-    for row in rows:
-        audit.add(
-            session=session,
-            actor=actor,
-            action="assist_letter",
-            entity="person",
-            entity_id=row.id,
-            detail={"case_id": case_id},
-        )
-    session.flush()
+    _audit_listed(
+        session, actor, "assist_letter", sorted(row.id for row in rows), detail={"case_id": case_id}
+    )
     full = Actor(
         user_id=actor.user_id,
         username=actor.username,
@@ -626,9 +657,7 @@ def read_many(
     for start in range(0, len(person_ids), 500):
         chunk = person_ids[start : start + 500]
         rows.extend(session.scalars(scoped(select(Person).where(Person.id.in_(chunk)), actor)))
-    for row in rows:
-        audit.add(session=session, actor=actor, action=purpose, entity="person", entity_id=row.id)
-    session.flush()
+    _audit_listed(session, actor, purpose, sorted(row.id for row in rows))
     return to_out(
         session=session, actor=actor, cipher=cipher, people=sorted(rows, key=lambda p: p.id)
     )
@@ -681,3 +710,77 @@ def find_by_id_number(*, session: Session, cipher: FieldCipher, id_number: str) 
     resident looking up their own record: the caller checks the name and audits)."""
     text = id_number.strip().upper()
     return session.scalar(select(Person.id).where(Person.id_number_hash == id_hash(cipher, text)))
+
+
+def _audit_listed(
+    session: Session,
+    actor: Actor,
+    action: str,
+    ids: list[int],
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One audit entry for the people a list, search or export showed (their ids in it)."""
+    audit.record(
+        session=session,
+        actor=actor,
+        action=action,
+        entity="person",
+        entity_id=LISTED,
+        detail=detail,
+        ids=ids,
+    )
+
+
+def shown_name(actor: Actor, name: str) -> str:
+    """A name as this actor's role may see it in lists: in full with ``people:view_pii``,
+    otherwise masked (张*明)."""
+    return name if actor.can("people:view_pii") else mask_name(name)
+
+
+def names_of(
+    *,
+    session: Session,
+    actor: Actor,
+    person_ids: Iterable[int],
+    purpose: str = "list",
+    detail: dict[str, Any] | None = None,
+) -> dict[int, str]:
+    """The names of these people for a list page (contacts, cases, network, screening),
+    masked as the role requires: one query for a page of up to 500, and one audit entry with
+    the ids shown. People outside the jurisdiction, and every one for a role without
+    ``people:view``, are left out: the page shows them as outside the user's reach."""
+    wanted = sorted({int(i) for i in person_ids})
+    if not wanted or not actor.can("people:view"):
+        return {}
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = scoped(select(Person.id, Person.name).where(Person.id.in_(chunk)), actor)
+        found.update({int(pid): shown_name(actor, name) for pid, name in session.execute(query)})
+    if found:
+        _audit_listed(session, actor, purpose, sorted(found), detail=detail)
+    return found
+
+
+def household_members(*, session: Session, actor: Actor, person_id: int) -> list[PersonName]:
+    """The other people of this person's household in the actor's jurisdiction, names masked
+    as the role requires (one audit entry with their ids)."""
+    require(actor, "people:view")
+    person = _load_in_scope(session=session, actor=actor, person_id=person_id, action="view")
+    if person.household_id is None:
+        return []
+    query = scoped(
+        select(Person.id, Person.name).where(
+            Person.household_id == person.household_id, Person.id != person.id
+        ),
+        actor,
+    )
+    members = [
+        PersonName(id=int(pid), name=shown_name(actor, name))
+        for pid, name in session.execute(query.order_by(Person.birth_date, Person.id))
+    ]
+    if members:
+        _audit_listed(
+            session, actor, "view", [m.id for m in members], detail={"household_of": person.id}
+        )
+    return members

@@ -17,6 +17,7 @@ from cordon.auth.schemas import Actor
 from cordon.errors import CordonError, Problem, ValidationFailed
 from cordon.jobs import service as jobs_service
 from cordon.jobs.flows import dispatch
+from cordon.people import service as people_service
 from cordon.screening import coverage, jobs, labs, planner, service
 from cordon.screening.schemas import PlannerIn, RoundIn, ScanIn
 from cordon.web.deps import Cipher, DbSession, RecordId, SettingsDep
@@ -338,13 +339,20 @@ def tasks(
 ) -> HTMLResponse:
     chosen = status if status in ("open", "done", "cancelled") else "open"
     grid = grid_code.strip()[:15]
+    proposals = coverage.list_proposals(session=session, actor=actor)
     context = {
         "tasks": coverage.list_tasks(
             session=session, actor=actor, cipher=cipher, grid_code=grid or None, status=chosen
         ),
         "grid_code": grid,
         "status": chosen,
-        "proposals": coverage.list_proposals(session=session, actor=actor),
+        "proposals": proposals,
+        "names": people_service.names_of(
+            session=session,
+            actor=actor,
+            person_ids=[p.person_id for p in proposals],
+            detail={"page": "case proposals"},
+        ),
     }
     return render(request, "screening/tasks.html", context)
 

@@ -83,6 +83,14 @@ def _row(contact: Contact) -> ContactRow:
     return ContactRow.model_validate(contact, from_attributes=True)
 
 
+def count_by_kind(*, session: Session, actor: Actor, where: ContactFilter) -> dict[str, int]:
+    """Stored contacts per kind under a filter (counts only: no personal record is read)."""
+    require(actor, "cases:view")
+    by_kind: Select[Any] = select(Contact.kind, func.count())  # type: ignore[assignment]
+    counted = session.execute(_filtered(by_kind, actor, where).group_by(Contact.kind)).all()
+    return {k: 0 for k in KINDS} | {str(row[0]): int(row[1]) for row in counted}
+
+
 def list_contacts(
     *,
     session: Session,
@@ -92,9 +100,7 @@ def list_contacts(
     limit: int = 100,
 ) -> ContactPage:
     require(actor, "cases:view")
-    by_kind: Select[Any] = select(Contact.kind, func.count())  # type: ignore[assignment]
-    counted = session.execute(_filtered(by_kind, actor, where).group_by(Contact.kind)).all()
-    counts = {k: 0 for k in KINDS} | {str(row[0]): int(row[1]) for row in counted}
+    counts = count_by_kind(session=session, actor=actor, where=where)
     rows = session.scalars(
         _filtered(select(Contact), actor, where)
         .order_by(Contact.first_exposure, Contact.id)

@@ -3,6 +3,7 @@ the contact list with filters and export, and the transmission network."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -13,10 +14,11 @@ from cordon.cases import service as cases_service
 from cordon.errors import Problem, ValidationFailed
 from cordon.jobs import service as jobs_service
 from cordon.jobs.flows import dispatch
+from cordon.people import service as people_service
 from cordon.protocols import packs
 from cordon.trace import contacts, jobs, service
 from cordon.trace.contacts import ContactFilter
-from cordon.trace.schemas import TrajectoryOut
+from cordon.trace.schemas import NetworkOut, TrajectoryOut
 from cordon.web.deps import Cipher, DbSession, RecordId, SettingsDep
 from cordon.web.downloads import written_file
 from cordon.web.forms import Pager
@@ -86,6 +88,12 @@ def panel(
     letters_job = jobs_service.latest(
         session=session, actor=actor, kind=jobs.LETTERS, subject=subject
     )
+    names = people_service.names_of(
+        session=session,
+        actor=actor,
+        person_ids=[c.person_id for c in stored.rows],
+        detail={"case_id": case_id, "page": "trace panel"},
+    )
     chart = {
         "boundaries_url": BOUNDARIES_URL,
         "stops": [s.model_dump(mode="json") for s in path.stops] if path else [],
@@ -99,6 +107,7 @@ def panel(
         "trace_job": trace_job,
         "letters_job": letters_job,
         "job_labels": jobs_service.LABELS,
+        "names": names,
         "packs": packs.available(),
         "default_pack": packs.DEFAULT_PACK,
         "chart": chart,
@@ -225,7 +234,14 @@ def contact_list(
             limit=PAGE_SIZE,
         )
         pager = pager.with_total(found.total)
+    names = people_service.names_of(
+        session=session,
+        actor=actor,
+        person_ids=[c.person_id for c in found.rows] if found else [],
+        detail={"page": "contacts"} | {k: v for k, v in query.items() if v},
+    )
     context = {
+        "names": names,
         "query": query,
         "export_query": {k: v for k, v in query.items() if v},
         "export_jobs": jobs_service.recent(
@@ -238,6 +254,35 @@ def contact_list(
         "labels": _labels(request),
     }
     return render(request, "trace/contacts.html", context, status=422 if problems else 200)
+
+
+def _named(session: DbSession, actor: Actor, graph: NetworkOut, _: Callable[[str], str]) -> None:
+    """Label the network's people, and the people who are its cases, with their names (masked
+    as the role requires), read in one query; people the user may not read keep their place
+    in the graph without a name."""
+    case_person = {
+        c.id: c.person_id for c in cases_service.list_cases(session=session, actor=actor)
+    }
+    node_person: dict[str, int] = {}
+    for node in graph.nodes:
+        kind, _sep, number = node.id.partition(":")
+        if kind == "person":
+            node_person[node.id] = int(number)
+        elif kind == "case" and int(number) in case_person:
+            node_person[node.id] = case_person[int(number)]
+    names = people_service.names_of(
+        session=session,
+        actor=actor,
+        person_ids=node_person.values(),
+        detail={"page": "network"},
+    )
+    for node in graph.nodes:
+        name = names.get(node_person.get(node.id, 0), "")
+        kind, _sep, number = node.id.partition(":")
+        if kind == "person":
+            node.label = name
+        else:
+            node.label = " ".join(filter(None, [_("Case %(id)s") % {"id": number}, name]))
 
 
 @router.get("/network", response_class=HTMLResponse)
@@ -253,6 +298,7 @@ def network_page(
     if not chosen:
         chosen = [c.id for c in cases_service.list_cases(session=session, actor=actor)][-200:]
     graph = contacts.network(session=session, actor=actor, case_ids=chosen)
+    _named(session, actor, graph, _)
     labels = _labels(request)
     chart = {
         **graph.model_dump(mode="json"),

@@ -436,3 +436,10 @@ def assist_letters(
         )
         for code, rows in sorted(groups.items())
     ]
+
+
+def contact_counts(*, session: Session, actor: Actor, case_id: int) -> dict[str, int]:
+    """A case's stored contacts per kind (counts only, for other slices' pages)."""
+    return repository.count_by_kind(
+        session=session, actor=actor, where=repository.ContactFilter(case_id=case_id)
+    )
