@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_audit_ids"
-down_revision: str | None = "0006"
+revision: str = "0008_audit_ids"
+down_revision: str | None = "0007_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
