@@ -1,7 +1,7 @@
 """audit entries list the ids a list page or export showed
 
-Revision ID: 0007_audit_ids
-Revises: 0006
+Revision ID: 0008_audit_ids
+Revises: 0007_jobs
 """
 
 from collections.abc import Sequence
