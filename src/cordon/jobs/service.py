@@ -8,7 +8,6 @@ one gets a job on SQLite and on PostgreSQL alike.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from cordon import clock
 from cordon.auth import service as auth_service
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
@@ -71,7 +71,7 @@ def register(kind: Kind) -> Kind:
 
 def wall() -> float:
     """Wall-clock seconds for scheduling and heartbeats (never domain time)."""
-    return time.time()
+    return clock.real_time()
 
 
 def _out(job: Job) -> JobOut:

@@ -28,13 +28,14 @@ import logging
 import os
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Sequence
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
+
+from cordon import clock
 
 log = logging.getLogger("cordon.ratelimit")
 
@@ -59,7 +60,7 @@ class Limiter(Protocol):
 
 def _now(now: float | None) -> float:
     # Real seconds, not the scenario clock: a brake runs on wall time even in a replayed demo.
-    return time.time() if now is None else now
+    return clock.real_time() if now is None else now
 
 
 _SCHEMA = """
