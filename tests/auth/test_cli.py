@@ -1,10 +1,14 @@
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from cordon.cli import app
 from cordon.config import Settings
+from tests.conftest import PASSWORD
+from tests.page_helpers import login
 
 runner = CliRunner()
 
@@ -71,3 +75,16 @@ def test_users_create_names_the_bad_field(env: Path) -> None:
         ],
     )
     assert short.exit_code == 2 and "password" in short.output
+
+
+def test_users_reset_password_prints_a_new_one(
+    env: Path, make_user: Callable[..., str], client: TestClient
+) -> None:
+    make_user("epi", "epidemiologist", "450681")
+    result = runner.invoke(app, ["users", "reset-password", "epi", "--data-dir", str(env)])
+    assert result.exit_code == 0, result.output
+    new = result.output.split("Password: ")[1].split()[0]
+    assert login(client, "epi", PASSWORD).status_code == 401
+    assert login(client, "epi", new).status_code == 303
+    unknown = runner.invoke(app, ["users", "reset-password", "nobody", "--data-dir", str(env)])
+    assert unknown.exit_code != 0 and "nobody" in unknown.output

@@ -50,3 +50,24 @@ def create(
         console.print(f"Created user [bold]{user.username}[/] ({user.role}) in {user.jurisdiction}")
     if password is None:
         console.print(f"Password: {chosen}")
+
+
+@app.command("reset-password")
+def reset_password(
+    username: str = typer.Argument(..., help="Login name."),
+    password: str | None = typer.Option(
+        None, "--password", help="New password (at least 10 characters); generated if omitted."
+    ),
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Give a user a new password and end their sessions; prints a generated one."""
+    if password is not None and len(password) < 10:
+        err_console.print("[bold red]Error:[/] password: at least 10 characters")
+        raise typer.Exit(code=2)
+    with command_session(settings_for(data_dir)) as session:
+        user, chosen = service.reset_password_from_console(
+            session=session, username=username, password=password
+        )
+        console.print(f"New password set for [bold]{user.username}[/]")
+    if password is None:
+        console.print(f"Password: {chosen}")

@@ -347,6 +347,22 @@ def reset_password(
     """Give a user a new password (a random one when none is given), end their sessions and
     tokens, and audit it (never the password). Returns the user and the password to hand over."""
     user = _managed(session=session, actor=actor, user_id=user_id, action="reset_password")
+    return user, _new_password(session=session, actor=actor, user=user, password=password)
+
+
+def reset_password_from_console(
+    *, session: Session, username: str, password: str | None = None
+) -> tuple[User, str]:
+    """``cordon users reset-password``: an operator at the server's console (like ``users
+    create``) gives a user a new password, e.g. the only admin who forgot theirs. Audited."""
+    user = find_user(session=session, username=username)
+    if user is None:
+        raise NotFound(f"no user {username!r}", problems=[Problem("user", "unknown user")])
+    console = Actor(user_id=None, username="console", role="", jurisdiction="")
+    return user, _new_password(session=session, actor=console, user=user, password=password)
+
+
+def _new_password(*, session: Session, actor: Actor, user: User, password: str | None) -> str:
     chosen = password or secrets.token_urlsafe(12)
     set_password(user=user, password=chosen)
     session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
@@ -359,4 +375,4 @@ def reset_password(
         entity_id=user.id,
         detail={"username": user.username, "generated": password is None},
     )
-    return user, chosen
+    return chosen
