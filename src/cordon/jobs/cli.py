@@ -9,7 +9,6 @@ from types import FrameType
 
 import typer
 
-from cordon.auth import service as auth_service
 from cordon.cli_support import (
     DataDirOption,
     cipher_for,
@@ -18,7 +17,6 @@ from cordon.cli_support import (
     console,
     settings_for,
 )
-from cordon.jobs import service
 
 app = typer.Typer(help="Background jobs: list, cancel, run a worker.", no_args_is_help=True)
 UserOption = typer.Option(..., "--user", help="The user acting (scoped and audited).")
@@ -27,6 +25,9 @@ UserOption = typer.Option(..., "--user", help="The user acting (scoped and audit
 @app.command("list")
 def list_jobs(user: str = UserOption, data_dir: Path | None = DataDirOption) -> None:
     """Recent jobs in the user's jurisdiction, newest first."""
+    from cordon.auth import service as auth_service
+    from cordon.jobs import service
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
@@ -43,6 +44,9 @@ def cancel(
     data_dir: Path | None = DataDirOption,
 ) -> None:
     """Stop a job: a queued one at once, a running one at its next step."""
+    from cordon.auth import service as auth_service
+    from cordon.jobs import service
+
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
