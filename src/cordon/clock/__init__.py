@@ -156,10 +156,6 @@ def bind(path: Path | None) -> None:
         _refresh(force=True)
 
 
-def bound_to() -> Path | None:
-    return _path
-
-
 def _file_stamp(path: Path) -> tuple[int, int, int] | None:
     try:
         found = path.stat()
