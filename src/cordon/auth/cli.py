@@ -64,6 +64,8 @@ def reset_password(
     if password is not None and len(password) < 10:
         err_console.print("[bold red]Error:[/] password: at least 10 characters")
         raise typer.Exit(code=2)
+    from cordon.auth import service
+
     with command_session(settings_for(data_dir)) as session:
         user, chosen = service.reset_password_from_console(
             session=session, username=username, password=password
