@@ -17,7 +17,12 @@ from cordon.security.crypto import FieldCipher
 from cordon.sim import service as sim
 from tests.conftest import UserMaker
 
-IMPORTS = {"outbreak": {"imports": [{"day": 0, "kind": "border", "count": 8}]}}
+IMPORTS = {
+    "outbreak": {"imports": [{"day": 0, "kind": "border", "count": 8}]},
+    # The round's roster is the registered residents: a city without visitors (who are
+    # registered where they live) puts everyone in the lake on it.
+    "city": {"visitor_share": 0.0},
+}
 runner = CliRunner()
 
 

@@ -20,7 +20,10 @@ SEED_IMPORTS = {
             {"day": 0, "kind": "border", "count": 10},
             {"day": 1, "kind": "sea", "count": 3},
         ],
-    }
+    },
+    # A round's roster is the registered residents of its area; visitors (registered where they
+    # live) are left out of this city so that everyone in the lake is on the roster.
+    "city": {"visitor_share": 0.0},
 }
 
 

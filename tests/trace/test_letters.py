@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 from docx import Document
+from docx.document import Document as Docx
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -84,11 +85,11 @@ def _register_first_case(
     return case.id, first["detected_at"].to_pydatetime()
 
 
-def _letters_in(folder: Path) -> dict[str, Document]:
+def _letters_in(folder: Path) -> dict[str, Docx]:
     return {p.stem.rsplit("-", 1)[1]: Document(str(p)) for p in sorted(folder.glob("*.docx"))}
 
 
-def _rows(document: Document) -> list[list[str]]:
+def _rows(document: Docx) -> list[list[str]]:
     return [[c.text for c in row.cells] for row in document.tables[0].rows[1:]]
 
 

@@ -40,7 +40,7 @@ COLUMNS = (
     ("首次暴露时间", 2.9),
     ("暴露地点", 3.4),
 )
-TABLE_FONT = Pt(9)
+TEXT_FONT = Pt(10)
 
 
 @dataclass(frozen=True)
@@ -135,13 +135,9 @@ def required_action(kind: str, quarantine_days: dict[str, tuple[int, int]], comp
     return "，".join(parts) + "，按方案开展核酸检测" if parts else "按方案管理"
 
 
-def _fill(cells: Any, values: list[str], *, bold: bool = False) -> None:
-    """One row of the list: each cell its text in the table's font, at its column's width."""
-    for cell, text, (_, width) in zip(cells, values, COLUMNS, strict=True):
-        cell.width = Cm(width)
-        run = cell.paragraphs[0].add_run(text)
-        run.font.size = TABLE_FONT
-        run.bold = bold
+def _fill(cells: Any, values: list[str]) -> None:
+    for cell, text in zip(cells, values, strict=True):
+        cell.text = text
 
 
 def build_letter(
@@ -160,8 +156,7 @@ def build_letter(
     section.page_width, section.page_height = Cm(29.7), Cm(21.0)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(1.5))
-    style = doc.styles["Normal"]
-    style.font.size = Pt(11)
+    doc.styles["Normal"].font.size = TEXT_FONT
     doc.add_heading("新冠肺炎疫情协查函", level=1)
     doc.add_paragraph(f"{to_name}疫情防控指挥部：")
     doc.add_paragraph(
@@ -172,9 +167,13 @@ def build_letter(
     table = doc.add_table(rows=1, cols=len(COLUMNS))
     table.style = "Table Grid"
     table.autofit = False
-    for column, (_, width) in zip(table.columns, COLUMNS, strict=True):
-        column.width = Cm(width)  # the grid, which LibreOffice and WPS lay out by
-    _fill(table.rows[0].cells, [name for name, _ in COLUMNS], bold=True)
+    # Fixed layout: Word takes the widths from the grid and the first row, LibreOffice and WPS
+    # from the grid; setting every cell's width would cost more than the rest of the letter.
+    for column, cell, (name, width) in zip(
+        table.columns, table.rows[0].cells, COLUMNS, strict=True
+    ):
+        column.width = cell.width = Cm(width)
+        cell.paragraphs[0].add_run(name).bold = True
     for number, row in enumerate(rows, start=1):
         _fill(
             table.add_row().cells,

@@ -367,12 +367,21 @@ def assist_letters(
         ),
     )
 
+    known: dict[str, tuple[str, str | None] | None] = {}
+    region_names: dict[str, str] = {}
+
     def division(code: str) -> tuple[str, str | None] | None:
-        found = geo_service.get_division(session=session, code=code)
-        return (found.name, found.parent_code) if found else None
+        if code not in known:
+            found = geo_service.get_division(session=session, code=code)
+            known[code] = (found.name, found.parent_code) if found else None
+        return known[code]
 
     def named(code: str) -> str:
-        return letters.region_name(code, division, own_province=actor.jurisdiction[:2])
+        if code not in region_names:
+            region_names[code] = letters.region_name(
+                code, division, own_province=actor.jurisdiction[:2]
+            )
+        return region_names[code]
 
     groups: dict[str, list[LetterRow]] = {}
     for contact in outside:
