@@ -71,6 +71,8 @@ def test_the_case_page_answers_at_once_with_a_job_and_shows_its_progress(
     print(f"case page answered in {answered * 1000:.0f} ms")
     listed = client.get(f"/api/v1/trace/contacts?case_id={case_id}").json()
     assert listed["total"] == 0, "the page answered before the trace: it returns a job"
+    shown = client.get(f"/api/v1/jobs/{job_id}").json()
+    assert shown["params"] == {"case_id": case_id, "pack": "guangxi-2021-12"}  # no server path
 
     panel = client.get(f"/trace/cases/{case_id}/panel", headers={"HX-Request": "true"})
     assert f'id="job-{job_id}"' in panel.text and "排队中" in panel.text

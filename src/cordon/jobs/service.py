@@ -74,8 +74,14 @@ def wall() -> float:
     return clock.real_time()
 
 
+# Kept for the worker, not shown: server paths and long id lists (a batch's cases).
+PRIVATE_PARAMS = frozenset({"lake", "cases"})
+
+
 def _out(job: Job) -> JobOut:
-    return JobOut.model_validate(job)
+    out = JobOut.model_validate(job)
+    out.params = {k: v for k, v in out.params.items() if k not in PRIVATE_PARAMS}
+    return out
 
 
 def submit(
