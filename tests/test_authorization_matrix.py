@@ -98,7 +98,7 @@ TABLE: dict[str, str] = {
     "POST /api/v1/trace/cases/{case_id}": "trace:run",
     "GET /api/v1/trace/cases/{case_id}/trajectory": "cases:view",
     "POST /api/v1/trace/batch": "trace:run",
-    "GET /api/v1/trace/jobs/{job_id}": "cases:view",
+    "GET /api/v1/trace/jobs/{job_id}": LOGIN,  # the same as GET /api/v1/jobs/{job_id}
     "GET /api/v1/trace/contacts": "cases:view",
     "GET /api/v1/trace/contacts.xlsx": "cases:view",
     "GET /api/v1/trace/network": "cases:view",
@@ -159,6 +159,41 @@ TABLE: dict[str, str] = {
     "POST /screening/tasks/{task_id}/done": CLOSE_TASKS,
     "POST /screening/proposals/{proposal_id}/{decision}": "cases:edit",
     "GET /screening/planner": "screening:view",
+    "GET /screening/rounds/{round_id}/missing.xlsx": "screening:view and people:view",
+    "POST /api/v1/screening/simulations": "screening:manage",
+    # cases, trace: forms and jobs
+    "GET /cases/new": "cases:edit",
+    "POST /cases/new": "cases:edit",
+    "POST /api/v1/trace/cases/{case_id}/job": "trace:run",
+    "POST /api/v1/trace/cases/{case_id}/letters": "trace:run",
+    "POST /trace/cases/{case_id}/letters": "trace:run",
+    "POST /trace/contacts/export": "cases:view",
+    # users
+    "GET /api/v1/users/{user_id}": "users:manage",
+    "PATCH /api/v1/users/{user_id}": "users:manage",
+    "POST /api/v1/users/{user_id}/password": "users:manage",
+    "GET /users": "users:manage",
+    "POST /users": "users:manage",
+    "GET /users/{user_id}": "users:manage",
+    "POST /users/{user_id}": "users:manage",
+    "POST /users/{user_id}/active": "users:manage",
+    "POST /users/{user_id}/password": "users:manage",
+    # the scenario clock: anyone may read it, operators set it
+    "GET /api/v1/clock": LOGIN,
+    "PUT /api/v1/clock": "clock:set",
+    "GET /clock": "clock:set",
+    "POST /clock": "clock:set",
+    "POST /clock/advance": "clock:set",
+    # background jobs: seen by their jurisdiction (and downloads by their owner)
+    "GET /api/v1/jobs": LOGIN,
+    "GET /api/v1/jobs/{job_id}": LOGIN,
+    "GET /api/v1/jobs/{job_id}/result": LOGIN,
+    "POST /api/v1/jobs/{job_id}/cancel": LOGIN,
+    "GET /jobs": "overview:view",
+    "GET /jobs/{job_id}": "overview:view",
+    "GET /jobs/{job_id}/progress": "overview:view",
+    "GET /jobs/{job_id}/download": "overview:view",
+    "POST /jobs/{job_id}/cancel": "overview:view",
 }
 # Path parameters that name no record of a town: the same value inside and outside.
 UNSCOPED_PARAMS = {"decision"}
@@ -232,6 +267,7 @@ def _fill(path: str, town: worlds.Town) -> str:
         "task_id": town.task_id,
         "proposal_id": town.proposal_id,
         "job_id": 999_999,
+        "user_id": town.user_id,
         "decision": "dismiss",
         "code": town.village,
     }
@@ -312,6 +348,7 @@ API_BODIES: dict[str, Body] = {
         "r.csv", f"管码,检测结果\n{t.tube},阴性\n".encode()
     ),
     "POST /api/v1/screening/planner": lambda t: {"json": {"prevalence": 0.01}},
+    "POST /api/v1/screening/simulations": lambda t: {"params": {"day": 21}},
     "GET /api/v1/trace/network": lambda t: {"params": {"case_id": t.case_id}},
     "POST /api/v1/auth/token": lambda t: {
         "json": {"username": "m_analyst", "password": "correct horse battery"}
@@ -392,8 +429,14 @@ BODY_SCOPED = {
 QUERY_SCOPED = {"GET /api/v1/trace/network"}
 # What a read inside the user's town answers when 200 is not the whole story.
 NO_LAKE = {422}  # the matrix's world has no movement lake: tracing says so
+NO_JOB = {404}  # no job of that id in either town
 READ_IN: dict[str, set[int]] = {
-    "GET /api/v1/trace/jobs/{job_id}": {404},  # no job of that id in either town
+    "GET /api/v1/trace/jobs/{job_id}": NO_JOB,
+    "GET /api/v1/jobs/{job_id}": NO_JOB,
+    "GET /api/v1/jobs/{job_id}/result": NO_JOB,
+    "GET /jobs/{job_id}": NO_JOB,
+    "GET /jobs/{job_id}/progress": NO_JOB,
+    "GET /jobs/{job_id}/download": NO_JOB,
     "GET /api/v1/trace/cases/{case_id}": NO_LAKE,
     "GET /api/v1/trace/cases/{case_id}/trajectory": NO_LAKE,
     "GET /api/v1/trace/cases/{case_id}/letters.zip": NO_LAKE,

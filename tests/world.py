@@ -45,6 +45,7 @@ class Town:
     tube: str = ""
     task_id: int = 0
     proposal_id: int = 0
+    user_id: int = 0  # a staff member of the town, for the users pages
     grid: str = ""
     village: str = ""
 
@@ -180,7 +181,18 @@ def build(folder: Path) -> World:
     world = World(app=app, client=client, factory=factory)
     world.admin = world.user("admin", Role.ADMIN, "45")
     for i, name in enumerate(TOWNS):
-        world.towns[name] = _town(client, world.admin, name, 501 + 10 * i)
+        world.towns[name] = town = _town(client, world.admin, name, 501 + 10 * i)
+        with transaction(factory) as s:
+            staff = auth_service.create_user(
+                session=s,
+                user=UserIn(
+                    username=f"{name}_staff",
+                    password=PASSWORD,
+                    role=Role.ANALYST,
+                    jurisdiction=town.code,
+                ),
+            )
+            town.user_id = staff.id
     return world
 
 

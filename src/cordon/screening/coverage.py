@@ -206,6 +206,7 @@ def write_missing_xlsx(
     """The not-yet-sampled list (a grid's, or the whole round's) written to ``path`` as XLSX a
     chunk at a time (openpyxl's write-only mode streams to disk), masked as the role requires;
     every record read is audited. Returns the rows written."""
+    require(actor, "people:view")  # before the round: no permission is 403 for every round
     ids = missing_ids(session=session, actor=actor, round_id=round_id, grid_code=grid_code)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("未采样人员")
@@ -239,6 +240,8 @@ def write_missing_xlsx(
 def missing_count(
     *, session: Session, actor: Actor, round_id: int, grid_code: str | None = None
 ) -> int:
+    """How many people the not-yet-sampled list holds (what its export would write)."""
+    require(actor, "people:view")  # the list names people: no permission is 403 for every round
     return len(missing_ids(session=session, actor=actor, round_id=round_id, grid_code=grid_code))
 
 
