@@ -131,6 +131,19 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
+def reads(engine: Engine) -> Iterator[Session]:
+    """A session for a unit of work that only reads, in autocommit mode: no BEGIN and COMMIT
+    round trips (on PostgreSQL a public lookup's four round trips become two). Whatever it
+    would write is not committed; use :func:`transaction` for that."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        session = Session(bind=connection, expire_on_commit=False, autoflush=False)
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+@contextmanager
 def transaction(factory: SessionFactory) -> Iterator[Session]:
     """One unit of work: commit when the block ends normally, roll back on any error."""
     session = factory()

@@ -133,9 +133,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     while _children(process.pid) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)  # the second worker may still be starting
     yield Served(base=base, data_dir=data_dir, process=process, person_id=pid)
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=10)
+    if process.poll() is None:  # a test failed before the graceful stop: stop it now
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
     log.close()
 
 

@@ -128,9 +128,9 @@ def login(
         error = _("Too many failed logins. Try again in %(minutes)d minutes.") % {
             "minutes": -(-retry // 60)
         }
-        response = _login_page(request, settings, error=error, status=429, **page)
-        response.headers["Retry-After"] = str(retry)
-        return response
+        refusal = _login_page(request, settings, error=error, status=429, **page)
+        refusal.headers["Retry-After"] = str(retry)
+        return refusal
     if user is None:
         # Returned, not raised: the request's transaction commits and the failure is counted.
         error = _("Wrong username or password.")

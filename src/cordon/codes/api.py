@@ -29,7 +29,7 @@ from cordon.web.deps import (
     SettingsDep,
     client_addr,
     require,
-    route_transaction,
+    route_reads,
 )
 from cordon.web.ratelimit import Limit
 
@@ -71,9 +71,9 @@ async def lookup(request: Request, data: Annotated[LookupIn, Body()]) -> LookupO
     state = request.app.state
     lookup_brake(request)
     # No write on this path: the audit entry (a miss's too, see app.py) is queued and written
-    # in a batch; the read-only transaction only reads.
+    # in a batch; the session only reads, in autocommit mode.
     request.state.audit_batched = True
-    with route_transaction(request) as session:
+    with route_reads(request) as session:
         return service.lookup(
             session=session,
             cipher=state.cipher,

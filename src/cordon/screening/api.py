@@ -39,7 +39,7 @@ from cordon.web.deps import (
     RecordId,
     SettingsDep,
     client_addr,
-    route_transaction,
+    route_reads,
 )
 from cordon.web.downloads import written_file
 from cordon.web.uploads import read_upload
@@ -305,7 +305,7 @@ def pooling_planner(body: PlannerIn, actor: CurrentActor) -> PlannerOut:
 async def lookup(body: LookupIn, request: Request) -> LookupOut:
     """A resident's own results (no login; masked, audited, limited per address and number)."""
     # On the event loop like the code lookup (codes/api.py): a few indexed reads, no writes.
-    with route_transaction(request) as session:
+    with route_reads(request) as session:
         return residents.own_results(
             session=session,
             cipher=request.app.state.cipher,

@@ -35,6 +35,12 @@ MAX_BATCH = 1000  # rows per transaction; a full batch is written at once
 MAX_QUEUED = 200_000  # beyond this (the database is down for long) the oldest are logged out
 
 
+def _close_at_exit(ref: weakref.ref[AuditBatcher]) -> None:
+    batcher = ref()
+    if batcher is not None:
+        batcher.close()
+
+
 class AuditBatcher:
     def __init__(self, session_factory: Callable[[], Session], *, interval_ms: int) -> None:
         self.session_factory = session_factory
@@ -48,8 +54,7 @@ class AuditBatcher:
         self._pid = 0
         self.written = 0
         if self.interval:
-            ref = weakref.ref(self)
-            atexit.register(lambda: (batcher := ref()) is not None and batcher.close())
+            atexit.register(_close_at_exit, weakref.ref(self))
 
     # -- entries ---------------------------------------------------------------------------
     def record(

@@ -19,7 +19,7 @@ from cordon.auth import service as auth_service
 from cordon.auth.models import AuthToken
 from cordon.auth.schemas import Actor
 from cordon.config import Settings
-from cordon.db import transaction
+from cordon.db import reads, transaction
 from cordon.errors import Forbidden, Unauthorized
 from cordon.security.crypto import FieldCipher
 
@@ -53,6 +53,13 @@ def route_transaction(request: Request) -> AbstractContextManager[Session]:
     requests waiting for a connection can occupy every thread that the holders need to finish.
     Public endpoints that must take bursts (residents' lookups) use this instead."""
     return transaction(request.app.state.session_factory)
+
+
+def route_reads(request: Request) -> AbstractContextManager[Session]:
+    """Like :func:`route_transaction` for routes that write nothing in the database (public
+    lookups: their limits and audit entries live elsewhere): autocommit reads, no BEGIN or
+    COMMIT."""
+    return reads(request.app.state.engine)
 
 
 def get_cipher(request: Request) -> FieldCipher:

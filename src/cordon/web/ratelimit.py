@@ -230,7 +230,7 @@ class RedisLimiter:
 
     def hit(self, limits: Sequence[Limit], now: float | None = None) -> float | None:
         at = _now(now)
-        args: list[object] = [repr(at), uuid.uuid4().hex]
+        args: list[str | int] = [repr(at), uuid.uuid4().hex]
         for limit in limits:
             args += [limit.limit, repr(float(limit.seconds))]
         try:
