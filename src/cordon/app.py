@@ -7,7 +7,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError
@@ -40,6 +41,9 @@ from cordon.web.limits import BodyLimitMiddleware
 log = logging.getLogger("cordon")
 
 API_PREFIX = "/api/v1"
+OPENAPI_URL = f"{API_PREFIX}/openapi.json"
+# Swagger UI served from our own static files (web/static/VENDOR.md), so /docs works offline.
+SWAGGER_STATIC = "/static/vendor/swagger-ui"
 
 
 def _is_api(request: Request) -> bool:
@@ -126,8 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Cordon",
         version=__version__,
         description="Outbreak command platform for border cities.",
-        docs_url="/docs",
-        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
     )
     engine = make_engine(settings.resolved_database_url)
     app.state.settings = settings
@@ -144,6 +149,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=OPENAPI_URL,
+            title="Cordon API",
+            swagger_js_url=f"{SWAGGER_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_STATIC}/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     for module in (
         auth_api,

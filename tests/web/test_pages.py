@@ -187,7 +187,12 @@ def test_vendored_libraries_are_served_and_match_their_record(client: TestClient
     hashes = dict(
         (path, digest) for digest, path in re.findall(r"^([0-9a-f]{64})  (\S+)$", record, re.M)
     )
-    assert set(hashes) == {"vendor/echarts/echarts.min.js", "vendor/htmx/htmx.min.js"}
+    assert set(hashes) == {
+        "vendor/echarts/echarts.min.js",
+        "vendor/htmx/htmx.min.js",
+        "vendor/swagger-ui/swagger-ui-bundle.js",
+        "vendor/swagger-ui/swagger-ui.css",
+    }
     for path, digest in hashes.items():
         assert hashlib.sha256((STATIC / path).read_bytes()).hexdigest() == digest
         assert client.get(f"/static/{path}").status_code == 200
@@ -195,7 +200,9 @@ def test_vendored_libraries_are_served_and_match_their_record(client: TestClient
     htmx = (STATIC / "vendor/htmx/htmx.min.js").read_text(encoding="utf-8")
     assert 'version="5.6.0"' in echarts and "| Apache ECharts | 5.6.0 |" in record
     assert 'version:"2.0.11"' in htmx and "| htmx | 2.0.11 |" in record
-    for licence in ("echarts/LICENSE", "echarts/NOTICE", "htmx/LICENSE"):
+    swagger = (STATIC / "vendor/swagger-ui/swagger-ui-bundle.js").read_text(encoding="utf-8")
+    assert '"5.35.0"' in swagger and "| Swagger UI | 5.35.0 |" in record
+    for licence in ("echarts/LICENSE", "echarts/NOTICE", "htmx/LICENSE", "swagger-ui/LICENSE"):
         assert (STATIC / "vendor" / licence).stat().st_size > 0
 
 
