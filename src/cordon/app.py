@@ -25,7 +25,6 @@ from cordon.db import make_engine, make_session_factory, transaction
 from cordon.errors import (
     CordonError,
     OutOfJurisdiction,
-    Problem,
     TooManyAttempts,
     ValidationFailed,
 )
@@ -34,9 +33,11 @@ from cordon.people import api as people_api
 from cordon.screening import api as screening_api
 from cordon.security.crypto import FieldCipher
 from cordon.trace import api as trace_api
+from cordon.web import i18n
 from cordon.web import pages as web_pages
 from cordon.web.deps import LoginRequired, client_addr
 from cordon.web.limits import BodyLimitMiddleware
+from cordon.web.messages import error_text, problem_text, pydantic_problem
 
 log = logging.getLogger("cordon")
 
@@ -50,6 +51,18 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def localised(exc: CordonError, request: Request) -> dict[str, Any]:
+    """An error's answer with ``message`` and each problem's in the client's language
+    (Accept-Language, ``?lang=``, the language cookie, else the default, Chinese); ``error``
+    and the fields stay machine-readable."""
+    _ = i18n.translations(i18n.api_language_of(request)).gettext
+    body = exc.as_dict()
+    body["message"] = error_text(_, exc)
+    for shown, problem in zip(body["problems"], exc.problems, strict=True):
+        shown["message"] = problem_text(_, problem)
+    return body
+
+
 def _problem_response(request: Request, exc: CordonError) -> Response:
     if isinstance(exc, LoginRequired) and not _is_api(request):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -57,7 +70,7 @@ def _problem_response(request: Request, exc: CordonError) -> Response:
     if isinstance(exc, TooManyAttempts) and exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     if _is_api(request):
-        return JSONResponse(exc.as_dict(), status_code=exc.status_code, headers=headers)
+        return JSONResponse(localised(exc, request), status_code=exc.status_code, headers=headers)
     response = web_pages.error_page(request, exc)
     response.headers.update(headers)
     return response
@@ -102,17 +115,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         for error in exc.errors():
             loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
             problems.append({"field": ".".join(loc) or "body", "message": error.get("msg", "")})
+        keyed = [
+            pydantic_problem(p["field"], e) for p, e in zip(problems, exc.errors(), strict=True)
+        ]
         if not _is_api(request):
-            failed = ValidationFailed(
-                "the request is not valid",
-                problems=[Problem(p["field"], p["message"]) for p in problems],
-            )
+            failed = ValidationFailed("the request is not valid", problems=keyed)
             return web_pages.error_page(request, failed, status=422)
-        body: dict[str, Any] = {
-            "error": "validation_failed",
-            "message": "; ".join(f"{p['field']}: {p['message']}" for p in problems),
-            "problems": problems,
-        }
+        body: dict[str, Any] = localised(ValidationFailed("", problems=keyed), request)
+        body["message"] = "; ".join(f"{p['field']}: {p['message']}" for p in body["problems"])
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
