@@ -142,7 +142,11 @@ def _where(
 def _fact_kind(kind: str, field: str, rule_id: str, problems: list[Problem]) -> None:
     if kind not in CATALOGUE:
         problems.append(
-            Problem(field, f"rule {rule_id}: unknown fact {kind!r}; known: {', '.join(CATALOGUE)}")
+            Problem(
+                field,
+                "rule %(rule)s: unknown fact %(kind)s; known: %(known)s",
+                params=dict(rule=rule_id, kind=repr(kind), known=", ".join(CATALOGUE)),
+            )
         )
 
 
@@ -228,7 +232,9 @@ def parse(data: Any, *, source: str) -> Pack:
             rule_id = _rule_id_at(data, error["loc"])
             message = f"rule {rule_id}: {error['msg']}" if rule_id else error["msg"]
             shape.append(Problem(loc, message))
-        raise ValidationFailed(f"health-code pack {source} is not valid", problems=shape) from exc
+        raise ValidationFailed(
+            "health-code pack %(source)s is not valid", params=dict(source=source), problems=shape
+        ) from exc
     problems: list[Problem] = []
     protocol = None
     try:
@@ -264,7 +270,11 @@ def parse(data: Any, *, source: str) -> Pack:
             )
         )
     if problems:
-        raise ValidationFailed(f"health-code pack {source} is not valid", problems=problems)
+        raise ValidationFailed(
+            "health-code pack %(source)s is not valid",
+            params=dict(source=source),
+            problems=problems,
+        )
     return make_pack(
         name=raw.name,
         version=raw.version,
@@ -288,9 +298,20 @@ def parse_text(text: str, *, source: str) -> Pack:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        message = f"health-code pack {source} is not valid YAML: {exc}"
+        mark = getattr(exc, "problem_mark", None)
+        where = (
+            Problem(
+                "pack",
+                "YAML syntax error at line %(line)s, column %(column)s",
+                params=dict(line=mark.line + 1, column=mark.column + 1),
+            )
+            if mark is not None
+            else Problem("pack", str(exc).splitlines()[0])
+        )
         raise ValidationFailed(
-            message, problems=[Problem("pack", str(exc).splitlines()[0])]
+            "health-code pack %(source)s is not valid YAML",
+            params=dict(source=source),
+            problems=[where],
         ) from exc
     return parse(data, source=source)
 

@@ -198,8 +198,15 @@ def missing_xlsx(
     )
     if total > MISSING_LIMIT:
         raise ValidationFailed(
-            f"{total} people not yet sampled; export one grid at a time",
-            problems=[Problem("grid_code", f"at most {MISSING_LIMIT} people per export")],
+            "%(total)s people not yet sampled; export one grid at a time",
+            params=dict(total=total),
+            problems=[
+                Problem(
+                    "grid_code",
+                    "at most %(missing_limit)s people per export",
+                    params=dict(missing_limit=MISSING_LIMIT),
+                )
+            ],
         )
     return labfiles.write_xlsx(
         ["姓名", "身份证号", "手机号", "住址", "网格编码", "区划代码"],
@@ -270,10 +277,14 @@ def complete_task(*, session: Session, actor: Actor, task_id: int) -> None:
     """A grid worker reports an isolation done (retests close when their result comes)."""
     require(actor, "screening:view")
     if not (actor.can("people:edit") or actor.can("screening:operate")):
-        raise Forbidden(f"your role ({actor.role}) may not close tasks")
+        raise Forbidden("your role (%(role)s) may not close tasks", params=dict(role=actor.role))
     task = session.get(Task, task_id)
     if task is None or not task.division_code.startswith(actor.jurisdiction):
-        raise NotFound(f"no task {task_id}", problems=[Problem("task_id", "unknown task")])
+        raise NotFound(
+            "no task %(task_id)s",
+            params=dict(task_id=task_id),
+            problems=[Problem("task_id", "unknown task")],
+        )
     if task.kind == "retest":
         raise Conflict(
             "a retest task closes when its single-tube result is imported",
@@ -312,10 +323,15 @@ def list_proposals(
 def _proposal(session: Session, actor: Actor, proposal_id: int) -> CaseProposal:
     found = session.get(CaseProposal, proposal_id)
     if found is None or not found.division_code.startswith(actor.jurisdiction):
-        raise NotFound(f"no proposal {proposal_id}", problems=[Problem("proposal_id", "unknown")])
+        raise NotFound(
+            "no proposal %(proposal_id)s",
+            params=dict(proposal_id=proposal_id),
+            problems=[Problem("proposal_id", "unknown")],
+        )
     if found.status != "open":
         raise Conflict(
-            f"proposal {proposal_id} is already {found.status}",
+            "proposal %(proposal_id)s is already %(status)s",
+            params=dict(proposal_id=proposal_id, status=found.status),
             problems=[Problem("proposal_id", found.status)],
         )
     return found

@@ -53,7 +53,10 @@ def own_results(
         _recent(session, LookupAttempt.client_addr == addr) >= PER_ADDRESS
         or _recent(session, LookupAttempt.id_hash == digest) >= PER_NUMBER
     ):
-        raise TooManyAttempts(f"too many lookups; try again in {WINDOW.seconds // 60} minutes")
+        raise TooManyAttempts(
+            "too many lookups; try again in %(minutes)s minutes",
+            params=dict(minutes=WINDOW.seconds // 60),
+        )
     resident = Actor(
         user_id=None,
         username=f"resident:{mask_id_number(query.id_number.strip())}",

@@ -57,7 +57,11 @@ def get(*, session: Session, actor: Actor, job_id: int) -> JobOut:
     require(actor, "cases:view")
     job = session.get(TraceJob, job_id)
     if job is None or not job.jurisdiction.startswith(actor.jurisdiction):
-        raise NotFound(f"no job {job_id}", problems=[Problem("job_id", "unknown job")])
+        raise NotFound(
+            "no job %(job_id)s",
+            params=dict(job_id=job_id),
+            problems=[Problem("job_id", "unknown job")],
+        )
     return _out(job)
 
 
