@@ -25,6 +25,7 @@ from cordon.web.deps import (
     route_transaction,
 )
 from cordon.web.i18n import N_
+from cordon.web.messages import error_text, translated
 from cordon.web.nav import NavEntry
 from cordon.web.page_deps import page_require
 from cordon.web.templating import render, translated_problems, translator
@@ -105,7 +106,7 @@ def _whatif_page(
         "packs": packs.available(),
         "report": report,
         "draft": draft,
-        "error": error.message if error else "",
+        "error": error_text(translator(request), error) if error else "",
         "problems": translated_problems(request, error.problems) if error else {},
         "colours": COLOURS,
     }
@@ -126,9 +127,10 @@ def whatif(
     pack: Annotated[str, Form(max_length=40)] = "",
     draft: Annotated[str, Form(max_length=200_000)] = "",
 ) -> HTMLResponse:
+    _ = translator(request)
     try:
         loaded = (
-            packs.parse_text(draft, source="draft") if draft.strip() else packs.load(pack or "-")
+            packs.parse_text(draft, source=_("draft")) if draft.strip() else packs.load(pack or "-")
         )
         report = service.whatif(
             session=session,
@@ -209,7 +211,8 @@ def check(
     try:
         claims = tokens.verify(token, service.public_key(settings))
     except tokens.TokenRefused as refused:
-        refused_page: dict[str, object] = {"checked": None, "message": str(refused)}
+        message = translated(translator(request), str(refused), refused.template, refused.params)
+        refused_page: dict[str, object] = {"checked": None, "message": message}
         refused_page.update(token=token, colours=COLOURS)
         return render(request, "codes/check.html", refused_page, status=422)
     valid_page: dict[str, object] = {"checked": claims, "message": "", "token": ""}

@@ -24,6 +24,7 @@ from cordon.people.schemas import ImportReport, PersonIn, PersonOut, PersonPatch
 from cordon.web.deps import Cipher, DbSession, SettingsDep
 from cordon.web.forms import Pager, blank_to_none, problems_of
 from cordon.web.i18n import N_
+from cordon.web.messages import translated
 from cordon.web.nav import NavEntry
 from cordon.web.page_deps import page_require
 from cordon.web.templating import render, translated_problems, translator
@@ -240,7 +241,9 @@ def _import_context(
     shown = report.errors[:MAX_SHOWN_ERRORS] if report else []
     return {
         "report": report,
-        "shown_errors": [(e.row, e.field, _(e.message)) for e in shown],
+        "shown_errors": [
+            (e.row, e.field, translated(_, e.message, e.template, e.params)) for e in shown
+        ],
         "problems": translated_problems(request, problems or []),
         "labels": _labels(request),
         "valid_rows": valid_rows,
@@ -281,7 +284,7 @@ async def import_people(
         )
     except (ValidationFailed, TooLarge) as exc:
         session.rollback()
-        problems = exc.problems or [Problem("file", exc.message)]
+        problems = exc.problems or [exc.as_problem("file")]
         context = _import_context(
             request, problems=problems, valid_rows=bool(valid_rows), filename=filename
         )

@@ -13,6 +13,7 @@ from cordon.errors import Problem, ValidationFailed
 from cordon.protocols.packs import DEFAULT_PACK
 from cordon.trace import contacts, jobs, service
 from cordon.trace.contacts import ContactFilter
+from cordon.trace.pages import KIND_LABELS, SETTING_LABELS
 from cordon.trace.schemas import (
     BatchIn,
     ContactPage,
@@ -21,7 +22,9 @@ from cordon.trace.schemas import (
     TraceOut,
     TrajectoryOut,
 )
+from cordon.web import i18n
 from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep
+from cordon.web.messages import export_words
 
 router = APIRouter(prefix="/trace", tags=["trace"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -131,17 +134,30 @@ def contact_list(
 
 @router.get("/contacts.xlsx", response_class=Response)
 def contact_export(
+    request: Request,
     actor: CurrentActor,
     session: DbSession,
     cipher: Cipher,
     where: Where,
 ) -> Response:
     """The filtered contacts as XLSX, masked as your role requires; audited."""
-    total, data = contacts.export_xlsx(session=session, actor=actor, cipher=cipher, where=where)
+    words = export_words(
+        i18n.translations(i18n.api_language_of(request)).gettext, KIND_LABELS, SETTING_LABELS
+    )
+    total, data = contacts.export_xlsx(
+        session=session, actor=actor, cipher=cipher, where=where, shown=words
+    )
     if not data:
         raise ValidationFailed(
-            f"{total} contacts found; narrow the filter to at most {contacts.EXPORT_LIMIT}",
-            problems=[Problem("filter", f"at most {contacts.EXPORT_LIMIT} contacts per export")],
+            "%(total)s contacts found; narrow the filter to at most %(export_limit)s",
+            params=dict(total=total, export_limit=contacts.EXPORT_LIMIT),
+            problems=[
+                Problem(
+                    "filter",
+                    "at most %(export_limit)s contacts per export",
+                    params=dict(export_limit=contacts.EXPORT_LIMIT),
+                )
+            ],
         )
     return Response(
         data,

@@ -8,7 +8,7 @@ outside their jurisdiction still only travel in assist letters).
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -112,6 +112,8 @@ def list_contacts(
     return ContactPage(total=sum(counts.values()), counts=counts, rows=page)
 
 
+# In place of a name the jurisdiction may not see (a catalog key: web.messages).
+ELSEWHERE_NOTE = "(outside your jurisdiction: see the assist letter)"
 EXPORT_HEADERS = (
     "类别 kind",
     "病例 case",
@@ -128,16 +130,22 @@ EXPORT_HEADERS = (
 )
 
 
+def _as_stored(column: str, value: str) -> str:
+    return f"cell {value}" if column == "cell" else value
+
+
 def export_xlsx(
     *,
     session: Session,
     actor: Actor,
     cipher: FieldCipher,
     where: ContactFilter,
+    shown: Callable[[str, str], str] = _as_stored,
 ) -> tuple[int, bytes]:
     """The contacts a filter finds as XLSX (at most ``EXPORT_LIMIT``), masked as the role
     requires. People outside the jurisdiction are listed by division only: their details go
-    to the region that holds them in an assist letter."""
+    to the region that holds them in an assist letter. ``shown(column, value)`` words the
+    coded values (kind, rule, the note for people elsewhere) in the reader's language."""
     require(actor, "cases:view")
     contacts = list(
         session.scalars(
@@ -174,12 +182,16 @@ def export_xlsx(
         first = c.evidence[0] if c.evidence else {}
         person = people.get(c.person_id)
         place_id = first.get("place_id")
-        place = places.get(int(place_id), "") if place_id else f"cell {first.get('cell_id', '')}"
+        place = (
+            places.get(int(place_id), "")
+            if place_id
+            else shown("cell", str(first.get("cell_id", "")))
+        )
         sheet.append(
             [
-                c.kind,
+                shown("kind", c.kind),
                 c.case_id,
-                person.name if person else "（辖区外，见协查函）",
+                person.name if person else shown("note", ELSEWHERE_NOTE),
                 person.id_number if person else "",
                 (person.phone or "") if person else "",
                 person.address if person else "",
@@ -188,7 +200,7 @@ def export_xlsx(
                 c.first_exposure.astimezone(TZ).strftime("%Y-%m-%d %H:%M"),
                 place,
                 first.get("overlap_minutes", ""),
-                first.get("rule", ""),
+                shown("rule", first.get("rule", "")),
             ]
         )
     out = io.BytesIO()

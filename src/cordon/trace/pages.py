@@ -18,6 +18,7 @@ from cordon.trace.schemas import TrajectoryOut
 from cordon.web.deps import DbSession, RecordId, SettingsDep
 from cordon.web.forms import Pager
 from cordon.web.i18n import N_
+from cordon.web.messages import error_text, problem_text
 from cordon.web.nav import NavEntry
 from cordon.web.page_deps import page_require
 from cordon.web.templating import render, translated_problems, translator
@@ -74,7 +75,7 @@ def panel(
             session=session, actor=actor, case_id=case_id, lake=settings.lake_dir
         )
     except ValidationFailed as exc:
-        problem = "; ".join(p.message for p in exc.problems) or exc.message
+        problem = "; ".join(problem_text(_, p) for p in exc.problems) or error_text(_, exc)
     stored = contacts.list_contacts(
         session=session, actor=actor, where=ContactFilter(case_id=case_id), limit=20
     )
