@@ -17,7 +17,7 @@ from cordon.web.page_deps import page_require
 from cordon.web.templating import render
 
 router = APIRouter(prefix="/audit", include_in_schema=False)
-NAV = [NavEntry("/audit", N_("Audit log"), "audit:view", order=90)]
+NAV = [NavEntry("/audit", N_("Audit"), "audit:view", order=90)]
 
 Auditor = Annotated[Actor, Depends(page_require("audit:view"))]
 

@@ -33,7 +33,7 @@ from cordon.web.templating import render, translated_problems, translator
 router = APIRouter(prefix="/codes", include_in_schema=False)
 NAV = [
     NavEntry("/codes", N_("Health codes"), "codes:view", order=40),
-    NavEntry("/codes/whatif", N_("Rule what-if"), "codes:manage", order=42),
+    NavEntry("/codes/whatif", N_("What-if"), "codes:manage", order=42),
 ]
 
 Viewer = Annotated[Actor, Depends(page_require("codes:view"))]

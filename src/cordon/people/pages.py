@@ -33,7 +33,7 @@ from cordon.web.uploads import read_upload
 router = APIRouter(prefix="/people", include_in_schema=False)
 NAV = [
     NavEntry("/people", N_("People"), "people:view", order=20),
-    NavEntry("/people/import", N_("Import people"), "people:import", order=22),
+    NavEntry("/people/import", N_("Import"), "people:import", order=22),
 ]
 
 Viewer = Annotated[Actor, Depends(page_require("people:view"))]

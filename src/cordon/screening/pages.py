@@ -30,8 +30,8 @@ from cordon.web.uploads import read_upload
 router = APIRouter(prefix="/screening", include_in_schema=False)
 NAV = [
     NavEntry("/screening", N_("Screening"), "screening:view", order=50),
-    NavEntry("/screening/tasks", N_("Retest and isolation tasks"), "screening:view", order=52),
-    NavEntry("/screening/planner", N_("Pooling planner"), "screening:view", order=54),
+    NavEntry("/screening/tasks", N_("Tasks"), "screening:view", order=52),
+    NavEntry("/screening/planner", N_("Planner"), "screening:view", order=54),
 ]
 TZ = ZoneInfo("Asia/Shanghai")
 

@@ -26,7 +26,7 @@ from cordon.web.templating import render, translated_problems, translator
 router = APIRouter(prefix="/trace", include_in_schema=False)
 NAV = [
     NavEntry("/trace/contacts", N_("Contacts"), "cases:view", order=32),
-    NavEntry("/trace/network", N_("Transmission network"), "cases:view", order=34),
+    NavEntry("/trace/network", N_("Network"), "cases:view", order=34),
 ]
 Viewer = Annotated[Actor, Depends(page_require("cases:view"))]
 Tracer = Annotated[Actor, Depends(page_require("trace:run"))]
