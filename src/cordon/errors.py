@@ -75,6 +75,11 @@ class Problem:
             self.template = self.message
             self.message = self.message % self.params
 
+    def __str__(self) -> str:
+        # A Problem may stand as a param inside another message: its text there in English,
+        # translated with it where the outer message is (web.messages.translated).
+        return self.message
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"field": self.field, "message": self.message}
         if self.row is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,8 +23,8 @@ from tests.trace.test_stored import city, loaded  # noqa: F401  (fixtures)
 from tests.web.english import ALLOWED, english_on_page, english_words
 
 ADMIN = "chief"
-# The user's own name and the test client's address are data, not interface text.
-PAGE_ALLOWED = ALLOWED | {ADMIN, "testclient"}
+# User names (ours, the fixtures' "tester") and the client address are data, not interface text.
+PAGE_ALLOWED = ALLOWED | {ADMIN, "tester", "testclient"}
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def seeded(
     loaded: list[int],  # noqa: F811
     session_factory: sessionmaker[Session],
     cipher: FieldCipher,
-) -> dict[str, int]:
+) -> dict[str, Any]:
     """An administrator logged in, a traced case with contacts, codes, a round with a swab."""
     make_user(ADMIN, "admin", "45")
     assert login(client, ADMIN).status_code == 303
@@ -54,10 +55,16 @@ def seeded(
     listing = client.get("/trace/contacts").text
     person_id = screened.people[0]
     assert "/people/" in listing
-    return {"case": case_id, "round": screened.round_id, "person": person_id}
+    return {
+        "case": case_id,
+        "round": screened.round_id,
+        "site": screened.site_id,
+        "person": person_id,
+        "swabbed": screened.numbers[screened.people[0]],
+    }
 
 
-def page_paths(ids: dict[str, int]) -> list[str]:
+def page_paths(ids: dict[str, Any]) -> list[str]:
     case, round_, person = ids["case"], ids["round"], ids["person"]
     return [
         "/",
@@ -99,7 +106,7 @@ def assert_chinese(where: str, html: str, found: dict[str, list[str]]) -> None:
         found[where] = words
 
 
-def test_every_page_and_error_is_chinese(client: TestClient, seeded: dict[str, int]) -> None:
+def test_every_page_and_error_is_chinese(client: TestClient, seeded: dict[str, Any]) -> None:
     found: dict[str, list[str]] = {}
     for path in page_paths(seeded):
         answer = client.get(path)
@@ -122,6 +129,18 @@ def test_every_page_and_error_is_chinese(client: TestClient, seeded: dict[str, i
         answer = client.post(path, data=form)
         assert answer.status_code < 500, (path, answer.text[:300])
         assert_chinese(f"POST {path} ({answer.status_code})", answer.text, found)
+    # The sampling desk refusing a second swab of the same person (who, where, when, tube).
+    answer = client.post(
+        f"/screening/rounds/{seeded['round']}/desk",
+        data={
+            "csrf_token": token,
+            "site_id": str(seeded["site"]),
+            "id_number": seeded["swabbed"],
+            "tube": "T0002",
+        },
+    )
+    assert answer.status_code == 409, answer.text[:300]
+    assert_chinese(f"POST desk ({answer.status_code})", answer.text, found)
     bad_rows = xlsx([["姓名", "身份证号"], ["", "450681199001011230"], ["黄", "12"]])
     imported = client.post(
         "/people/import",
@@ -141,7 +160,7 @@ def test_every_page_and_error_is_chinese(client: TestClient, seeded: dict[str, i
     assert found == {}, "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in found.items())
 
 
-def test_exports_are_chinese(client: TestClient, seeded: dict[str, int]) -> None:
+def test_exports_are_chinese(client: TestClient, seeded: dict[str, Any]) -> None:
     found: dict[str, list[str]] = {}
     exports = [
         f"/api/v1/trace/contacts.xlsx?case_id={seeded['case']}",

@@ -424,13 +424,19 @@ def _person_for_scan(
     return person.id, person.name, shown
 
 
-def _describe(session: Session, sample: Sample) -> str:
+def _describe(session: Session, sample: Sample) -> Problem:
+    """Where, when, by whom and into which tube a swab went (a keyed text for messages)."""
     tube = session.get(Tube, sample.tube_id)
     site = session.get(Site, sample.site_id) if sample.site_id else None
-    where = site.name if site else "?"
-    return (
-        f"at {where} on {sample.sampled_at:%Y-%m-%d %H:%M} UTC by {sample.sampled_by or '?'}, "
-        f"tube {tube.barcode if tube else '?'}"
+    return Problem(
+        "person",
+        "at %(site)s on %(at)s UTC by %(user)s, tube %(tube)s",
+        params=dict(
+            site=site.name if site else "?",
+            at=f"{sample.sampled_at:%Y-%m-%d %H:%M}",
+            user=sample.sampled_by or "?",
+            tube=tube.barcode if tube else "?",
+        ),
     )
 
 
@@ -549,7 +555,7 @@ def register_sample(
             raise Conflict(
                 "tube %(tube)s: %(problem)s",
                 params=dict(tube=scan.tube, problem=problem),
-                problems=[Problem("tube", problem)],
+                problems=[problem],
             )
     sample = Sample(
         round_id=round_id,
@@ -592,25 +598,34 @@ def _tube_refuses(
     purpose: str,
     entry: RosterEntry,
     household: int | None,
-) -> str | None:
+) -> Problem | None:
     """Why a swab may not go into an existing tube, or None."""
     if tube.round_id != round_id:
-        return f"barcode already used in round {tube.round_id}"
+        return Problem(
+            "tube", "barcode already used in round %(round)s", params=dict(round=tube.round_id)
+        )
     if purpose == "retest" or tube.purpose == "retest":
-        return "barcode already used; a retest needs a new single tube"
+        return Problem("tube", "barcode already used; a retest needs a new single tube")
     if tube.closed_at is not None or tube.filled >= tube.capacity:
-        return f"tube is closed ({tube.filled} of {tube.capacity} swabs)"
+        return Problem(
+            "tube",
+            "tube is closed (%(filled)s of %(capacity)s swabs)",
+            params=dict(filled=tube.filled, capacity=tube.capacity),
+        )
     if tube.result is not None:
-        return "tube already has a result"
+        return Problem("tube", "tube already has a result")
     if tube.site_id != site.id:
-        return f"tube was opened at another site ({tube.site_id})"
+        return Problem(
+            "tube", "tube was opened at another site (%(site)s)", params=dict(site=tube.site_id)
+        )
     if tube.zone_level != entry.zone_level:
-        return (
-            f"tube holds {tube.zone_level} zone swabs; "
-            f"this person lives in a {entry.zone_level} zone"
+        return Problem(
+            "tube",
+            "tube holds %(tube_zone)s zone swabs; this person lives in a %(zone)s zone",
+            params=dict(tube_zone=tube.zone_level, zone=entry.zone_level),
         )
     if tube.household_id != household:
-        return "tube holds another household's swabs"
+        return Problem("tube", "tube holds another household's swabs")
     return None
 
 

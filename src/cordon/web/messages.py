@@ -164,8 +164,12 @@ def export_words(
 def translated(_: Gettext, message: str, template: str = "", params: Any = None) -> str:
     """A message in the catalog's language: the template translated, then filled."""
     if template:
+        values = {
+            k: problem_text(_, v) if isinstance(v, Problem) else v
+            for k, v in (params or {}).items()
+        }
         try:
-            return _(template) % (params or {})
+            return _(template) % values
         except (KeyError, TypeError, ValueError):
             return message
     return _(message)
