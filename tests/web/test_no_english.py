@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
+from cordon.codes import packs
+from cordon.codes.packs import CATALOGUE
 from cordon.db import transaction
 from cordon.security.crypto import FieldCipher
 from tests.conftest import UserMaker
@@ -100,8 +102,11 @@ def page_paths(ids: dict[str, Any]) -> list[str]:
     ]
 
 
-def assert_chinese(where: str, html: str, found: dict[str, list[str]]) -> None:
-    words = english_on_page(html, PAGE_ALLOWED)
+def assert_chinese(
+    where: str, html: str, found: dict[str, list[str]], names: frozenset[str] = frozenset()
+) -> None:
+    """Record the English on a page; ``names`` are identifiers the page may quote."""
+    words = english_on_page(html, PAGE_ALLOWED | names)
     if words:
         found[where] = words
 
@@ -129,6 +134,12 @@ def test_every_page_and_error_is_chinese(client: TestClient, seeded: dict[str, A
         answer = client.post(path, data=form)
         assert answer.status_code < 500, (path, answer.text[:300])
         assert_chinese(f"POST {path} ({answer.status_code})", answer.text, found)
+    draft = packs.pack_text("e9-2022-06").replace("fact: arrival", "fact: arrivals", 1)
+    answer = client.post("/codes/whatif", data={"draft": draft, "csrf_token": token})
+    assert answer.status_code == 422
+    # The fact kinds a pack may name are identifiers written in the YAML, listed as they are.
+    kinds = frozenset(w for kind in CATALOGUE for w in kind.split("_"))
+    assert_chinese("POST /codes/whatif, an unknown fact", answer.text, found, kinds)
     # The sampling desk refusing a second swab of the same person (who, where, when, tube).
     answer = client.post(
         f"/screening/rounds/{seeded['round']}/desk",
