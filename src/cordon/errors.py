@@ -8,6 +8,7 @@ Literal messages given to these classes are extracted into the catalog (see the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -67,8 +68,9 @@ class Problem:
     field: str
     message: str
     row: int | None = None
-    params: dict[str, Any] | None = field(default=None, compare=False)
-    template: str = field(default="", compare=False, repr=False)
+    # dataclasses.field: the name ``field`` is this class's first attribute.
+    params: dict[str, Any] | None = dataclasses.field(default=None, compare=False)
+    template: str = dataclasses.field(default="", compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.params is not None and not self.template:

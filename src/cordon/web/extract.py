@@ -39,6 +39,7 @@ def extract(
         if name is None or name not in keywords or not node.args:
             continue
         values = tuple(_literal(arg) for arg in node.args)
-        if all(value is None for value in values):
-            continue
-        yield node.lineno, name, (values[0] if len(values) == 1 else values), []
+        if len(values) == 1 and values[0] is not None:
+            yield node.lineno, name, values[0], []
+        elif len(values) > 1 and any(value is not None for value in values):
+            yield node.lineno, name, values, []
