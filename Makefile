@@ -37,6 +37,7 @@ lint: $(VENV)
 # entries in the zh_CN .po (the tests fail while any is missing). Catalogs are read at run time.
 i18n: $(VENV)
 	$(UV) run --frozen pybabel extract -F babel.cfg --no-location --sort-output \
+		$$(.venv/bin/python -c "from cordon.web.messages import EXTRACT_KEYWORDS as k; print(' '.join('-k ' + w for w in k))") \
 		--project Cordon --copyright-holder Cordon -o src/cordon/web/i18n/messages.pot .
 	$(UV) run --frozen pybabel update -i src/cordon/web/i18n/messages.pot \
 		-d src/cordon/web/i18n -l zh_CN --ignore-obsolete

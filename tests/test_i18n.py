@@ -10,6 +10,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from cordon.web import i18n
+from cordon.web.messages import EXTRACT_KEYWORDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,17 +19,26 @@ def extracted() -> set[str]:
     """Run Babel's extractors over the sources exactly as babel.cfg (pybabel extract) does."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config)
+    keywords = dict(DEFAULT_KEYWORDS)
+    for word in EXTRACT_KEYWORDS:  # as the Makefile's i18n target passes them with -k
+        name, _, position = word.partition(":")
+        keywords[name] = (int(position),) if position else None
     found: set[str] = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=DEFAULT_KEYWORDS
+    for _file, _line, message, _comments, context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=keywords
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        text = message if isinstance(message, str) else message[0]
+        found.add(f"{context}\x04{text}" if context else text)
     return found
 
 
 def catalog(path: Path) -> dict[str, str]:
     with path.open("rb") as source:
-        return {m.id: m.string for m in read_po(source) if m.id and isinstance(m.id, str)}
+        return {
+            (f"{m.context}\x04{m.id}" if m.context else m.id): m.string
+            for m in read_po(source)
+            if m.id and isinstance(m.id, str)
+        }
 
 
 def test_every_message_has_a_chinese_translation() -> None:

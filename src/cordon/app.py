@@ -9,7 +9,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
@@ -26,7 +27,6 @@ from cordon.config import Settings, get_settings
 from cordon.db import engine_for, make_session_factory, transaction
 from cordon.errors import (
     CordonError,
-    Problem,
     TooManyAttempts,
     ValidationFailed,
 )
@@ -36,21 +36,38 @@ from cordon.people import api as people_api
 from cordon.screening import api as screening_api
 from cordon.security.crypto import FieldCipher
 from cordon.trace import api as trace_api
+from cordon.web import i18n
 from cordon.web import pages as web_pages
 from cordon.web.auditlog import AuditBatcher
 from cordon.web.deps import LoginRequired, client_addr
 from cordon.web.headers import SecurityHeadersMiddleware
 from cordon.web.limits import BodyLimitMiddleware
+from cordon.web.messages import error_text, problem_text, pydantic_problem
 from cordon.web.ratelimit import make_limiter
 from cordon.worker import make_runner
 
 log = logging.getLogger("cordon")
 
 API_PREFIX = "/api/v1"
+OPENAPI_URL = f"{API_PREFIX}/openapi.json"
+# Swagger UI served from our own static files (web/static/VENDOR.md), so /docs works offline.
+SWAGGER_STATIC = "/static/vendor/swagger-ui"
 
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def localised(exc: CordonError, request: Request) -> dict[str, Any]:
+    """An error's answer with ``message`` and each problem's in the client's language
+    (Accept-Language, ``?lang=``, the language cookie, else the default, Chinese); ``error``
+    and the fields stay machine-readable."""
+    _ = i18n.translations(i18n.api_language_of(request)).gettext
+    body = exc.as_dict()
+    body["message"] = error_text(_, exc)
+    for shown, problem in zip(body["problems"], exc.problems, strict=True):
+        shown["message"] = problem_text(_, problem)
+    return body
 
 
 def _problem_response(request: Request, exc: CordonError) -> Response:
@@ -60,7 +77,7 @@ def _problem_response(request: Request, exc: CordonError) -> Response:
     if isinstance(exc, TooManyAttempts) and exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     if _is_api(request):
-        return JSONResponse(exc.as_dict(), status_code=exc.status_code, headers=headers)
+        return JSONResponse(localised(exc, request), status_code=exc.status_code, headers=headers)
     response = web_pages.error_page(request, exc)
     response.headers.update(headers)
     return response
@@ -120,17 +137,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         for error in exc.errors():
             loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
             problems.append({"field": ".".join(loc) or "body", "message": error.get("msg", "")})
+        keyed = [
+            pydantic_problem(p["field"], e) for p, e in zip(problems, exc.errors(), strict=True)
+        ]
         if not _is_api(request):
-            failed = ValidationFailed(
-                "the request is not valid",
-                problems=[Problem(p["field"], p["message"]) for p in problems],
-            )
+            failed = ValidationFailed("the request is not valid", problems=keyed)
             return web_pages.error_page(request, failed, status=422)
-        body: dict[str, Any] = {
-            "error": "validation_failed",
-            "message": "; ".join(f"{p['field']}: {p['message']}" for p in problems),
-            "problems": problems,
-        }
+        body: dict[str, Any] = localised(ValidationFailed("", problems=keyed), request)
+        body["message"] = "; ".join(f"{p['field']}: {p['message']}" for p in body["problems"])
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -162,8 +176,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Cordon",
         version=__version__,
         description="Outbreak command platform for border cities.",
-        docs_url="/docs",
-        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
         lifespan=lifespan,
     )
     engine = engine_for(settings)
@@ -192,6 +207,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=OPENAPI_URL,
+            title="Cordon API",
+            swagger_js_url=f"{SWAGGER_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_STATIC}/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     for module in (
         auth_api,

@@ -130,7 +130,7 @@ def test_investigation_transfers_and_one_plan_per_patient(
         json={"to_facility": "防城港市定点医院", "at": "2021-12-22T10:00:00+08:00"},
         headers=epi,
     )
-    assert same.status_code == 422 and "already" in same.text
+    assert same.status_code == 422 and "已在" in same.text
     assert client.get(url, headers=epi).json()["facility"] == "防城港市定点医院"
     assert len(client.get(f"{url}/transfers", headers=epi).json()) == 1
 

@@ -90,7 +90,7 @@ def test_a_wrong_name_and_an_unknown_number_get_the_same_answer(
     )
     assert wrong_name.status_code == unknown.status_code == 404
     assert wrong_name.json() == unknown.json()
-    assert "no health code matches" in wrong_name.json()["message"]
+    assert "没有与该身份证号码和姓名相符的健康码" in wrong_name.json()["message"]
     assert _audit(session_factory) == [("-", "denied", "resident"), ("-", "denied", "resident")]
     malformed = client.post("/api/v1/codes/lookup", json={"id_number": "12345", "name": "x"})
     assert malformed.status_code == 422
@@ -113,7 +113,7 @@ def test_bursts_of_lookups_are_refused_with_retry_after(
     ] * settings.code_lookup_per_minute
     assert answers[-1].status_code == 429
     assert 0 < int(answers[-1].headers["Retry-After"]) <= 60
-    assert "too many code lookups" in answers[-1].json()["message"]
+    assert "查询次数过多" in answers[-1].json()["message"]
     # Refused lookups change nothing: only the allowed ones are audited.
     assert len(_audit(session_factory)) == settings.code_lookup_per_minute
 
@@ -155,7 +155,7 @@ def test_whatif_refuses_a_bad_draft_and_names_the_rule(
     assert refused.status_code == 422
     problem = refused.json()["problems"][0]
     assert (
-        problem["field"].endswith(".fact") and "rule high-risk-area-arrival" in problem["message"]
+        problem["field"].endswith(".fact") and "规则 high-risk-area-arrival" in problem["message"]
     )
     good = service.packs.pack_text("e9-2022-06")
     report = client.post("/api/v1/codes/whatif", content=good.encode(), headers=headers)

@@ -29,7 +29,7 @@ def test_malformed_identity_number_names_field_and_part(
     assert response.status_code == 422
     problem = response.json()["problems"][0]
     assert problem["field"] == "id_number"
-    assert "checksum" in problem["message"]
+    assert "校验码" in problem["message"]  # the check digit, in the default language
     assert client.get("/api/v1/people", headers=admin).json()["total"] == 0
 
 

@@ -152,7 +152,7 @@ def test_bad_form_is_shown_again_with_messages_next_to_fields(
     id_field = re.search(
         r'<div class="field has-error">\s*<label for="f-id_number">.*?</div>', page, re.S
     )
-    assert id_field is not None and "校验位为" in id_field.group(0)
+    assert id_field is not None and "校验码" in id_field.group(0)
     phone_field = re.search(
         r'<div class="field has-error">\s*<label for="f-phone">.*?</div>', page, re.S
     )
@@ -223,7 +223,7 @@ def test_import_with_a_bad_row_shows_the_rows_and_writes_nothing(
     table = re.search(r'<table class="data" id="row-errors">.*?</table>', refused.text, re.S)
     assert table is not None
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", table.group(0))
-    assert cells[:2] == ["3", "身份证号"] and "checksum" in cells[2]
+    assert cells[:2] == ["3", "身份证号"] and "校验码" in cells[2]
     assert "未导入任何数据" in refused.text
     assert count_people(session_factory, cipher) == 0
 

@@ -91,7 +91,7 @@ def test_sampling_results_and_follow_up_over_http(
         headers=operator,
     )
     assert bad.status_code == 422
-    assert bad.json()["problems"] == [{"field": "tube", "message": "unknown tube ZZZZ9", "row": 3}]
+    assert bad.json()["problems"] == [{"field": "tube", "message": "试管 ZZZZ9 不存在", "row": 3}]
     worker = token_for("grid", Role.GRID_WORKER, "450681100001")
     tasks = client.get(f"/api/v1/screening/tasks?grid_code={GRID}", headers=worker).json()
     assert sorted((t["kind"], t["name"]) for t in tasks) == sorted(
@@ -129,8 +129,8 @@ def test_a_site_cannot_take_a_grid_twice_or_outside_the_round(
     assert answer.status_code == 422
     messages = [p["message"] for p in answer.json()["problems"]]
     assert messages == [
-        f"grid {GRID} is already served by 东郊采样点",
-        f"grid {OTHER_GRID} is outside the round's area",
+        f"网格 {GRID} 已由 东郊采样点 负责",
+        f"网格 {OTHER_GRID} 不在本轮筛查范围内",
     ]
 
 

@@ -94,7 +94,7 @@ def test_a_round_from_the_form_to_the_missing_list(
         data={"csrf_token": token},
         files={"file": ("lab.csv", "管码,检测结果\nD0000,阳性\nD0404,阴性\n".encode(), "text/csv")},
     )
-    assert bad.status_code == 422 and "unknown tube D0404" in bad.text
+    assert bad.status_code == 422 and "试管 D0404 不存在" in bad.text
     good = client.post(
         results_url,
         data={"csrf_token": token},

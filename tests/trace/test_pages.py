@@ -57,7 +57,7 @@ def test_the_case_page_traces_and_shows_trajectory_contacts_and_network(
     assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
     sheet = client.get(f"/api/v1/trace/contacts.xlsx?case_id={case_id}&kind=close")
     rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
-    assert len(rows) > 1 and {r[0] for r in rows[1:]} == {"close"}
+    assert len(rows) > 1 and {r[0] for r in rows[1:]} == {"密切接触者"}  # in the UI language
 
     graph = client.get(f"/trace/network?case_id={case_id}")
     assert graph.status_code == 200 and 'id="network-graph"' in graph.text

@@ -17,7 +17,7 @@ from cordon.web.page_deps import page_require
 from cordon.web.templating import render
 
 router = APIRouter(prefix="/audit", include_in_schema=False)
-NAV = [NavEntry("/audit", N_("Audit log"), "audit:view", order=90)]
+NAV = [NavEntry("/audit", N_("Audit"), "audit:view", order=90)]
 
 Auditor = Annotated[Actor, Depends(page_require("audit:view"))]
 
@@ -32,8 +32,46 @@ ACTIONS = {
     "update": N_("changed"),
     "import": N_("imported"),
     "seed": N_("generated"),
+    "denied": N_("denied"),
+    "assist_letter": N_("wrote assist letters"),
+    "code_lookup": N_("looked up a health code"),
+    "resident_lookup": N_("looked up screening results"),
+    "dismiss": N_("dismissed"),
+    "accept": N_("accepted"),
+    "accepted": N_("accepted"),
+    "dismissed": N_("dismissed"),
+    "plan": N_("planned"),
+    "receive": N_("received"),
+    "recompute": N_("recomputed"),
+    "record": N_("recorded"),
+    "sample": N_("sampled"),
+    "sample_batch": N_("sampled in a batch"),
+    "task_done": N_("closed a task"),
+    "whatif": N_("ran a what-if"),
+    "trace": N_("traced"),
+    "screening": N_("sampled"),
+    "retest": N_("retested"),
 }
-ENTITIES = {"person": N_("person"), "household": N_("household"), "user": N_("user")}
+ENTITIES = {
+    "person": N_("person"),
+    "household": N_("household"),
+    "user": N_("user"),
+    "case": N_("case"),
+    "case_transfer": N_("case transfer"),
+    "contact_network": N_("transmission network"),
+    "contacts": N_("contacts"),
+    "facts": N_("facts"),
+    "health_code": N_("health code"),
+    "health_codes": N_("health codes"),
+    "screening_proposal": N_("case proposal"),
+    "screening_results": N_("screening results"),
+    "screening_round": N_("screening round"),
+    "screening_samples": N_("swabs"),
+    "screening_site": N_("sampling site"),
+    "screening_tubes": N_("tubes"),
+    "trajectory": N_("trajectory"),
+    "treatment_plan": N_("treatment plan"),
+}
 
 
 @router.get("", response_class=HTMLResponse)

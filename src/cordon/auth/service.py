@@ -44,12 +44,15 @@ def create_user(*, session: Session, user: UserIn, actor: Actor | None = None) -
             raise Forbidden("you may not manage users")
         if not division.code.startswith(actor.jurisdiction):
             raise Forbidden(
-                f"jurisdiction {division.code} lies outside your own ({actor.jurisdiction})",
+                "jurisdiction %(code)s lies outside your own (%(jurisdiction)s)",
+                params=dict(code=division.code, jurisdiction=actor.jurisdiction),
                 problems=[Problem("jurisdiction", "outside your jurisdiction")],
             )
     if session.scalar(select(User.id).where(User.username == user.username)) is not None:
         raise Conflict(
-            f"user {user.username!r} exists", problems=[Problem("username", "already taken")]
+            "user %(username)s exists",
+            params=dict(username=repr(user.username)),
+            problems=[Problem("username", "already taken")],
         )
     row = User(
         username=user.username,
@@ -80,14 +83,21 @@ def actor_named(*, session: Session, username: str, client_addr: str | None) -> 
     """The actor for a command run as ``username`` (scoped and audited like a request)."""
     user = find_user(session=session, username=username)
     if user is None:
-        raise NotFound(f"no user {username!r}", problems=[Problem("user", "unknown user")])
+        raise NotFound(
+            "no user %(username)s",
+            params=dict(username=repr(username)),
+            problems=[Problem("user", "unknown user")],
+        )
     return actor_for(user, client_addr=client_addr)
 
 
 def require(actor: Actor, permission: str) -> None:
     """Refuse an actor whose role lacks ``permission``; every service checks its own."""
     if not actor.can(permission):
-        raise Forbidden(f"your role ({actor.role}) may not do {permission}")
+        raise Forbidden(
+            "your role (%(role)s) may not do %(permission)s",
+            params=dict(role=actor.role, permission=permission),
+        )
 
 
 def out_of_jurisdiction(
@@ -190,7 +200,8 @@ def check_login_brake(
     if waits:
         retry = max(waits)
         raise TooManyAttempts(
-            f"too many failed logins; try again in {math.ceil(retry / 60)} minutes",
+            "too many failed logins; try again in %(minutes)s minutes",
+            params=dict(minutes=math.ceil(retry / 60)),
             retry_after=retry,
         )
 

@@ -79,7 +79,8 @@ def register_case(
     )
     if session.scalar(select(Case.id).where(Case.person_id == data.person_id)) is not None:
         raise Conflict(
-            f"person {data.person_id} is already a case",
+            "person %(person_id)s is already a case",
+            params=dict(person_id=data.person_id),
             problems=[Problem("person_id", "already registered as a case")],
         )
     case = Case(
@@ -115,7 +116,11 @@ def register_case(
 def _load(*, session: Session, actor: Actor, case_id: int, action: str) -> Case:
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound(f"no case {case_id}", problems=[Problem("case_id", "unknown case")])
+        raise NotFound(
+            "no case %(case_id)s",
+            params=dict(case_id=case_id),
+            problems=[Problem("case_id", "unknown case")],
+        )
     if not case.division_code.startswith(actor.jurisdiction):
         raise out_of_jurisdiction(
             actor, message=f"no case {case_id}", action=action, entity="case", entity_id=case_id
@@ -168,7 +173,13 @@ def add_transfer(*, session: Session, actor: Actor, case_id: int, data: Transfer
     if data.to_facility == case.facility:
         raise ValidationFailed(
             "already there",
-            problems=[Problem("to_facility", f"the patient is already at {case.facility}")],
+            problems=[
+                Problem(
+                    "to_facility",
+                    "the patient is already at %(facility)s",
+                    params=dict(facility=case.facility),
+                )
+            ],
         )
     transfer = Transfer(
         case_id=case.id,

@@ -49,7 +49,8 @@ def lookup_brake(request: Request) -> None:
     if wait is not None:
         seconds = math.ceil(wait)
         raise TooManyAttempts(
-            f"too many code lookups from your address; try again in {seconds} s",
+            "too many code lookups from your address; try again in %(seconds)s s",
+            params=dict(seconds=seconds),
             retry_after=seconds,
         )
 

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cordon.codes.rules.model import Pack, Phase, Rule, Text, Until, make_pack
-from cordon.errors import Problem, ValidationFailed
+from cordon.errors import N_, Problem, ValidationFailed, pydantic_key
 from cordon.facts.rules import CATALOGUE, catalogue_document
 from cordon.protocols import packs as protocol_packs
 
@@ -121,7 +121,8 @@ def _where(
             problems.append(
                 Problem(
                     f"{field}.{name}",
-                    f"rule {rule_id}: a {kind} fact has no {name!r} (known: {known})",
+                    "rule %(rule)s: a %(kind)s fact has no %(name)s (known: %(known)s)",
+                    params=dict(rule=rule_id, kind=kind, name=repr(name), known=known),
                 )
             )
             continue
@@ -130,8 +131,13 @@ def _where(
             problems.append(
                 Problem(
                     f"{field}.{name}",
-                    f"rule {rule_id}: {name} must be among {', '.join(attribute.choices)}; "
-                    f"got {', '.join(wrong) or 'nothing'}",
+                    "rule %(rule)s: %(name)s must be among %(choices)s; got %(got)s",
+                    params=dict(
+                        rule=rule_id,
+                        name=name,
+                        choices=", ".join(attribute.choices),
+                        got=", ".join(wrong) or "—",
+                    ),
                 )
             )
             continue
@@ -142,7 +148,11 @@ def _where(
 def _fact_kind(kind: str, field: str, rule_id: str, problems: list[Problem]) -> None:
     if kind not in CATALOGUE:
         problems.append(
-            Problem(field, f"rule {rule_id}: unknown fact {kind!r}; known: {', '.join(CATALOGUE)}")
+            Problem(
+                field,
+                "rule %(rule)s: unknown fact %(kind)s; known: %(known)s",
+                params=dict(rule=rule_id, kind=repr(kind), known=", ".join(CATALOGUE)),
+            )
         )
 
 
@@ -168,8 +178,9 @@ def _phase(
             problems.append(
                 Problem(
                     f"{field}.schedule",
-                    f"rule {rule.id}: no schedule {phase.schedule!r} in the protocol pack "
-                    f"(known: {known})",
+                    "rule %(rule)s: no schedule %(schedule)s in the protocol pack"
+                    " (known: %(known)s)",
+                    params=dict(rule=rule.id, schedule=repr(phase.schedule), known=known),
                 )
             )
             return None
@@ -189,7 +200,9 @@ def _phase(
                 if spec is not None and name not in {a.name for a in spec.attributes}:
                     problems.append(
                         Problem(
-                            f"{field}.until.same", f"rule {rule.id}: a {kind} fact has no {name!r}"
+                            f"{field}.until.same",
+                            "rule %(rule)s: a %(kind)s fact has no %(name)s",
+                            params=dict(rule=rule.id, kind=kind, name=repr(name)),
                         )
                     )
         ends = phase.ends_when or phase.label
@@ -205,7 +218,8 @@ def _phase(
         problems.append(
             Problem(
                 f"{field}.until_two_negatives",
-                f"rule {rule.id}: min_hours_apart exceeds within_hours",
+                "rule %(rule)s: min_hours_apart exceeds within_hours",
+                params=dict(rule=rule.id),
             )
         )
     return Phase(
@@ -226,15 +240,22 @@ def parse(data: Any, *, source: str) -> Pack:
         for error in exc.errors():
             loc = ".".join(str(p) for p in error["loc"]) or "pack"
             rule_id = _rule_id_at(data, error["loc"])
-            message = f"rule {rule_id}: {error['msg']}" if rule_id else error["msg"]
-            shape.append(Problem(loc, message))
-        raise ValidationFailed(f"health-code pack {source} is not valid", problems=shape) from exc
+            template, params = pydantic_key(error)
+            plain = Problem(loc, error["msg"], params=params, template=template)
+            shape.append(
+                Problem(loc, "rule %(rule)s: %(problem)s", params=dict(rule=rule_id, problem=plain))
+                if rule_id
+                else plain
+            )
+        raise ValidationFailed(
+            "health-code pack %(source)s is not valid", params=dict(source=source), problems=shape
+        ) from exc
     problems: list[Problem] = []
     protocol = None
     try:
         protocol = protocol_packs.load(raw.protocol)
     except ValidationFailed as exc:
-        problems.append(Problem("protocol", exc.message))
+        problems.append(exc.as_problem("protocol"))
     rules = []
     for i, rule in enumerate(raw.rules):
         field = f"rules.{i}"
@@ -249,7 +270,8 @@ def parse(data: Any, *, source: str) -> Pack:
             problems.append(
                 Problem(
                     f"{field}.phases",
-                    f"rule {rule.id}: every phase has zero days under {raw.protocol}",
+                    "rule %(rule)s: every phase has zero days under %(protocol)s",
+                    params=dict(rule=rule.id, protocol=raw.protocol),
                 )
             )
         rules.append(
@@ -264,7 +286,11 @@ def parse(data: Any, *, source: str) -> Pack:
             )
         )
     if problems:
-        raise ValidationFailed(f"health-code pack {source} is not valid", problems=problems)
+        raise ValidationFailed(
+            "health-code pack %(source)s is not valid",
+            params=dict(source=source),
+            problems=problems,
+        )
     return make_pack(
         name=raw.name,
         version=raw.version,
@@ -288,9 +314,20 @@ def parse_text(text: str, *, source: str) -> Pack:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        message = f"health-code pack {source} is not valid YAML: {exc}"
+        mark = getattr(exc, "problem_mark", None)
+        where = (
+            Problem(
+                "pack",
+                "YAML syntax error at line %(line)s, column %(column)s",
+                params=dict(line=mark.line + 1, column=mark.column + 1),
+            )
+            if mark is not None
+            else Problem("pack", str(exc).splitlines()[0])
+        )
         raise ValidationFailed(
-            message, problems=[Problem("pack", str(exc).splitlines()[0])]
+            "health-code pack %(source)s is not valid YAML",
+            params=dict(source=source),
+            problems=[where],
         ) from exc
     return parse(data, source=source)
 
@@ -305,8 +342,11 @@ def available() -> list[str]:
 def pack_text(name: str) -> str:
     known = available()
     if name not in known:
-        message = f"unknown health-code pack {name!r}; known: {', '.join(known)}"
-        raise ValidationFailed(message, problems=[Problem("pack", message)])
+        params = dict(name=repr(name), known=", ".join(known))
+        message = N_("unknown health-code pack %(name)s; known: %(known)s")
+        raise ValidationFailed(
+            message, params=params, problems=[Problem("pack", message, params=params)]
+        )
     return (resources.files("cordon.codes") / "packs" / f"{name}.yaml").read_text("utf-8")
 
 

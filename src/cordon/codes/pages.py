@@ -31,6 +31,7 @@ from cordon.web.deps import (
     route_transaction,
 )
 from cordon.web.i18n import N_
+from cordon.web.messages import error_text, translated
 from cordon.web.nav import NavEntry
 from cordon.web.page_deps import page_require
 from cordon.web.templating import render, translated_problems, translator
@@ -38,7 +39,7 @@ from cordon.web.templating import render, translated_problems, translator
 router = APIRouter(prefix="/codes", include_in_schema=False)
 NAV = [
     NavEntry("/codes", N_("Health codes"), "codes:view", order=40),
-    NavEntry("/codes/whatif", N_("Rule what-if"), "codes:manage", order=42),
+    NavEntry("/codes/whatif", N_("What-if"), "codes:manage", order=42),
 ]
 
 Viewer = Annotated[Actor, Depends(page_require("codes:view"))]
@@ -126,7 +127,7 @@ def _whatif_page(
         "packs": packs.available(),
         "report": report,
         "draft": draft,
-        "error": error.message if error else "",
+        "error": error_text(translator(request), error) if error else "",
         "problems": translated_problems(request, error.problems) if error else {},
         "colours": COLOURS,
     }
@@ -148,6 +149,7 @@ def whatif(
     draft: Annotated[str, Form(max_length=200_000)] = "",
     as_of: Annotated[str, Form(max_length=40)] = "",
 ) -> HTMLResponse:
+    _ = translator(request)
     try:
         at = datetime.fromisoformat(as_of) if as_of.strip() else None
     except ValueError:
@@ -158,7 +160,7 @@ def whatif(
         return _whatif_page(request, draft=draft, as_of=as_of, error=bad, status=422)
     try:
         loaded = (
-            packs.parse_text(draft, source="draft") if draft.strip() else packs.load(pack or "-")
+            packs.parse_text(draft, source=_("draft")) if draft.strip() else packs.load(pack or "-")
         )
         report = service.whatif(
             session=session,
@@ -246,7 +248,8 @@ def check(
     try:
         claims = tokens.verify(token, service.public_key(settings))
     except tokens.TokenRefused as refused:
-        refused_page: dict[str, object] = {"checked": None, "message": str(refused)}
+        message = translated(translator(request), str(refused), refused.template, refused.params)
+        refused_page: dict[str, object] = {"checked": None, "message": message}
         refused_page.update(token=token, colours=COLOURS)
         return render(request, "codes/check.html", refused_page, status=422)
     valid_page: dict[str, object] = {"checked": claims, "message": "", "token": ""}

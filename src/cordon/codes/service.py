@@ -313,7 +313,7 @@ def _facts_of(session: Session, person_id: int) -> list[_Fact]:
 def _require_in_scope(session: Session, actor: Actor, person_id: int, action: str) -> str:
     division = people_service.divisions_of(session=session, person_ids=[person_id]).get(person_id)
     if division is None:
-        raise NotFound(f"no person {person_id}")
+        raise NotFound("no person %(person_id)s", params=dict(person_id=person_id))
     if not division.startswith(actor.jurisdiction):
         raise out_of_jurisdiction(
             actor,

@@ -26,7 +26,12 @@ CLOCK_SKEW = timedelta(minutes=2)  # a checkpoint's clock may run a little ahead
 
 
 class TokenRefused(Exception):
-    """The token must not be trusted; the message says why."""
+    """The token must not be trusted; the message says why (a catalog key with params)."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params)
+        self.template = message
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,8 @@ def verify(token: str, public_key: Ed25519PublicKey, *, now: datetime | None = N
         raise TokenRefused("the token is unsigned: it carries no signature")
     if len(parts) != 3 or parts[0] != PREFIX:
         raise TokenRefused(
-            f"not a Cordon health-code token (expected {PREFIX}.<claims>.<signature>)"
+            "not a Cordon health-code token (expected %(prefix)s.<claims>.<signature>)",
+            prefix=PREFIX,
         )
     if not parts[2]:
         raise TokenRefused("the token is unsigned: it carries no signature")
@@ -136,7 +142,8 @@ def verify(token: str, public_key: Ed25519PublicKey, *, now: datetime | None = N
         raise TokenRefused("the token's claims cannot be read") from exc
     if moment > claims.expires_at + CLOCK_SKEW:
         raise TokenRefused(
-            f"the token expired at {claims.expires_at:%Y-%m-%d %H:%M} UTC; show a fresh code"
+            "the token expired at %(expired)s UTC; show a fresh code",
+            expired=f"{claims.expires_at:%Y-%m-%d %H:%M}",
         )
     if claims.issued_at > moment + CLOCK_SKEW:
         raise TokenRefused("the token is issued in the future: check the checkpoint's clock")

@@ -61,8 +61,12 @@ def _divisions(session: Session, person_ids: list[int], known: Mapping[int, str]
     missing = [p for p in person_ids if p not in found]
     if missing:
         raise NotFound(
-            f"no person {missing[0]}",
-            problems=[Problem("person_id", f"unknown person {p}") for p in missing[:20]],
+            "no person %(missing)s",
+            params=dict(missing=missing[0]),
+            problems=[
+                Problem("person_id", "unknown person %(person_id)s", params=dict(person_id=p))
+                for p in missing[:20]
+            ],
         )
     return found
 

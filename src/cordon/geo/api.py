@@ -41,7 +41,7 @@ def grids(actor: CurrentActor, session: DbSession) -> list[GridOut]:
 def grid(code: str, actor: CurrentActor, session: DbSession) -> GridOut:
     found = service.get_grid(session=session, code=code)
     if found is None or not found.code.startswith(actor.jurisdiction):
-        raise NotFound(f"no grid {code}")
+        raise NotFound("no grid %(code)s", params=dict(code=code))
     return GridOut.model_validate(found)
 
 

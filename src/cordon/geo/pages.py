@@ -39,7 +39,9 @@ def overview(request: Request, actor: Viewer, session: DbSession) -> HTMLRespons
         },
     }
     settings = request.app.state.settings
+    own = service.get_division(session=session, code=actor.jurisdiction)
     context = {
+        "jurisdiction_name": own.name if own else actor.jurisdiction,
         "outbreak": sim_service.outbreak_status(settings.lake_dir),
         "counties": data["counties"],
         "towns": data["towns"],

@@ -80,8 +80,15 @@ def export(
     )
     if total > EXPORT_LIMIT:
         raise ValidationFailed(
-            f"{total} people found; narrow the search to at most {EXPORT_LIMIT}",
-            problems=[Problem("query", f"at most {EXPORT_LIMIT} people per export")],
+            "%(total)s people found; narrow the search to at most %(export_limit)s",
+            params=dict(total=total, export_limit=EXPORT_LIMIT),
+            problems=[
+                Problem(
+                    "query",
+                    "at most %(export_limit)s people per export",
+                    params=dict(export_limit=EXPORT_LIMIT),
+                )
+            ],
         )
     return Response(
         tabular.write_xlsx(people),

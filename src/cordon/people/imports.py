@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
-from cordon.errors import ValidationFailed
+from cordon.errors import ValidationFailed, pydantic_key
 from cordon.geo import service as geo
 from cordon.people import service
 from cordon.people.schemas import ImportReport, PersonIn, RowError
@@ -43,16 +43,38 @@ def import_people(
         except ValidationError as exc:
             for e in exc.errors():
                 field = ".".join(str(p) for p in e["loc"]) or "row"
-                errors.append(RowError(row=number, field=field, message=e["msg"]))
+                errors.append(
+                    RowError(
+                        row=number,
+                        field=field,
+                        message=e["msg"],
+                        template=pydantic_key(e)[0],
+                        params=pydantic_key(e)[1],
+                    )
+                )
             continue
         except ValidationFailed as exc:
             for p in exc.problems:
-                errors.append(RowError(row=number, field=p.field, message=p.message))
+                errors.append(
+                    RowError(
+                        row=number,
+                        field=p.field,
+                        message=p.message,
+                        template=p.template,
+                        params=p.params or {},
+                    )
+                )
             continue
         key = prepared.id_number.number
         if key in seen:
             errors.append(
-                RowError(row=number, field="id_number", message=f"same as row {seen[key]}")
+                RowError(
+                    row=number,
+                    field="id_number",
+                    message=f"same as row {seen[key]}",
+                    template="same as row %(row)s",
+                    params=dict(row=seen[key]),
+                )
             )
             continue
         seen[key] = number

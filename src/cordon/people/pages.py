@@ -29,6 +29,7 @@ from cordon.trace import service as trace_service
 from cordon.web.deps import Cipher, DbSession, SettingsDep
 from cordon.web.forms import Pager, blank_to_none, problems_of
 from cordon.web.i18n import N_
+from cordon.web.messages import translated
 from cordon.web.nav import NavEntry
 from cordon.web.page_deps import page_require
 from cordon.web.templating import render, translated_problems, translator
@@ -37,7 +38,7 @@ from cordon.web.uploads import read_upload
 router = APIRouter(prefix="/people", include_in_schema=False)
 NAV = [
     NavEntry("/people", N_("People"), "people:view", order=20),
-    NavEntry("/people/import", N_("Import people"), "people:import", order=22),
+    NavEntry("/people/import", N_("Import"), "people:import", order=22),
 ]
 
 Viewer = Annotated[Actor, Depends(page_require("people:view"))]
@@ -283,7 +284,9 @@ def _import_context(
     shown = report.errors[:MAX_SHOWN_ERRORS] if report else []
     return {
         "report": report,
-        "shown_errors": [(e.row, e.field, _(e.message)) for e in shown],
+        "shown_errors": [
+            (e.row, e.field, translated(_, e.message, e.template, e.params)) for e in shown
+        ],
         "problems": translated_problems(request, problems or []),
         "labels": _labels(request),
         "valid_rows": valid_rows,
@@ -324,7 +327,7 @@ async def import_people(
         )
     except (ValidationFailed, TooLarge) as exc:
         session.rollback()
-        problems = exc.problems or [Problem("file", exc.message)]
+        problems = exc.problems or [exc.as_problem("file")]
         context = _import_context(
             request, problems=problems, valid_rows=bool(valid_rows), filename=filename
         )

@@ -25,12 +25,13 @@ from cordon import clock
 class IdNumberError(ValueError):
     """An identity number that fails one named part of the standard."""
 
-    def __init__(self, part: str, message: str, **values: str) -> None:
-        super().__init__(message)
+    def __init__(self, part: str, message: str, **params: object) -> None:
+        text = message % params
+        super().__init__(text)
         self.part = part
-        self.message = message
-        # The values the message names, so a page can say it in the user's language.
-        self.values = values
+        self.message = text
+        self.template = message  # the catalog key, filled with params
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -50,34 +51,30 @@ def _region_known(region: str) -> bool:
 def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
     number = ric.compact(value)
     if len(number) != 18:
-        raise IdNumberError(
-            "length", f"must have 18 characters, has {len(number)}", length=str(len(number))
-        )
+        raise IdNumberError("length", "must have 18 characters, has %(length)s", length=len(number))
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise IdNumberError("format", "must be 17 digits followed by a digit or X")
     if not _region_known(number[:6]):
         raise IdNumberError(
-            "region_code", f"region code {number[:6]} is not a GB/T 2260 code", region=number[:6]
+            "region_code", "region code %(region)s is not a GB/T 2260 code", region=number[:6]
         )
     try:
         birth = ric.get_birth_date(number)
     except ric.ValidationError as exc:
         raise IdNumberError(
-            "birth_date", f"birth date {number[6:14]} is not a date", birth=number[6:14]
+            "birth_date", "birth date %(date)s is not a date", date=number[6:14]
         ) from exc
     limit = today or clock.today()
     if birth > limit or birth.year < 1900:
         raise IdNumberError(
-            "birth_date",
-            f"birth date {birth.isoformat()} is out of range",
-            out_of_range=birth.isoformat(),
+            "birth_date", "birth date %(date)s is out of range", date=birth.isoformat()
         )
     expected = ric.calc_check_digit(number)
     if number[17] != expected:
         raise IdNumberError(
             "checksum",
-            f"check digit is {number[17]}, should be {expected}",
-            got=number[17],
+            "check digit is %(digit)s, should be %(expected)s",
+            digit=number[17],
             expected=expected,
         )
     sex = "M" if int(number[16]) % 2 else "F"

@@ -26,7 +26,6 @@ from cordon.people.models import Household, Person
 from cordon.people.schemas import PersonIn, PersonName, PersonOut, PersonPatch
 from cordon.security.crypto import FieldCipher
 from cordon.security.masking import mask_id_number, mask_name, mask_phone
-from cordon.web.i18n import N_
 
 ID_CONTEXT = "person.id_number"
 PHONE_CONTEXT = "person.phone"
@@ -61,7 +60,13 @@ def _place(
     if grid_code:
         grid = geo.get_grid(session=session, code=grid_code.strip())
         if grid is None:
-            problems.append(Problem("grid_code", f"unknown grid {grid_code!r}"))
+            problems.append(
+                Problem(
+                    "grid_code",
+                    "unknown grid %(grid_code)s",
+                    params=dict(grid_code=repr(grid_code)),
+                )
+            )
         else:
             division = grid.division_code
             grid_code = grid.code
@@ -72,14 +77,22 @@ def _place(
             problems.extend(exc.problems)
             given = None
         if given and division and not geo.is_within(division, given):
-            problems.append(Problem("grid_code", f"grid {grid_code} is not inside {given}"))
+            problems.append(
+                Problem(
+                    "grid_code",
+                    "grid %(grid_code)s is not inside %(given)s",
+                    params=dict(grid_code=grid_code, given=given),
+                )
+            )
         division = division or given
     if division is None and not problems:
         problems.append(Problem("division_code", "give a division code or a grid code"))
     if division is not None and not geo.is_within(division, actor.jurisdiction):
         problems.append(
             Problem(
-                "division_code", f"{division} is outside your jurisdiction ({actor.jurisdiction})"
+                "division_code",
+                "%(division)s is outside your jurisdiction (%(jurisdiction)s)",
+                params=dict(division=division, jurisdiction=actor.jurisdiction),
             )
         )
     return division or "", grid_code or None, problems
@@ -92,13 +105,26 @@ def prepare(*, session: Session, actor: Actor, data: PersonIn) -> Prepared:
     try:
         parsed = rules.parse_id_number(data.id_number)
     except rules.IdNumberError as exc:
-        problems.append(Problem("id_number", f"identity number {exc.part}: {exc.message}"))
+        problems.append(
+            Problem(
+                "id_number",
+                f"identity number {exc.part}: {exc.message}",
+                template=f"identity number {exc.part}: {exc.template}",  # keys in web.messages
+                params=exc.params,
+            )
+        )
     if parsed is not None:
         if data.sex is not None and data.sex != parsed.sex:
-            problems.append(Problem("sex", f"identity number says {parsed.sex}"))
+            problems.append(
+                Problem("sex", "identity number says %(sex)s", params=dict(sex=parsed.sex))
+            )
         if data.birth_date is not None and data.birth_date != parsed.birth_date:
             problems.append(
-                Problem("birth_date", f"identity number says {parsed.birth_date.isoformat()}")
+                Problem(
+                    "birth_date",
+                    "identity number says %(date)s",
+                    params=dict(date=parsed.birth_date.isoformat()),
+                )
             )
     phone: str | None = None
     if data.phone:
@@ -148,7 +174,13 @@ def _household(
     elif not geo.is_within(row.division_code, actor.jurisdiction):
         raise ValidationFailed(
             "household outside your jurisdiction",
-            problems=[Problem("household", f"household {number} is outside your jurisdiction")],
+            problems=[
+                Problem(
+                    "household",
+                    "household %(number)s is outside your jurisdiction",
+                    params=dict(number=number),
+                )
+            ],
         )
     return row.id
 
@@ -163,25 +195,13 @@ def id_number_error(value: str) -> rules.IdNumberError | None:
     return None
 
 
-# Why an identity number is not valid, by the part that fails (values from the check).
-ID_NUMBER_PARTS = {
-    "length": N_("must have 18 characters, has %(length)s"),
-    "format": N_("must be 17 digits followed by a digit or X"),
-    "region_code": N_("region code %(region)s is not a GB/T 2260 code"),
-    "birth_date": N_("birth date %(birth)s is not a date"),
-    "out_of_range": N_("birth date %(out_of_range)s is out of range"),
-    "checksum": N_("check digit is %(got)s, should be %(expected)s"),
-}
-
-
 def id_number_problem(value: str, translate: Callable[[str], str]) -> str | None:
     """Why ``value`` is not a valid identity number, in the language ``translate`` speaks, or
     None when it is valid (or blank)."""
     wrong = id_number_error(value) if value.strip() else None
     if wrong is None:
         return None
-    key = "out_of_range" if "out_of_range" in wrong.values else wrong.part
-    return translate(ID_NUMBER_PARTS.get(key, wrong.message)) % wrong.values
+    return translate(wrong.template) % wrong.params
 
 
 def id_hash(cipher: FieldCipher, number: str) -> str:
@@ -252,7 +272,12 @@ def write_many(
         raise ValidationFailed(
             "household outside your jurisdiction",
             problems=[
-                Problem("household", f"household {n} is outside your jurisdiction") for n in outside
+                Problem(
+                    "household",
+                    "household %(household)s is outside your jurisdiction",
+                    params=dict(household=n),
+                )
+                for n in outside
             ],
         )
     session.flush()
@@ -333,7 +358,7 @@ def _load_in_scope(*, session: Session, actor: Actor, person_id: int, action: st
     if person is not None:
         return person
     if session.get(Person, person_id) is None:
-        raise NotFound(f"no person {person_id}")
+        raise NotFound("no person %(person_id)s", params=dict(person_id=person_id))
     raise out_of_jurisdiction(
         actor, message=f"no person {person_id}", action=action, entity="person", entity_id=person_id
     )

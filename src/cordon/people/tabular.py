@@ -61,7 +61,8 @@ def _rows(header: list[Any], body: list[tuple[int, list[Any]]]) -> list[Row]:
     if missing:
         names = ", ".join(f"{f} ({HEADERS[f][1]})" for f in missing)
         raise ValidationFailed(
-            f"missing columns: {names}",
+            "missing columns: %(names)s",
+            params=dict(names=names),
             problems=[Problem(f, "column missing", row=1) for f in missing],
         )
     out: list[Row] = []
@@ -76,7 +77,9 @@ def _rows(header: list[Any], body: list[tuple[int, list[Any]]]) -> list[Row]:
             record["sex"] = SEX_WORDS.get(record["sex"].lower(), record["sex"])
         out.append((number, record))
         if len(out) > MAX_ROWS:
-            raise ValidationFailed(f"more than {MAX_ROWS} rows; split the file")
+            raise ValidationFailed(
+                "more than %(max_rows)s rows; split the file", params=dict(max_rows=MAX_ROWS)
+            )
     return out
 
 
@@ -95,7 +98,8 @@ def read_table(filename: str, data: bytes) -> list[Row]:
     if lower.endswith(".csv"):
         return read_csv(data)
     raise ValidationFailed(
-        f"unsupported file type: {filename!r}",
+        "unsupported file type: %(filename)s",
+        params=dict(filename=repr(filename)),
         problems=[Problem("file", "use .xlsx or .csv")],
     )
 

@@ -135,7 +135,9 @@ def parse(data: Any, *, source: str) -> Pack:
         problems = [
             Problem(".".join(str(p) for p in e["loc"]) or "pack", e["msg"]) for e in exc.errors()
         ]
-        raise ValidationFailed(f"protocol pack {source} is not valid", problems=problems) from exc
+        raise ValidationFailed(
+            "protocol pack %(source)s is not valid", params=dict(source=source), problems=problems
+        ) from exc
 
 
 def load(name: str = DEFAULT_PACK) -> Pack:

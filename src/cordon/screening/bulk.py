@@ -113,7 +113,9 @@ def register_many(*, session: Session, actor: Actor, round_id: int, swabs: Seque
         tube["closed_at"] = max(tube["closed_at"], swab.sampled_at)
     if problems:
         raise ValidationFailed(
-            f"{len(problems)} problems; nothing was registered", problems=problems
+            "%(count)s problems; nothing was registered",
+            params=dict(count=len(problems)),
+            problems=problems,
         )
     for barcode, tube in tubes.items():
         tube["filled"] = fill[barcode]

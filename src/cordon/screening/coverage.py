@@ -317,10 +317,14 @@ def complete_task(*, session: Session, actor: Actor, task_id: int) -> None:
     """A grid worker reports an isolation done (retests close when their result comes)."""
     require(actor, "screening:view")
     if not (actor.can("people:edit") or actor.can("screening:operate")):
-        raise Forbidden(f"your role ({actor.role}) may not close tasks")
+        raise Forbidden("your role (%(role)s) may not close tasks", params=dict(role=actor.role))
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"no task {task_id}", problems=[Problem("task_id", "unknown task")])
+        raise NotFound(
+            "no task %(task_id)s",
+            params=dict(task_id=task_id),
+            problems=[Problem("task_id", "unknown task")],
+        )
     _in_reach(actor, task.division_code, "done", "screening_task", task_id)
     if task.kind == "retest":
         raise Conflict(
@@ -360,11 +364,16 @@ def list_proposals(
 def _proposal(session: Session, actor: Actor, proposal_id: int) -> CaseProposal:
     found = session.get(CaseProposal, proposal_id)
     if found is None:
-        raise NotFound(f"no proposal {proposal_id}", problems=[Problem("proposal_id", "unknown")])
+        raise NotFound(
+            "no proposal %(proposal_id)s",
+            params=dict(proposal_id=proposal_id),
+            problems=[Problem("proposal_id", "unknown")],
+        )
     _in_reach(actor, found.division_code, "decide", "screening_proposal", proposal_id)
     if found.status != "open":
         raise Conflict(
-            f"proposal {proposal_id} is already {found.status}",
+            "proposal %(proposal_id)s is already %(status)s",
+            params=dict(proposal_id=proposal_id, status=found.status),
             problems=[Problem("proposal_id", found.status)],
         )
     return found

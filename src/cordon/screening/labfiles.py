@@ -64,7 +64,8 @@ def _rows(header: list[Any], body: Iterable[tuple[int, list[Any]]]) -> list[LabR
     missing = [f for f in REQUIRED if f not in fields]
     if missing:
         raise ValidationFailed(
-            f"missing columns: {', '.join(f'{f} ({LABELS[f]})' for f in missing)}",
+            "missing columns: %(columns)s",
+            params=dict(columns=", ".join(f"{f} ({LABELS[f]})" for f in missing)),
             problems=[Problem(f, "column missing", row=1) for f in missing],
         )
     out: list[LabRow] = []
@@ -82,7 +83,9 @@ def _rows(header: list[Any], body: Iterable[tuple[int, list[Any]]]) -> list[LabR
             )
         )
         if len(out) > MAX_ROWS:
-            raise ValidationFailed(f"more than {MAX_ROWS} rows; split the file")
+            raise ValidationFailed(
+                "more than %(max_rows)s rows; split the file", params=dict(max_rows=MAX_ROWS)
+            )
     if not out:
         raise ValidationFailed("the file has no result rows", problems=[Problem("file", "empty")])
     return out
@@ -95,7 +98,9 @@ def read(filename: str, data: bytes) -> list[LabRow]:
     if lower.endswith(".csv"):
         return _rows(*spreadsheets.csv_rows(data))
     raise ValidationFailed(
-        f"unsupported file type: {filename!r}", problems=[Problem("file", "use .xlsx or .csv")]
+        "unsupported file type: %(filename)s",
+        params=dict(filename=repr(filename)),
+        problems=[Problem("file", "use .xlsx or .csv")],
     )
 
 

@@ -54,8 +54,12 @@ def import_results(
     seen: dict[str, tuple[int, str]] = {}
     ready: list[tuple[labfiles.LabRow, Tube, str, datetime]] = []
 
-    def fail(line: labfiles.LabRow, field: str, message: str) -> None:
-        errors.append(RowError(row=line.row, field=field, message=message))
+    def fail(line: labfiles.LabRow, field: str, message: str, **params: object) -> None:
+        params.setdefault("tube", line.tube)
+        text = message % params
+        errors.append(
+            RowError(row=line.row, field=field, message=text, template=message, params=params)
+        )
 
     moment = now or utcnow()  # a file without report times: results known as it arrives
     for line in lines:
@@ -69,34 +73,43 @@ def import_results(
             fail(
                 line,
                 "result",
-                f"tube {line.tube}: {line.result!r} is not 阴性/阳性 (negative/positive)",
+                "tube %(tube)s: %(result)s is not 阴性/阳性 (negative/positive)",
+                result=repr(line.result),
             )
         if line.resulted_at and at is None:
             fail(
                 line,
                 "resulted_at",
-                f"tube {line.tube}: {line.resulted_at!r} is not a date and time",
+                "tube %(tube)s: %(value)s is not a date and time",
+                value=repr(line.resulted_at),
             )
         if tube is None:
-            fail(line, "tube", f"unknown tube {line.tube}")
+            fail(line, "tube", "unknown tube %(tube)s")
         elif tube.round_id != round_id:
-            fail(line, "tube", f"tube {line.tube} belongs to round {tube.round_id}, not {round_id}")
+            fail(
+                line,
+                "tube",
+                "tube %(tube)s belongs to round %(other)s, not %(round_id)s",
+                other=tube.round_id,
+                round_id=round_id,
+            )
         elif not tube.division_code.startswith(actor.jurisdiction):
-            fail(line, "tube", f"tube {line.tube} was sampled outside your jurisdiction")
+            fail(line, "tube", "tube %(tube)s was sampled outside your jurisdiction")
         elif tube.filled == 0:
-            fail(line, "tube", f"tube {line.tube} holds no swab")
+            fail(line, "tube", "tube %(tube)s holds no swab")
         elif result and tube.result and tube.result != result:
             fail(
                 line,
                 "result",
-                f"tube {line.tube} already has result {tube.result}; a correction is not an import",
+                "tube %(tube)s already has result %(result)s; a correction is not an import",
+                result=tube.result,
             )
         elif at is not None and at < tube.opened_at:
-            fail(line, "resulted_at", f"tube {line.tube}: result before the first swab was taken")
+            fail(line, "resulted_at", "tube %(tube)s: result before the first swab was taken")
         if line.tube in seen:
             first_row, first_result = seen[line.tube]
             if first_result != line.result.strip():
-                fail(line, "tube", f"tube {line.tube} has another result in row {first_row}")
+                fail(line, "tube", "tube %(tube)s has another result in row %(row)s", row=first_row)
             continue
         seen[line.tube] = (line.row, line.result.strip())
         if tube is not None and result is not None and at is not None:
@@ -104,8 +117,12 @@ def import_results(
     if errors:
         errors.sort(key=lambda e: (e.row, e.field))
         raise ValidationFailed(
-            f"{len({e.row for e in errors})} of {len(lines)} rows are wrong; nothing was imported",
-            problems=[Problem(e.field, e.message, row=e.row) for e in errors[:MAX_SHOWN]],
+            "%(wrong)s of %(rows)s rows are wrong; nothing was imported",
+            params=dict(wrong=len({e.row for e in errors}), rows=len(lines)),
+            problems=[
+                Problem(e.field, e.message, row=e.row, params=e.params, template=e.template)
+                for e in errors[:MAX_SHOWN]
+            ],
         )
     digest = hashlib.sha256(data).hexdigest()
     changed = [

@@ -20,10 +20,12 @@ from cordon.jobs.flows import dispatch
 from cordon.people import service as people_service
 from cordon.screening import coverage, jobs, labs, planner, service
 from cordon.screening.schemas import PlannerIn, RoundIn, ScanIn
+from cordon.web import i18n
 from cordon.web.deps import Cipher, DbSession, RecordId, SettingsDep
 from cordon.web.downloads import written_file
 from cordon.web.forms import problems_of
 from cordon.web.i18n import N_
+from cordon.web.messages import problem_text
 from cordon.web.nav import NavEntry
 from cordon.web.page_deps import page_require
 from cordon.web.templating import render, translated_problems, translator
@@ -32,8 +34,8 @@ from cordon.web.uploads import read_upload
 router = APIRouter(prefix="/screening", include_in_schema=False)
 NAV = [
     NavEntry("/screening", N_("Screening"), "screening:view", order=50),
-    NavEntry("/screening/tasks", N_("Retest and isolation tasks"), "screening:view", order=52),
-    NavEntry("/screening/planner", N_("Pooling planner"), "screening:view", order=54),
+    NavEntry("/screening/tasks", N_("Tasks"), "screening:view", order=52),
+    NavEntry("/screening/planner", N_("Planner"), "screening:view", order=54),
 ]
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -184,7 +186,9 @@ def dashboard(request: Request, round_id: int, actor: Viewer, session: DbSession
             ],
             "labels": {
                 "coverage": _("Coverage"),
-                "sampled": _("Sampled"),
+                "sampled": i18n.translations(i18n.language_of(request)).pgettext(
+                    "count", "Sampled"
+                ),
                 "expected": _("Expected"),
             },
         },
@@ -249,13 +253,13 @@ def scan(
         )
     except CordonError as exc:
         session.rollback()
-        problems = exc.problems or [Problem("scan", exc.message)]
+        problems = exc.problems or [exc.as_problem("scan")]
         return _desk(
             request,
             session,
             actor,
             round_id,
-            problems=[Problem(p.field, exc.message) for p in problems[:1]],
+            problems=[exc.as_problem(p.field) for p in problems[:1]],
             status=exc.status_code,
             site_id=site_id,
         )
@@ -272,10 +276,11 @@ def _results_page(
     problems: list[Problem] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    _ = translator(request)
     context = {
         "round": service.get_round(session=session, actor=actor, round_id=round_id),
         "report": report,
-        "rows": [(p.row, p.field, p.message) for p in problems or [] if p.row is not None],
+        "rows": [(p.row, p.field, problem_text(_, p)) for p in problems or [] if p.row is not None],
         "problems": translated_problems(request, [p for p in problems or [] if p.row is None]),
     }
     return render(request, "screening/results.html", context, status=status)
@@ -314,15 +319,17 @@ async def import_results(
         )
     except CordonError as exc:
         session.rollback()
-        problems = exc.problems or [Problem("file", exc.message)]
+        problems = exc.problems or [exc.as_problem("file")]
         if not any(p.row is not None for p in problems):
-            problems = [Problem(p.field, p.message) for p in problems]
+            problems = [
+                Problem(p.field, p.message, params=p.params, template=p.template) for p in problems
+            ]
         return _results_page(
             request,
             session,
             actor,
             round_id,
-            problems=[Problem("file", exc.message), *problems],
+            problems=[exc.as_problem("file"), *problems],
             status=exc.status_code,
         )
     return _results_page(request, session, actor, round_id, report=report)
@@ -380,6 +387,23 @@ def decide(
     return RedirectResponse("/screening/tasks", status_code=303)
 
 
+DESIGN_LABELS = {
+    "single": N_("Single tubes"),
+    "dorfman_optimum": N_("Dorfman pools of the best size"),
+    "binary_splitting": N_("Binary splitting"),
+    "entropy_bound": N_("Entropy bound (the least possible)"),
+}
+
+
+def _design_label(request: Request, name: str) -> str:
+    _ = translator(request)
+    if name in DESIGN_LABELS:
+        return _(DESIGN_LABELS[name])
+    if name.startswith("fixed_") and name[6:].isdigit():
+        return _("%(n)s-in-1 pools") % {"n": name[6:]}
+    return name
+
+
 @router.get("/planner", response_class=HTMLResponse)
 def pooling_planner(
     request: Request,
@@ -404,6 +428,7 @@ def pooling_planner(
     context = {
         "values": values,
         "result": result,
+        "design_label": lambda name: _design_label(request, name),
         "problems": translated_problems(request, problems),
     }
     return render(request, "screening/planner.html", context, status=422 if problems else 200)

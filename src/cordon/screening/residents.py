@@ -44,7 +44,9 @@ def brake(*, limiter: Limiter, client_addr: str | None, digest: str) -> None:
     if wait is not None:
         retry = math.ceil(wait)
         raise TooManyAttempts(
-            f"too many lookups; try again in {math.ceil(retry / 60)} minutes", retry_after=retry
+            "too many lookups; try again in %(minutes)s minutes",
+            params=dict(minutes=math.ceil(retry / 60)),
+            retry_after=retry,
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -165,6 +165,9 @@ class RowError(BaseModel):
     row: int
     field: str
     message: str
+    # The message's catalog key and values, for pages to translate (not part of answers).
+    template: str = Field(default="", exclude=True)
+    params: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
 
 class LabImportOut(BaseModel):

@@ -52,7 +52,11 @@ def overlaps(code: str, jurisdiction: str) -> bool:
 def load_round(*, session: Session, actor: Actor, round_id: int) -> ScreeningRound:
     row = session.get(ScreeningRound, round_id)
     if row is None:
-        raise NotFound(f"no round {round_id}", problems=[Problem("round_id", "unknown round")])
+        raise NotFound(
+            "no round %(round_id)s",
+            params=dict(round_id=round_id),
+            problems=[Problem("round_id", "unknown round")],
+        )
     if not overlaps(row.division_code, actor.jurisdiction):
         raise OutOfJurisdiction(
             f"no round {round_id}",
@@ -106,7 +110,13 @@ def create_round(*, session: Session, actor: Actor, data: RoundIn) -> RoundOut:
     if not geo.is_within(division.code, actor.jurisdiction):
         raise ValidationFailed(
             "the round's area is outside your jurisdiction",
-            problems=[Problem("division_code", f"{division.code} is outside {actor.jurisdiction}")],
+            problems=[
+                Problem(
+                    "division_code",
+                    "%(code)s is outside %(jurisdiction)s",
+                    params=dict(code=division.code, jurisdiction=actor.jurisdiction),
+                )
+            ],
         )
     row = ScreeningRound(
         name=data.name.strip(),
@@ -198,23 +208,41 @@ def add_site(*, session: Session, actor: Actor, round_id: int, data: SiteIn) -> 
     problems: list[Problem] = []
     division = geo.get_division(session=session, code=data.division_code)
     if division is None:
-        problems.append(Problem("division_code", f"unknown division {data.division_code}"))
+        problems.append(
+            Problem(
+                "division_code",
+                "unknown division %(division_code)s",
+                params=dict(division_code=data.division_code),
+            )
+        )
     elif not geo.is_within(division.code, row.division_code) or not geo.is_within(
         division.code, actor.jurisdiction
     ):
         problems.append(
-            Problem("division_code", f"{division.code} is outside the round's area or yours")
+            Problem(
+                "division_code",
+                "%(code)s is outside the round's area or yours",
+                params=dict(code=division.code),
+            )
         )
     taken = _assigned(session, round_id)
     for code in data.grids:
         grid = geo.get_grid(session=session, code=code)
         if grid is None:
-            problems.append(Problem("grids", f"unknown grid {code}"))
+            problems.append(Problem("grids", "unknown grid %(code)s", params=dict(code=code)))
         elif not grid.code.startswith(row.division_code):
-            problems.append(Problem("grids", f"grid {code} is outside the round's area"))
+            problems.append(
+                Problem(
+                    "grids", "grid %(code)s is outside the round's area", params=dict(code=code)
+                )
+            )
         elif code in taken:
             problems.append(
-                Problem("grids", f"grid {code} is already served by {taken[code].name}")
+                Problem(
+                    "grids",
+                    "grid %(code)s is already served by %(site)s",
+                    params=dict(code=code, site=taken[code].name),
+                )
             )
     if len(set(data.grids)) != len(data.grids):
         problems.append(Problem("grids", "a grid is listed twice"))
@@ -379,7 +407,13 @@ def _person_for_scan(
         if total != 1 or "*" in scan.id_number:
             raise NotFound(
                 "no one registered with this identity number in your jurisdiction",
-                problems=[Problem("id_number", f"{mask_id_number(scan.id_number)} not found")],
+                problems=[
+                    Problem(
+                        "id_number",
+                        "%(id_number)s not found",
+                        params=dict(id_number=mask_id_number(scan.id_number)),
+                    )
+                ],
             )
         person = found[0]
     else:
@@ -390,13 +424,19 @@ def _person_for_scan(
     return person.id, person.name, shown
 
 
-def _describe(session: Session, sample: Sample) -> str:
+def _describe(session: Session, sample: Sample) -> Problem:
+    """Where, when, by whom and into which tube a swab went (a keyed text for messages)."""
     tube = session.get(Tube, sample.tube_id)
     site = session.get(Site, sample.site_id) if sample.site_id else None
-    where = site.name if site else "?"
-    return (
-        f"at {where} on {sample.sampled_at:%Y-%m-%d %H:%M} UTC by {sample.sampled_by or '?'}, "
-        f"tube {tube.barcode if tube else '?'}"
+    return Problem(
+        "person",
+        "at %(site)s on %(at)s UTC by %(user)s, tube %(tube)s",
+        params=dict(
+            site=site.name if site else "?",
+            at=f"{sample.sampled_at:%Y-%m-%d %H:%M}",
+            user=sample.sampled_by or "?",
+            tube=tube.barcode if tube else "?",
+        ),
     )
 
 
@@ -414,11 +454,16 @@ def register_sample(
     require(actor, "screening:operate")
     row = load_round(session=session, actor=actor, round_id=round_id)
     if row.status != "open":
-        raise Conflict(f"round {round_id} is closed", problems=[Problem("round_id", "closed")])
+        raise Conflict(
+            "round %(round_id)s is closed",
+            params=dict(round_id=round_id),
+            problems=[Problem("round_id", "closed")],
+        )
     site = session.get(Site, scan.site_id)
     if site is None or site.round_id != round_id:
         raise ValidationFailed(
-            f"site {scan.site_id} is not a site of round {round_id}",
+            "site %(site_id)s is not a site of round %(round_id)s",
+            params=dict(site_id=scan.site_id, round_id=round_id),
             problems=[Problem("site_id", "not a site of this round")],
         )
     person_id, name, shown = _person_for_scan(
@@ -432,8 +477,15 @@ def register_sample(
     )
     if entry is None:
         raise ValidationFailed(
-            f"{who} does not live in the round's area",
-            problems=[Problem("person", f"{who} is not on the roster of round {round_id}")],
+            "%(who)s does not live in the round's area",
+            params=dict(who=who),
+            problems=[
+                Problem(
+                    "person",
+                    "%(who)s is not on the roster of round %(round_id)s",
+                    params=dict(who=who, round_id=round_id),
+                )
+            ],
         )
     earlier = list(
         session.scalars(
@@ -448,8 +500,15 @@ def register_sample(
     if earlier and not retest_due:
         first = earlier[-1]
         raise Conflict(
-            f"{who} was already sampled in this round {_describe(session, first)}",
-            problems=[Problem("person", f"{who} already sampled {_describe(session, first)}")],
+            "%(who)s was already sampled in this round %(where)s",
+            params=dict(who=who, where=_describe(session, first)),
+            problems=[
+                Problem(
+                    "person",
+                    "%(who)s already sampled %(where)s",
+                    params=dict(who=who, where=_describe(session, first)),
+                )
+            ],
         )
     purpose = "retest" if retest_due else "screening"
     moment = scan.sampled_at or now or utcnow()
@@ -493,7 +552,11 @@ def register_sample(
     else:
         problem = _tube_refuses(tube, round_id, site, purpose, entry, household)
         if problem:
-            raise Conflict(f"tube {scan.tube}: {problem}", problems=[Problem("tube", problem)])
+            raise Conflict(
+                "tube %(tube)s: %(problem)s",
+                params=dict(tube=scan.tube, problem=problem),
+                problems=[problem],
+            )
     sample = Sample(
         round_id=round_id,
         person_id=person_id,
@@ -535,25 +598,34 @@ def _tube_refuses(
     purpose: str,
     entry: RosterEntry,
     household: int | None,
-) -> str | None:
+) -> Problem | None:
     """Why a swab may not go into an existing tube, or None."""
     if tube.round_id != round_id:
-        return f"barcode already used in round {tube.round_id}"
+        return Problem(
+            "tube", "barcode already used in round %(round)s", params=dict(round=tube.round_id)
+        )
     if purpose == "retest" or tube.purpose == "retest":
-        return "barcode already used; a retest needs a new single tube"
+        return Problem("tube", "barcode already used; a retest needs a new single tube")
     if tube.closed_at is not None or tube.filled >= tube.capacity:
-        return f"tube is closed ({tube.filled} of {tube.capacity} swabs)"
+        return Problem(
+            "tube",
+            "tube is closed (%(filled)s of %(capacity)s swabs)",
+            params=dict(filled=tube.filled, capacity=tube.capacity),
+        )
     if tube.result is not None:
-        return "tube already has a result"
+        return Problem("tube", "tube already has a result")
     if tube.site_id != site.id:
-        return f"tube was opened at another site ({tube.site_id})"
+        return Problem(
+            "tube", "tube was opened at another site (%(site)s)", params=dict(site=tube.site_id)
+        )
     if tube.zone_level != entry.zone_level:
-        return (
-            f"tube holds {tube.zone_level} zone swabs; "
-            f"this person lives in a {entry.zone_level} zone"
+        return Problem(
+            "tube",
+            "tube holds %(tube_zone)s zone swabs; this person lives in a %(zone)s zone",
+            params=dict(tube_zone=tube.zone_level, zone=entry.zone_level),
         )
     if tube.household_id != household:
-        return "tube holds another household's swabs"
+        return Problem("tube", "tube holds another household's swabs")
     return None
 
 
@@ -578,12 +650,16 @@ def close_tube(*, session: Session, actor: Actor, round_id: int, barcode: str) -
     require(actor, "screening:operate")
     load_round(session=session, actor=actor, round_id=round_id)
     tube = session.scalar(select(Tube).where(Tube.barcode == barcode, Tube.round_id == round_id))
-    missing = f"no tube {barcode} in round {round_id}"
+    missing = "no tube %(barcode)s in round %(round_id)s"
+    missing_params = dict(barcode=barcode, round_id=round_id)
     if tube is None:
-        raise NotFound(missing, problems=[Problem("tube", barcode)])
+        raise NotFound(missing, params=missing_params, problems=[Problem("tube", barcode)])
     if not _tube_in_reach(actor, tube):
         raise OutOfJurisdiction(
-            missing, denied=_tube_denied(actor, tube, "close"), problems=[Problem("tube", barcode)]
+            missing,
+            params=missing_params,
+            denied=_tube_denied(actor, tube, "close"),
+            problems=[Problem("tube", barcode)],
         )
     if tube.closed_at is None:
         tube.closed_at = utcnow()
@@ -643,10 +719,11 @@ def receive_tubes(
             else None
         )
         raise ValidationFailed(
-            f"{len(unknown)} unknown tubes; nothing was received",
+            "%(count)s unknown tubes; nothing was received",
+            params=dict(count=len(unknown)),
             denied=denied,
             problems=[
-                Problem("tubes", f"unknown tube {b}", row=i + 1)
+                Problem("tubes", "unknown tube %(tube)s", params=dict(tube=b), row=i + 1)
                 for i, b in enumerate(wanted)
                 if b in unknown
             ][:200],

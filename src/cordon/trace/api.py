@@ -16,6 +16,7 @@ from cordon.jobs.schemas import JobOut
 from cordon.protocols.packs import DEFAULT_PACK
 from cordon.trace import contacts, jobs, service
 from cordon.trace.contacts import ContactFilter
+from cordon.trace.pages import KIND_LABELS, SETTING_LABELS
 from cordon.trace.schemas import (
     BatchIn,
     ContactPage,
@@ -23,8 +24,10 @@ from cordon.trace.schemas import (
     TraceOut,
     TrajectoryOut,
 )
+from cordon.web import i18n
 from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep
 from cordon.web.downloads import written_file
+from cordon.web.messages import export_words
 
 router = APIRouter(prefix="/trace", tags=["trace"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -161,17 +164,19 @@ def contact_export(
     """The filtered (or all) contacts as XLSX, masked as your role requires; audited. Up to
     ``export_direct_rows`` contacts the file comes at once; more start an export job (202):
     poll GET /jobs/{id} and fetch GET /jobs/{id}/result."""
+    language = i18n.api_language_of(request)
     total = contacts.count(session=session, actor=actor, where=where)
     if total > settings.export_direct_rows:
-        job = jobs.start_export(session=session, actor=actor, where=where)
+        job = jobs.start_export(session=session, actor=actor, where=where, language=language)
         dispatch(request.app, session, job)
         body = job.model_dump(mode="json")
         return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
+    words = export_words(i18n.translations(language).gettext, KIND_LABELS, SETTING_LABELS)
     return written_file(
         settings.data_dir,
         "contacts.xlsx",
         lambda path: contacts.write_xlsx(
-            session=session, actor=actor, cipher=cipher, where=where, path=path
+            session=session, actor=actor, cipher=cipher, where=where, path=path, shown=words
         ),
     )
 

@@ -119,6 +119,8 @@ def list_contacts(
     return ContactPage(total=sum(counts.values()), counts=counts, rows=page)
 
 
+# In place of a name the jurisdiction may not see (a catalog key: web.messages).
+ELSEWHERE_NOTE = "(outside your jurisdiction: see the assist letter)"
 EXPORT_HEADERS = (
     "类别 kind",
     "病例 case",
@@ -142,6 +144,10 @@ def count(*, session: Session, actor: Actor, where: ContactFilter) -> int:
     return int(session.scalar(_filtered(counted, actor, where)) or 0)
 
 
+def _as_stored(column: str, value: str) -> str:
+    return f"cell {value}" if column == "cell" else value
+
+
 def write_xlsx(
     *,
     session: Session,
@@ -151,11 +157,14 @@ def write_xlsx(
     path: Path,
     progress: Callable[[int, int], None] | None = None,
     chunk: int = EXPORT_CHUNK,
+    shown: Callable[[str, str], str] = _as_stored,
 ) -> int:
     """Write the contacts a filter finds to ``path`` as XLSX, masked as the role requires,
     read and written a chunk at a time (openpyxl's write-only mode streams rows to disk), so a
     million rows take bounded memory. People outside the jurisdiction are listed by division
-    only: their details go to the region that holds them in an assist letter. Returns rows."""
+    only: their details go to the region that holds them in an assist letter. ``shown(column,
+    value)`` words the coded values (kind, rule, the note for people elsewhere) in the reader's
+    language. Returns rows."""
     require(actor, "cases:view")
     total = count(session=session, actor=actor, where=where)
     book = Workbook(write_only=True)
@@ -170,7 +179,7 @@ def write_xlsx(
         contacts = list(session.scalars(query.order_by(*order).limit(chunk)))
         if not contacts:
             break
-        for values in _export_rows(session, actor, cipher, contacts):
+        for values in _export_rows(session, actor, cipher, contacts, shown):
             sheet.append(values)
         written += len(contacts)
         last = contacts[-1]
@@ -185,7 +194,11 @@ def write_xlsx(
 
 
 def _export_rows(
-    session: Session, actor: Actor, cipher: FieldCipher, contacts: list[Contact]
+    session: Session,
+    actor: Actor,
+    cipher: FieldCipher,
+    contacts: list[Contact],
+    shown: Callable[[str, str], str],
 ) -> Iterator[list[object]]:
     people = {
         p.id: p
@@ -210,11 +223,15 @@ def _export_rows(
         first = c.evidence[0] if c.evidence else {}
         person = people.get(c.person_id)
         place_id = first.get("place_id")
-        place = places.get(int(place_id), "") if place_id else f"cell {first.get('cell_id', '')}"
+        place = (
+            places.get(int(place_id), "")
+            if place_id
+            else shown("cell", str(first.get("cell_id", "")))
+        )
         yield [
-            c.kind,
+            shown("kind", c.kind),
             c.case_id,
-            person.name if person else "（辖区外，见协查函）",
+            person.name if person else shown("note", ELSEWHERE_NOTE),
             person.id_number if person else "",
             (person.phone or "") if person else "",
             person.address if person else "",
@@ -223,7 +240,7 @@ def _export_rows(
             c.first_exposure.astimezone(TZ).strftime("%Y-%m-%d %H:%M"),
             place,
             first.get("overlap_minutes", ""),
-            first.get("rule", ""),
+            shown("rule", first.get("rule", "")),
         ]
 
 

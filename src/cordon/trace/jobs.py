@@ -26,8 +26,10 @@ from cordon.protocols import packs
 from cordon.trace import contacts, service
 from cordon.trace.contacts import ContactFilter
 from cordon.trace.duckdb_store import DuckDBStore
+from cordon.web import i18n
 from cordon.web.downloads import XLSX
 from cordon.web.i18n import N_
+from cordon.web.messages import export_words
 
 CASE, BATCH, LETTERS, EXPORT = "trace.case", "trace.batch", "trace.letters", "trace.export"
 
@@ -185,13 +187,16 @@ def _run_letters(ctx: JobContext) -> dict[str, Any]:
 # --- The contact export ----------------------------------------------------------------------
 
 
-def start_export(*, session: Session, actor: Actor, where: ContactFilter) -> JobOut:
+def start_export(
+    *, session: Session, actor: Actor, where: ContactFilter, language: str = "zh_CN"
+) -> JobOut:
+    """Queue a contact export, worded in ``language`` (the requester's)."""
     total = contacts.count(session=session, actor=actor, where=where)
     return jobs.submit(
         session=session,
         actor=actor,
         kind=EXPORT,
-        params=where.described(),
+        params={"where": where.described(), "language": language},
         subject="contacts",
         total=total,
         message=N_("Queued"),
@@ -199,7 +204,11 @@ def start_export(*, session: Session, actor: Actor, where: ContactFilter) -> Job
 
 
 def _run_export(ctx: JobContext) -> dict[str, Any]:
-    where = ContactFilter(**ctx.params)
+    from cordon.trace.pages import KIND_LABELS, SETTING_LABELS  # pages import this module
+
+    where = ContactFilter(**ctx.params["where"])
+    language = str(ctx.params.get("language", "zh_CN"))
+    words = export_words(i18n.translations(language).gettext, KIND_LABELS, SETTING_LABELS)
     name = "contacts.xlsx"
 
     with transaction(ctx.factory) as session:
@@ -215,6 +224,7 @@ def _run_export(ctx: JobContext) -> dict[str, Any]:
             where=where,
             path=ctx.file(name),
             progress=step,
+            shown=words,
         )
     return {"file": name, "download": name, "media_type": XLSX, "rows": rows}
 

@@ -19,10 +19,12 @@ from cordon.protocols import packs
 from cordon.trace import contacts, jobs, service
 from cordon.trace.contacts import ContactFilter
 from cordon.trace.schemas import NetworkOut, TrajectoryOut
+from cordon.web import i18n
 from cordon.web.deps import Cipher, DbSession, RecordId, SettingsDep
 from cordon.web.downloads import written_file
 from cordon.web.forms import Pager
 from cordon.web.i18n import N_
+from cordon.web.messages import error_text, export_words, problem_text
 from cordon.web.nav import NavEntry
 from cordon.web.page_deps import page_require
 from cordon.web.templating import render, translated_problems, translator
@@ -30,7 +32,7 @@ from cordon.web.templating import render, translated_problems, translator
 router = APIRouter(prefix="/trace", include_in_schema=False)
 NAV = [
     NavEntry("/trace/contacts", N_("Contacts"), "cases:view", order=32),
-    NavEntry("/trace/network", N_("Transmission network"), "cases:view", order=34),
+    NavEntry("/trace/network", N_("Network"), "cases:view", order=34),
 ]
 Viewer = Annotated[Actor, Depends(page_require("cases:view"))]
 Tracer = Annotated[Actor, Depends(page_require("trace:run"))]
@@ -79,7 +81,7 @@ def panel(
             session=session, actor=actor, case_id=case_id, lake=settings.lake_dir
         )
     except ValidationFailed as exc:
-        problem = "; ".join(p.message for p in exc.problems) or exc.message
+        problem = "; ".join(problem_text(_, p) for p in exc.problems) or error_text(_, exc)
     stored = contacts.list_contacts(
         session=session, actor=actor, where=ContactFilter(case_id=case_id), limit=20
     )
@@ -177,16 +179,18 @@ def export(
         grid=grid or None,
         case_id=int(case_id) if case_id else None,
     )
+    language = i18n.language_of(request)
     total = contacts.count(session=session, actor=actor, where=where)
     if total > settings.export_direct_rows:
-        job = jobs.start_export(session=session, actor=actor, where=where)
+        job = jobs.start_export(session=session, actor=actor, where=where, language=language)
         dispatch(request.app, session, job)
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    words = export_words(i18n.translations(language).gettext, KIND_LABELS, SETTING_LABELS)
     return written_file(
         settings.data_dir,
         "contacts.xlsx",
         lambda path: contacts.write_xlsx(
-            session=session, actor=actor, cipher=cipher, where=where, path=path
+            session=session, actor=actor, cipher=cipher, where=where, path=path, shown=words
         ),
     )
 

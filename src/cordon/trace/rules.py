@@ -27,6 +27,11 @@ class IndexCase:
 class NoStartOfWindow(ValueError):
     """A case with neither onset nor sampling time cannot be traced."""
 
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params)
+        self.template = message  # a catalog key, filled with params
+        self.params = params
+
 
 def look_back_window(
     case: IndexCase, *, days_before_onset: int, days_before_sampling: int
@@ -40,10 +45,14 @@ def look_back_window(
     if case.sampled is not None:
         starts.append(case.sampled - days_before_sampling * DAY)
     if not starts:
-        raise NoStartOfWindow(f"case {case.person_id} has neither onset nor sampling time")
+        raise NoStartOfWindow(
+            "case %(case)s has neither onset nor sampling time", case=case.person_id
+        )
     start = min(starts)
     if case.isolated <= start:
-        raise NoStartOfWindow(f"case {case.person_id} was isolated before its window opens")
+        raise NoStartOfWindow(
+            "case %(case)s was isolated before its window opens", case=case.person_id
+        )
     return start, case.isolated
 
 

@@ -65,8 +65,10 @@ def _window(index: IndexCase, pack: packs.Pack, case_id: int) -> tuple[int, int]
             days_before_sampling=pack.look_back.days_before_sampling,
         )
     except NoStartOfWindow as exc:
-        message = f"case {case_id}: {exc}"
-        raise ValidationFailed(message, problems=[Problem("case_id", message)]) from exc
+        problem = Problem("case_id", str(exc), params=exc.params, template=exc.template)
+        raise ValidationFailed(
+            "case %(case_id)s cannot be traced", params=dict(case_id=case_id), problems=[problem]
+        ) from exc
 
 
 def _contacts_out(found: Traced, case_of: dict[int, int]) -> list[ContactOut]:

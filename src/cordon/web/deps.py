@@ -185,7 +185,10 @@ def require(permission: str) -> Callable[[Actor], Actor]:
 
     def check(actor: CurrentActor) -> Actor:
         if not actor.can(permission):
-            raise Forbidden(f"your role ({actor.role}) may not do {permission}")
+            raise Forbidden(
+                "your role (%(role)s) may not do %(permission)s",
+                params=dict(role=actor.role, permission=permission),
+            )
         return actor
 
     return check

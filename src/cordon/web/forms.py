@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from cordon.errors import Problem
+from cordon.web.messages import pydantic_problem
 
 
 def problems_of(exc: ValidationError) -> list[Problem]:
@@ -14,7 +15,7 @@ def problems_of(exc: ValidationError) -> list[Problem]:
     problems = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error.get("loc", ())) or "form"
-        problems.append(Problem(field, error.get("msg", "")))
+        problems.append(pydantic_problem(field, error))
     return problems
 
 

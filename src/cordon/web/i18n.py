@@ -65,6 +65,22 @@ def chosen_by_query(request: Request) -> str | None:
     return asked if asked in LANGUAGES else None
 
 
+def chosen_by_header(request: Request) -> str | None:
+    """The first language of Accept-Language that we have (zh* is Simplified Chinese)."""
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+    return None
+
+
+def api_language_of(request: Request) -> str:
+    """For API answers: ``?lang=``, then Accept-Language, then the cookie and the default."""
+    return chosen_by_query(request) or chosen_by_header(request) or language_of(request)
+
+
 def language_of(request: Request) -> str:
     """``?lang=`` first (a switch link), then the cookie, then the configured default."""
     asked = chosen_by_query(request)

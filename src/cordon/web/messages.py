@@ -1,13 +1,41 @@
-"""Fixed messages of the services that pages translate when they show them.
+"""Service and validation messages in the user's language.
 
-Services speak English and many of their messages carry values (codes, digits, row numbers);
-those are shown as they are. The fixed ones are listed here so they are extracted into the
-catalog; ``templating.translated_problems`` looks every message up when rendering.
+Services speak English. A message that carries values is raised as a template with params
+(``cordon.errors``), so the template is the catalog key and the values are put in after
+translation; literal messages given to the error classes and ``Problem`` are extracted into
+the catalog by name (the Makefile's ``i18n`` keywords). Pydantic's own messages are keyed by
+their error type below. A message the catalog does not know is shown as it is.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from cordon.errors import CordonError, Problem, pydantic_key
 from cordon.web.i18n import N_
+
+Gettext = Callable[[str], str]
+
+# The functions whose literal first (or, for Problem, second) argument is a user message.
+EXTRACT_KEYWORDS: Final = (
+    "CordonError:1",
+    "ValidationFailed:1",
+    "NotFound:1",
+    "Forbidden:1",
+    "Unauthorized:1",
+    "Conflict:1",
+    "TooLarge:1",
+    "TooManyAttempts:1",
+    "OutOfJurisdiction:1",
+    "LoginRequired:1",
+    "Problem:2",
+    "fail:3",  # screening.labs: a lab file row's problem
+    "IdNumberError:2",
+    "TokenRefused:1",
+    "NoStartOfWindow:1",
+)
 
 SERVICE_MESSAGES = (
     N_("must not be blank"),
@@ -25,6 +53,146 @@ SERVICE_MESSAGES = (
     N_("choose a file"),
     N_("please log in"),
     N_("missing or wrong CSRF token; reload the page and try again"),
-    # Pydantic's, for a missing column value in an import row.
-    N_("Field required"),
+    N_("the request is not valid"),
+    N_("Not Found"),
+    # people.service: "identity number <part>: <people.rules' reason>".
+    N_("identity number length: must have 18 characters, has %(length)s"),
+    N_("identity number format: must be 17 digits followed by a digit or X"),
+    N_("identity number region_code: region code %(region)s is not a GB/T 2260 code"),
+    N_("identity number birth_date: birth date %(date)s is not a date"),
+    N_("identity number birth_date: birth date %(date)s is out of range"),
+    N_("identity number checksum: check digit is %(digit)s, should be %(expected)s"),
 )
+
+# Field and column names as shown beside a problem.
+FIELD_LABELS: Final[Mapping[str, str]] = {
+    "name": N_("Name"),
+    "id_number": N_("Identity number"),
+    "phone": N_("Phone"),
+    "address": N_("Address"),
+    "grid_code": N_("Grid"),
+    "household": N_("Household"),
+    "sex": N_("Sex"),
+    "file": N_("File"),
+    "tube": N_("Tube"),
+    "result": N_("Result"),
+    "reported_at": N_("Report time"),
+    "lab": N_("Lab"),
+    "division_code": N_("Area"),
+    "starts_at": N_("Start"),
+    "ends_at": N_("End"),
+    "site_id": N_("Site"),
+    "scan": N_("Scan"),
+    "case_id": N_("Case"),
+    "person_id": N_("Person"),
+    "kind": N_("Kind"),
+    "grid": N_("Grid"),
+    "draft": N_("Draft pack"),
+    "pack": N_("Pack"),
+    "prevalence": N_("Prevalence"),
+    "max_pool": N_("Largest pool"),
+    "people": N_("People"),
+    "lab_per_day": N_("Lab tests per day"),
+    "token": N_("Token"),
+    "protocol": N_("Protocol"),
+    "form": N_("Form"),
+    "body": N_("Request"),
+    "q": N_("Search"),
+    "page": N_("Page"),
+    "at": N_("Time"),
+    "pool_controlled": N_("Pool size in controlled zones"),
+    "pool_other": N_("Pool size elsewhere"),
+}
+
+
+# The rules tracing stores beside each piece of evidence (trace.engine writes them).
+RULE_AT_LEAST: Final = re.compile(r"^(\w+): (\w+) >= (\d+) min$")
+RULE_SAME_CELL: Final = re.compile(r"^(\w+): same (\d+) m cell > (\d+) min$")
+RULE_TEXTS = (
+    N_("%(kind)s: %(setting)s ≥ %(minutes)s min"),
+    N_("%(kind)s: same %(metres)s m cell for more than %(minutes)s min"),
+)
+
+
+def rule_text(_: Gettext, rule: str, kinds: Mapping[str, str], settings: Mapping[str, str]) -> str:
+    """A stored evidence rule ("close: household >= 0 min") in words, with the kind and the
+    setting named by the page's (translated) labels; a rule of another shape as it is."""
+    found = RULE_AT_LEAST.match(rule)
+    if found:
+        kind, setting, minutes = found.groups()
+        return _(RULE_TEXTS[0]) % {
+            "kind": kinds.get(kind, kind),
+            "setting": settings.get(setting, setting),
+            "minutes": minutes,
+        }
+    found = RULE_SAME_CELL.match(rule)
+    if found:
+        kind, metres, minutes = found.groups()
+        return _(RULE_TEXTS[1]) % {
+            "kind": kinds.get(kind, kind),
+            "metres": metres,
+            "minutes": minutes,
+        }
+    return rule
+
+
+ELSEWHERE_NOTE: Final = N_("(outside your jurisdiction: see the assist letter)")
+
+
+def export_words(
+    _: Gettext, kinds: Mapping[str, str], settings: Mapping[str, str]
+) -> Callable[[str, str], str]:
+    """How a contact export words its coded values, in the language of ``_``."""
+
+    def shown(column: str, value: str) -> str:
+        if column == "kind":
+            return _(kinds[value]) if value in kinds else value
+        if column == "cell":
+            return _("phone cell %(cell)s") % {"cell": value}
+        if column == "rule":
+            return rule_text(
+                _,
+                value,
+                {k: _(v) for k, v in kinds.items()},
+                {k: _(v) for k, v in settings.items()},
+            )
+        return _(value)
+
+    return shown
+
+
+def translated(_: Gettext, message: str, template: str = "", params: Any = None) -> str:
+    """A message in the catalog's language: the template translated, then filled."""
+    if template:
+        values = {
+            k: problem_text(_, v) if isinstance(v, Problem) else v
+            for k, v in (params or {}).items()
+        }
+        try:
+            return _(template) % values
+        except (KeyError, TypeError, ValueError):
+            return message
+    return _(message)
+
+
+def problem_text(_: Gettext, problem: Problem) -> str:
+    return translated(_, problem.message, problem.template, problem.params)
+
+
+def error_text(_: Gettext, exc: CordonError) -> str:
+    return translated(_, exc.message, exc.template, exc.params)
+
+
+def field_label(_: Gettext, name: str) -> str:
+    """A field's name as shown; a dotted location (``rules.0.fact``) keeps its path."""
+    head, dot, rest = name.partition(".")
+    label = FIELD_LABELS.get(head)
+    if label is None:
+        return name
+    return _(label) + (f" ({rest})" if dot else "")
+
+
+def pydantic_problem(field: str, error: Mapping[str, Any]) -> Problem:
+    """One Pydantic error as a Problem whose text pages can translate."""
+    template, params = pydantic_key(error)
+    return Problem(field, str(error.get("msg", "")), template=template, params=params)

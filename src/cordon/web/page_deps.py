@@ -33,7 +33,10 @@ def page_require(permission: str) -> Callable[..., Actor]:
 
     def check(actor: PageActor) -> Actor:
         if not actor.can(permission):
-            raise Forbidden(f"your role ({actor.role}) may not do {permission}")
+            raise Forbidden(
+                "your role (%(role)s) may not do %(permission)s",
+                params=dict(role=actor.role, permission=permission),
+            )
         return actor
 
     return check

@@ -23,6 +23,7 @@ from cordon.people import pages as people_pages
 from cordon.screening import pages as screening_pages
 from cordon.trace import pages as trace_pages
 from cordon.web.i18n import N_
+from cordon.web.messages import error_text
 from cordon.web.nav import NavEntry
 from cordon.web.templating import render, translated_problems, translator
 
@@ -65,7 +66,7 @@ def error_page(request: Request, exc: CordonError, status: int | None = None) ->
         "status": code,
         "title": _(STATUS_TITLES.get(code, DEFAULT_TITLE)),
         "hint": _(STATUS_HINTS[code]) if code in STATUS_HINTS else "",
-        "message": _(exc.message),
+        "message": error_text(_, exc),
         "problems": translated_problems(request, exc.problems),
     }
     return render(request, "error.html", context, status=code)

@@ -25,6 +25,7 @@ from cordon.errors import Problem
 from cordon.web import i18n
 from cordon.web.deps import LANG_COOKIE
 from cordon.web.i18n import N_
+from cordon.web.messages import field_label, problem_text, rule_text
 from cordon.web.nav import NavEntry, current, visible
 from cordon.web.page_deps import shown_actor, shown_csrf_token
 
@@ -56,9 +57,28 @@ def _gettext(context: Context, message: str) -> str:
 
 
 @pass_context
+def _pgettext(context: Context, where: str, message: str) -> str:
+    """A message that needs a context to be translated right (a round's name, a count)."""
+    text: str = _catalog(context).pgettext(where, message)
+    return text
+
+
+@pass_context
 def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     text: str = _catalog(context).ngettext(singular, plural, n)
     return text
+
+
+@pass_context
+def _field_label(context: Context, name: str) -> str:
+    return field_label(_catalog(context).gettext, name)
+
+
+@pass_context
+def _rule_text(
+    context: Context, rule: str, kinds: Mapping[str, str], settings: Mapping[str, str]
+) -> str:
+    return rule_text(_catalog(context).gettext, rule, kinds, settings)
 
 
 @pass_context
@@ -95,9 +115,11 @@ def make_environment() -> Environment:
     )
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=_gettext, ngettext=_ngettext, newstyle=True
+        gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, newstyle=True
     )
     env.filters["local_time"] = _local_time
+    env.filters["field_label"] = _field_label
+    env.filters["rule_text"] = _rule_text
     env.filters["iso_date"] = _iso_date
     env.filters["number"] = _number
     env.filters["compact_json"] = _compact_json
@@ -129,12 +151,12 @@ def url_with(request: Request, **changes: Any) -> str:
 def translated_problems(request: Request, problems: Iterable[Problem]) -> dict[str, list[str]]:
     """Problems grouped by field, each message translated when the catalog knows it.
 
-    Service messages are English and often carry values (codes, digits); known fixed ones are
-    in the catalog, the rest are shown as they are rather than hidden."""
+    Service messages are English; templates with values and fixed ones are in the catalog
+    (``web.messages``), anything else is shown as it is rather than hidden."""
     _ = translator(request)
     grouped: dict[str, list[str]] = {}
     for problem in problems:
-        grouped.setdefault(problem.field, []).append(_(problem.message))
+        grouped.setdefault(problem.field, []).append(problem_text(_, problem))
     return grouped
 
 

@@ -11,8 +11,11 @@ async def read_upload(upload: UploadFile, *, max_bytes: int) -> bytes:
     data = await upload.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise TooLarge(
-            f"file is larger than {max_bytes} bytes",
-            problems=[Problem("file", f"at most {max_bytes} bytes")],
+            "file is larger than %(max_bytes)s bytes",
+            params=dict(max_bytes=max_bytes),
+            problems=[
+                Problem("file", "at most %(max_bytes)s bytes", params=dict(max_bytes=max_bytes))
+            ],
         )
     if not data:
         raise ValidationFailed("the file is empty", problems=[Problem("file", "empty")])
