@@ -152,7 +152,7 @@ def test_bad_form_is_shown_again_with_messages_next_to_fields(
     id_field = re.search(
         r'<div class="field has-error">\s*<label for="f-id_number">.*?</div>', page, re.S
     )
-    assert id_field is not None and "校验码" in id_field.group(0)
+    assert id_field is not None and "校验位为" in id_field.group(0)
     phone_field = re.search(
         r'<div class="field has-error">\s*<label for="f-phone">.*?</div>', page, re.S
     )

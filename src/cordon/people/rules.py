@@ -12,6 +12,7 @@ was ever a county-level code in stdnum's table of GB/T 2260 codes, whatever the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -107,3 +108,22 @@ def normalise_phone(value: str) -> str:
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return _SEPARATORS.sub("", national)
+
+
+def id_number_error(value: str) -> IdNumberError | None:
+    """What is wrong with an identity number (length, format, region, birth date or check
+    digit, with the values, so a page can say it in the user's language), or None."""
+    try:
+        parse_id_number(value)
+    except IdNumberError as exc:
+        return exc
+    return None
+
+
+def id_number_problem(value: str, translate: Callable[[str], str]) -> str | None:
+    """Why ``value`` is not a valid identity number, in the language ``translate`` speaks, or
+    None when it is valid (or blank)."""
+    wrong = id_number_error(value) if value.strip() else None
+    if wrong is None:
+        return None
+    return translate(wrong.template) % wrong.params

@@ -4,7 +4,7 @@ read or change of a person's record is audited."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,23 +185,9 @@ def _household(
     return row.id
 
 
-def id_number_error(value: str) -> rules.IdNumberError | None:
-    """What is wrong with an identity number (length, format, region, birth date or check
-    digit, with the values, so a page can say it in the user's language), or None."""
-    try:
-        rules.parse_id_number(value)
-    except rules.IdNumberError as exc:
-        return exc
-    return None
-
-
-def id_number_problem(value: str, translate: Callable[[str], str]) -> str | None:
-    """Why ``value`` is not a valid identity number, in the language ``translate`` speaks, or
-    None when it is valid (or blank)."""
-    wrong = id_number_error(value) if value.strip() else None
-    if wrong is None:
-        return None
-    return translate(wrong.template) % wrong.params
+# Pure checks other slices reach through the service.
+id_number_error = rules.id_number_error
+id_number_problem = rules.id_number_problem
 
 
 def id_hash(cipher: FieldCipher, number: str) -> str:
