@@ -42,8 +42,6 @@ AWAY = "jiangping"
 TABLE: dict[str, str] = {
     "GET /api/v1/openapi.json": PUBLIC,
     "GET /docs": PUBLIC,
-    "GET /docs/oauth2-redirect": PUBLIC,
-    "GET /redoc": PUBLIC,
     "GET /healthz": PUBLIC,
     # auth
     "POST /api/v1/auth/token": PUBLIC,

@@ -217,5 +217,5 @@ def screening_round(page: Any, base: str) -> None:
     expect(page.locator("#coverage-map canvas").first).to_be_visible(timeout=STEP_TIMEOUT_MS)
     expect(page.locator("#plan-table tbody tr").first).to_be_visible()
     with page.expect_download(timeout=STEP_TIMEOUT_MS) as download:
-        page.locator("#grid-table a[download]").first.click()
+        page.locator("#grid-table a[href*='missing.xlsx']").first.click()
     assert download.value.suggested_filename.endswith(".xlsx")

@@ -53,6 +53,8 @@ def operations(client: TestClient) -> list[tuple[str, str, list[str]]]:
     spec = client.get("/api/v1/openapi.json").json()
     found = []
     for path, item in spec["paths"].items():
+        if path.startswith("/api/v1/users/{user_id}"):
+            continue  # would reset or disable the admin whose tokens the test logs in with
         for method, op in item.items():
             queries = [p["name"] for p in op.get("parameters", []) if p["in"] == "query"]
             found.append((method.upper(), path, queries))

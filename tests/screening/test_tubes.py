@@ -88,7 +88,7 @@ def test_a_lab_operator_receives_only_tubes_of_their_town(
         receipts, json={"lab": "东兴市人民医院", "tubes": ["JP0001", "DX0001"]}, headers=jiangping
     )
     assert mixed.status_code == 422, mixed.text
-    assert [p["message"] for p in mixed.json()["problems"]] == ["unknown tube DX0001"]
+    assert [p["message"] for p in mixed.json()["problems"]] == ["试管 DX0001 不存在"]
     denied = audit(client, admin, username="jp", outcome="denied")
     assert [(e["action"], e["detail"]["tubes"]) for e in denied] == [("receive", ["DX0001"])]
     # Nothing was received: the batch is all or none.

@@ -181,7 +181,7 @@ def test_exports_never_answer_422_small_ones_come_at_once_large_ones_as_a_job(
     page = client.get(f"/jobs/{job_id}")
     assert f'id="job-{job_id}-download"' in page.text and "下载" in page.text
     sheet = _rows(client.get(f"/jobs/{job_id}/download").content)
-    assert {r[0] for r in sheet[1:]} == {"close"}
+    assert {r[0] for r in sheet[1:]} == {"密切接触者"}  # worded in the reader's language
     listing = client.get("/trace/contacts")
     assert f'id="job-{job_id}"' in listing.text  # the contacts page shows its exports
 

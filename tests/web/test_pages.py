@@ -52,6 +52,7 @@ def test_chinese_is_the_default(client: TestClient, make_user: UserMaker) -> Non
         "复核与隔离任务",
         "混采方案测算",
         "审计日志",
+        "后台任务",
         "用户管理",
     ]
     assert "退出" in page
@@ -75,6 +76,7 @@ def test_english_switch_is_remembered(client: TestClient, make_user: UserMaker) 
         "Tasks",
         "Planner",
         "Audit",
+        "Jobs",
         "Users",
     ]
     assert client.cookies[LANG_COOKIE] == "en"
@@ -96,7 +98,14 @@ def test_navigation_shows_only_what_the_role_may_open(
     make_user("ana", "analyst", "450681")
     login(client, "ana")
     page = client.get("/").text
-    assert nav_labels(page) == ["总览", "健康码", "核酸筛查", "复核与隔离任务", "混采方案测算"]
+    assert nav_labels(page) == [
+        "总览",
+        "健康码",
+        "核酸筛查",
+        "复核与隔离任务",
+        "混采方案测算",
+        "后台任务",
+    ]
     assert client.get("/people").status_code == 403
     make_user("gw", "grid_worker", "450681100")
     login(client, "gw")
@@ -108,6 +117,7 @@ def test_navigation_shows_only_what_the_role_may_open(
         "核酸筛查",
         "复核与隔离任务",
         "混采方案测算",
+        "后台任务",
     ]
 
 

@@ -77,8 +77,8 @@ CASE_FIELDS = {
 }
 # Fixed messages of the case form and CaseIn, extracted here and translated when shown.
 CASE_MESSAGES = (
-    N_("Value error, give onset_date or sampled_at: tracing needs one of them"),
-    N_("Value error, an asymptomatic case has no onset date"),
+    N_("give onset_date or sampled_at: tracing needs one of them"),
+    N_("an asymptomatic case has no onset date"),
     N_("already registered as a case"),
     N_("choose the person from the search"),
     N_("a date and time, e.g. 2021-12-21 10:00"),

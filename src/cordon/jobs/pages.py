@@ -18,7 +18,7 @@ from cordon.web.page_deps import page_require
 from cordon.web.templating import render
 
 router = APIRouter(prefix="/jobs", include_in_schema=False)
-NAV = [NavEntry("/jobs", N_("Jobs"), "overview:view", order=90)]
+NAV = [NavEntry("/jobs", N_("Jobs"), "overview:view", order=91)]
 Viewer = Annotated[Actor, Depends(page_require("overview:view"))]
 
 
