@@ -15,11 +15,14 @@ import subprocess
 import threading
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.web.english import ALLOWED, english_on_page
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +38,7 @@ CHROMIUM_ARGS = [
 ADMIN_LINE = re.compile(r"^Admin login: username=(\S+) password=(\S+)\s*$")
 START_TIMEOUT = 90.0
 STEP_TIMEOUT_MS = 30_000
+LETTERS_TIMEOUT_MS = 180_000  # a job: trace the case again, then write a letter per region
 
 # CI sets CORDON_REQUIRE_BROWSER so that a missing browser fails the run instead of skipping.
 REQUIRED = bool(os.environ.get("CORDON_REQUIRE_BROWSER"))
@@ -155,6 +159,16 @@ def test_admin_logs_in_and_sees_the_overview_map(
                 "console",
                 lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
             )
+            # A new user meets no 4xx or 5xx on the way (a failed fetch is a silent failure).
+            refused: list[str] = []
+            page.on(
+                "response",
+                lambda r: (
+                    refused.append(f"{r.status} {r.request.method} {r.url}")
+                    if r.status >= 400 and r.url.startswith(base)
+                    else None
+                ),
+            )
             page.goto(f"{base}/")
             expect(page).to_have_url(re.compile(r"/login\?next=/$"))
             assert page.locator("html").get_attribute("lang") == "zh-CN"
@@ -185,6 +199,7 @@ def test_admin_logs_in_and_sees_the_overview_map(
             page.goto(f"{base}/cases")
             expect(page.locator("#overdue-count")).to_be_visible()
             page.locator("#case-table tbody tr a").first.click()
+            case_url = page.url
             trajectory = page.locator("#trajectory-map canvas").first
             expect(trajectory).to_be_visible(timeout=STEP_TIMEOUT_MS)
             expect(page.locator("#timeline li").first).to_be_visible()
@@ -196,10 +211,46 @@ def test_admin_logs_in_and_sees_the_overview_map(
                 timeout=STEP_TIMEOUT_MS
             )
             page.screenshot(path=str(tmp_path / "network.png"), full_page=True)
+            words = ALLOWED | {username}  # the header names the user
+            assert english_on_page(page.content(), words) == []
+            letters_and_codes(page, case_url, tmp_path, words)
             screening_round(page, base)
             assert errors == []
+            assert refused == []
         finally:
             browser.close()
+
+
+def letters_and_codes(page: Any, case_url: str, folder: Path, words: set[str]) -> None:
+    """Acceptance (letters and codes): from the traced case, assist letters for the contacts
+    living elsewhere come as a job whose ZIP downloads; a traced close contact's health code
+    has turned red by itself (nobody pressed recompute); every page is in Chinese."""
+    from playwright.sync_api import expect
+
+    page.goto(case_url)
+    expect(page.locator("#panel-contacts")).to_be_visible(timeout=STEP_TIMEOUT_MS)
+    assert english_on_page(page.content(), words) == []
+    contact = page.locator("#panel-contacts a.person").first
+    person = contact.get_attribute("href").rsplit("/", 1)[-1]
+    page.click("#panel-letters button[type=submit]")
+    ready = page.locator(".job-progress.job-done a[href$='/download']").first
+    expect(ready).to_be_visible(timeout=LETTERS_TIMEOUT_MS)
+    with page.expect_download(timeout=STEP_TIMEOUT_MS) as letters:
+        ready.click()
+    assert letters.value.suggested_filename.endswith(".zip")
+    with zipfile.ZipFile(letters.value.path()) as archive:
+        names = archive.namelist()
+    assert names and all(n.startswith("协查函") and n.endswith(".docx") for n in names)
+
+    code = page.locator(".code-badge").first
+    for _attempt in range(20):  # the codes of changed people are decided within seconds
+        page.goto(f"{case_url.split('/cases/')[0]}/codes/people/{person}")
+        if "code-red" in (code.get_attribute("class") or ""):
+            break
+        page.wait_for_timeout(1000)
+    assert "code-red" in (code.get_attribute("class") or "")
+    page.screenshot(path=str(folder / "contact-code.png"), full_page=True)
+    assert english_on_page(page.content(), words) == []
 
 
 def screening_round(page: Any, base: str) -> None:

@@ -62,6 +62,8 @@ def schedule_refresh(*, session: Session) -> JobOut | None:
     if service.dirty_count(session=session) == 0:
         return None
     last = jobs.latest(session=session, actor=SYSTEM, kind=REFRESH, subject=REFRESH_KEY)
+    if last is not None and last.status == "running":
+        return None  # it goes on until no mark is left; one refresh at a time
     retry = last is not None and last.status == "failed"  # not a new failing job every poll
     return jobs.submit(
         session=session, actor=SYSTEM, kind=REFRESH, key=REFRESH_KEY, delay=60.0 if retry else 0.0

@@ -212,29 +212,26 @@ def refresh_dirty(
     tz_name: str = "Asia/Shanghai",
     limit: int = 5_000,
 ) -> tuple[int, int]:
-    """Decide again the codes of (up to ``limit`` of) the people marked dirty, oldest marks
-    first, and clear their marks; returns (people decided, codes that changed colour).
-    A mark written while this runs has a higher id and stays for the next refresh."""
+    """Decide again the codes of the people of (up to ``limit`` of) the oldest marks, and clear
+    those marks; returns (people decided, codes that changed colour). A mark written while
+    this runs is not among those claimed and stays for the next refresh."""
     require(actor, "codes:manage")
-    marks = session.execute(
-        select(DirtyPerson.id, DirtyPerson.person_id).order_by(DirtyPerson.id).limit(limit)
-    ).all()
-    if not marks:
-        return 0, 0
     pack = packs.load(pack_name)
+    # The marks are claimed (deleted) first, in this transaction: a refresh in another worker
+    # process waits for this one's write lock (SQLite) or row locks (PostgreSQL) and then finds
+    # them gone, so no person's code is decided and inserted twice at once.
+    oldest = select(DirtyPerson.id).order_by(DirtyPerson.id).limit(limit)
+    claimed = session.execute(
+        delete(DirtyPerson).where(DirtyPerson.id.in_(oldest)).returning(DirtyPerson.person_id)
+    )
+    ids = sorted(set(claimed.scalars()))
+    if not ids:
+        return 0, 0
     at = now or utcnow()
-    ids = sorted({person for _id, person in marks})
     table = _in_scope(facts_service.live_table(session=session, person_ids=ids), actor.jurisdiction)
     existing = _existing(session, actor, ids)
     decided = batch.decisions(table, at, pack, _tz(tz_name))
     changed = _store(session, pack, at, decided, existing, _tz(tz_name))
-    top = max(mark_id for mark_id, _person in marks)
-    for start in range(0, len(ids), _CHUNK):
-        session.execute(
-            delete(DirtyPerson).where(
-                DirtyPerson.id <= top, DirtyPerson.person_id.in_(ids[start : start + _CHUNK])
-            )
-        )
     audit.record(
         session=session,
         actor=actor,
