@@ -74,7 +74,7 @@ def test_a_case_needs_an_onset_or_a_sample(client: TestClient, token_for: Tokens
         headers=epi,
     )
     assert response.status_code == 422
-    assert "onset_date or sampled_at" in response.json()["message"]
+    assert "请填写发病日期或采样时间" in response.json()["message"]  # Chinese by default
     unknown = client.post(
         "/api/v1/cases",
         json={
