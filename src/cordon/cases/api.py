@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Depends
+
+from cordon.auth.schemas import Actor
 from cordon.cases import service
 from cordon.cases.schemas import (
     CaseIn,
@@ -14,13 +17,18 @@ from cordon.cases.schemas import (
     TransferIn,
     TransferOut,
 )
-from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId
+from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, require
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 
 @router.post("", response_model=CaseOut, status_code=201)
-def register(body: CaseIn, actor: CurrentActor, session: DbSession, cipher: Cipher) -> CaseOut:
+def register(
+    body: CaseIn,
+    actor: Annotated[Actor, Depends(require("cases:edit"))],
+    session: DbSession,
+    cipher: Cipher,
+) -> CaseOut:
     return service.register_case(session=session, actor=actor, cipher=cipher, data=body)
 
 
@@ -36,7 +44,10 @@ def view(case_id: RecordId, actor: CurrentActor, session: DbSession) -> CaseOut:
 
 @router.post("/{case_id}/investigation", response_model=CaseOut)
 def investigation_done(
-    case_id: RecordId, body: InvestigationIn, actor: CurrentActor, session: DbSession
+    case_id: RecordId,
+    body: InvestigationIn,
+    actor: Annotated[Actor, Depends(require("cases:edit"))],
+    session: DbSession,
 ) -> CaseOut:
     """Stop the core (4 h) or full (24 h) investigation clock."""
     return service.mark_investigation(session=session, actor=actor, case_id=case_id, data=body)
@@ -44,7 +55,10 @@ def investigation_done(
 
 @router.post("/{case_id}/transfers", response_model=TransferOut, status_code=201)
 def transfer(
-    case_id: RecordId, body: TransferIn, actor: CurrentActor, session: DbSession
+    case_id: RecordId,
+    body: TransferIn,
+    actor: Annotated[Actor, Depends(require("cases:edit"))],
+    session: DbSession,
 ) -> TransferOut:
     return service.add_transfer(session=session, actor=actor, case_id=case_id, data=body)
 
@@ -55,7 +69,12 @@ def transfer_list(case_id: RecordId, actor: CurrentActor, session: DbSession) ->
 
 
 @router.put("/{case_id}/plan", response_model=PlanOut)
-def plan_write(case_id: RecordId, body: PlanIn, actor: CurrentActor, session: DbSession) -> PlanOut:
+def plan_write(
+    case_id: RecordId,
+    body: PlanIn,
+    actor: Annotated[Actor, Depends(require("cases:edit"))],
+    session: DbSession,
+) -> PlanOut:
     return service.set_plan(session=session, actor=actor, case_id=case_id, data=body)
 
 

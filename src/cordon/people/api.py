@@ -98,7 +98,12 @@ def export(
 
 
 @router.post("", response_model=PersonOut, status_code=201)
-def create(body: PersonIn, actor: CurrentActor, session: DbSession, cipher: Cipher) -> PersonOut:
+def create(
+    body: PersonIn,
+    actor: Annotated[Actor, Depends(require("people:edit"))],
+    session: DbSession,
+    cipher: Cipher,
+) -> PersonOut:
     return service.create_person(session=session, actor=actor, cipher=cipher, data=body)
 
 

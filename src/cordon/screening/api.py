@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
+from cordon.auth.schemas import Actor
 from cordon.jobs.flows import dispatch
 from cordon.jobs.schemas import JobOut
 from cordon.screening import coverage, jobs, labs, planner, residents, service
@@ -39,6 +40,7 @@ from cordon.web.deps import (
     RecordId,
     SettingsDep,
     client_addr,
+    require,
     route_reads,
 )
 from cordon.web.downloads import written_file
@@ -51,7 +53,9 @@ GridCode = Annotated[str | None, Query(max_length=15, pattern=r"^\d+$")]
 
 
 @router.post("/rounds", response_model=RoundOut, status_code=201)
-def create_round(body: RoundIn, actor: CurrentActor, session: DbSession) -> RoundOut:
+def create_round(
+    body: RoundIn, actor: Annotated[Actor, Depends(require("screening:manage"))], session: DbSession
+) -> RoundOut:
     """Open a round over an area; everyone living there is put on its roster."""
     return service.create_round(session=session, actor=actor, data=body)
 
@@ -67,7 +71,12 @@ def get_round(round_id: RecordId, actor: CurrentActor, session: DbSession) -> Ro
 
 
 @router.post("/rounds/{round_id}/sites", response_model=SiteOut, status_code=201)
-def add_site(round_id: RecordId, body: SiteIn, actor: CurrentActor, session: DbSession) -> SiteOut:
+def add_site(
+    round_id: RecordId,
+    body: SiteIn,
+    actor: Annotated[Actor, Depends(require("screening:manage"))],
+    session: DbSession,
+) -> SiteOut:
     return service.add_site(session=session, actor=actor, round_id=round_id, data=body)
 
 
@@ -90,7 +99,11 @@ def get_plan(round_id: RecordId, actor: CurrentActor, session: DbSession) -> Pla
 
 @router.post("/rounds/{round_id}/samples", response_model=ScanOut, status_code=201)
 def scan(
-    round_id: RecordId, body: ScanIn, actor: CurrentActor, session: DbSession, cipher: Cipher
+    round_id: RecordId,
+    body: ScanIn,
+    actor: Annotated[Actor, Depends(require("screening:operate"))],
+    session: DbSession,
+    cipher: Cipher,
 ) -> ScanOut:
     """One swab: the person's identity (or pre-registration code) and the tube barcode."""
     return service.register_sample(
@@ -100,14 +113,20 @@ def scan(
 
 @router.post("/rounds/{round_id}/tubes/close", response_model=ScanOut)
 def close_tube(
-    round_id: RecordId, tube: Barcode, actor: CurrentActor, session: DbSession
+    round_id: RecordId,
+    tube: Barcode,
+    actor: Annotated[Actor, Depends(require("screening:operate"))],
+    session: DbSession,
 ) -> ScanOut:
     return service.close_tube(session=session, actor=actor, round_id=round_id, barcode=tube)
 
 
 @router.post("/rounds/{round_id}/receipts", response_model=ReceiveOut)
 def receive(
-    round_id: RecordId, body: ReceiveIn, actor: CurrentActor, session: DbSession
+    round_id: RecordId,
+    body: ReceiveIn,
+    actor: Annotated[Actor, Depends(require("screening:operate"))],
+    session: DbSession,
 ) -> ReceiveOut:
     """A lab's batch scan of the tubes it received (all or none)."""
     new, already = service.receive_tubes(
@@ -119,7 +138,7 @@ def receive(
 @router.post("/rounds/{round_id}/results", response_model=LabImportOut)
 async def import_results(
     round_id: RecordId,
-    actor: CurrentActor,
+    actor: Annotated[Actor, Depends(require("screening:operate"))],
     session: DbSession,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="Lab results, XLSX or CSV")],
@@ -220,7 +239,7 @@ def missing_xlsx(
 @router.post("/simulations", response_model=JobOut, status_code=202)
 def simulate(
     request: Request,
-    actor: CurrentActor,
+    actor: Annotated[Actor, Depends(require("screening:manage"))],
     session: DbSession,
     settings: SettingsDep,
     day: Annotated[int, Query(ge=0, le=365)],
@@ -296,7 +315,9 @@ def dismiss(proposal_id: RecordId, actor: CurrentActor, session: DbSession) -> P
 
 
 @router.post("/planner", response_model=PlannerOut)
-def pooling_planner(body: PlannerIn, actor: CurrentActor) -> PlannerOut:
+def pooling_planner(
+    body: PlannerIn, actor: Annotated[Actor, Depends(require("screening:view"))]
+) -> PlannerOut:
     """Pool sizes and expected tests per person at an estimated prevalence."""
     return planner.recommend(actor=actor, query=body)
 

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from cordon.auth.schemas import Actor
 from cordon.errors import Problem, ValidationFailed
 from cordon.jobs import service as jobs_service
 from cordon.jobs.flows import dispatch
@@ -25,7 +26,7 @@ from cordon.trace.schemas import (
     TrajectoryOut,
 )
 from cordon.web import i18n
-from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep
+from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep, require
 from cordon.web.downloads import written_file
 from cordon.web.messages import export_words
 
@@ -99,7 +100,11 @@ def trace_in_background(
 
 @router.post("/batch", response_model=JobOut, status_code=202)
 def batch(
-    body: BatchIn, request: Request, actor: CurrentActor, session: DbSession, settings: SettingsDep
+    body: BatchIn,
+    request: Request,
+    actor: Annotated[Actor, Depends(require("trace:run"))],
+    session: DbSession,
+    settings: SettingsDep,
 ) -> JobOut:
     """Trace every case reported since ``since`` in the background; poll the job (its
     progress counts cases, group by group)."""
