@@ -21,6 +21,7 @@ BENCHES = [
     "codes_lookup",
     "screening_ingest",
     "screening_planner",
+    "user_paths",
 ]
 
 

@@ -12,15 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from cordon.cases import service as cases_service
-from cordon.cases.schemas import CaseIn
 from cordon.cli import app
 from cordon.config import Settings
 from cordon.db import transaction
-from cordon.lake.reader import read_table
 from cordon.security.crypto import FieldCipher
 from cordon.sim import service as sim
 from tests.conftest import UserMaker
 from tests.helpers import make_actor
+from tests.trace.first_case import register_first_detected
 
 IMPORTS = {"outbreak": {"imports": [{"day": 0, "kind": "border", "count": 8}]}}
 runner = CliRunner()
@@ -37,41 +36,24 @@ def test_tracing_the_first_detected_case_lists_contacts_with_evidence(
     sim.run(sim.RunRequest("dongxing-2021", 3_000, 8, 11, lake, overrides=IMPORTS))
     with transaction(session_factory) as s:
         sim.load(session=s, cipher=cipher, folder=lake)
-    disease = read_table(lake, "disease").to_pandas()
-    first = disease[disease["detected_at"].notna()].sort_values("detected_at").iloc[0]
-    tests = read_table(lake, "routine_tests").to_pandas()
-    sampled = tests[(tests["person_id"] == first["person_id"]) & tests["positive"]]["sampled_at"]
-    with transaction(session_factory) as s:
-        case = cases_service.register_case(
-            session=s,
-            actor=make_actor(),
-            cipher=cipher,
-            data=CaseIn(
-                person_id=int(first["person_id"]) + 1,
-                kind="confirmed" if first["symptomatic"] else "asymptomatic",
-                onset_date=first["onset"].tz_convert("Asia/Shanghai").date()
-                if first["symptomatic"]
-                else None,
-                sampled_at=sampled.min().to_pydatetime(),
-                found_by="routine_test",
-                isolated_at=first["isolated_at"].to_pydatetime(),
-            ),
-        )
+    case_id, _detected = register_first_detected(lake, session_factory, cipher)
     make_user("epi", "epidemiologist", "450681")
     monkeypatch.setenv("CORDON_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("CORDON_FIELD_KEY", "22" * 32)
     monkeypatch.setenv("CORDON_LOOKUP_KEY", "33" * 32)
     result = runner.invoke(
-        app, ["trace", "case", str(case.id), "--user", "epi", "--data-dir", str(settings.data_dir)]
+        app, ["trace", "case", str(case_id), "--user", "epi", "--data-dir", str(settings.data_dir)]
     )
     assert result.exit_code == 0, result.output
     traced = json.loads(result.output)
-    assert traced["case_id"] == case.id and traced["pack"] == "guangxi-2021-12"
+    assert traced["case_id"] == case_id and traced["pack"] == "guangxi-2021-12"
     assert traced["counts"]["close"] > 0
     close = next(c for c in traced["contacts"] if c["kind"] == "close")
     evidence = close["evidence"][0]
     assert evidence["place_id"] is not None and evidence["overlap_minutes"] >= 15
-    assert evidence["index_person_id"] == case.person_id
+    with transaction(session_factory) as s:
+        registered = cases_service.get_case(session=s, actor=make_actor(), case_id=case_id)
+    assert evidence["index_person_id"] == registered.person_id
 
     unknown = runner.invoke(
         app, ["trace", "case", "999", "--user", "epi", "--data-dir", str(settings.data_dir)]
@@ -79,8 +61,6 @@ def test_tracing_the_first_detected_case_lists_contacts_with_evidence(
     assert unknown.exit_code == 2 and "no case 999" in unknown.output
 
     # Acceptance 3: a town-level tracer writes assist letters for contacts in other towns.
-    with transaction(session_factory) as s:
-        registered = cases_service.get_case(session=s, actor=make_actor(), case_id=case.id)
     town = registered.division_code[:9]
     make_user("town_epi", "epidemiologist", town)
     out = settings.data_dir / "letters"
@@ -89,7 +69,7 @@ def test_tracing_the_first_detected_case_lists_contacts_with_evidence(
         [
             "trace",
             "letters",
-            str(case.id),
+            str(case_id),
             "--user",
             "town_epi",
             "--out",

@@ -3,7 +3,7 @@ elsewhere) or the one a journey has taken them to (residents who travelled away)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -15,8 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from cordon import clock
-from cordon.cases import service as cases_service
-from cordon.cases.schemas import CaseIn
 from cordon.cli import app
 from cordon.config import Settings
 from cordon.db import transaction
@@ -28,6 +26,7 @@ from cordon.trace import letters
 from cordon.trace import service as trace_service
 from tests.conftest import UserMaker
 from tests.helpers import make_actor
+from tests.trace.first_case import register_first_detected
 
 # A small city with many visitors and travellers, so that one case's contacts surely hold both.
 OVERRIDES = {
@@ -59,32 +58,6 @@ def test_region_names_from_the_prefecture_down_and_the_province_when_another() -
     assert letters.region_name("999999", known, own_province="45") == "999999"
 
 
-def _register_first_case(
-    lake: Path, factory: sessionmaker[Session], cipher: FieldCipher
-) -> tuple[int, datetime]:
-    disease = read_table(lake, "disease").to_pandas()
-    first = disease[disease["detected_at"].notna()].sort_values("detected_at").iloc[0]
-    tests = read_table(lake, "routine_tests").to_pandas()
-    mine = tests[(tests["person_id"] == first["person_id"]) & tests["positive"]]
-    with transaction(factory) as s:
-        case = cases_service.register_case(
-            session=s,
-            actor=make_actor(),
-            cipher=cipher,
-            data=CaseIn(
-                person_id=int(first["person_id"]) + 1,
-                kind="confirmed" if first["symptomatic"] else "asymptomatic",
-                onset_date=first["onset"].tz_convert("Asia/Shanghai").date()
-                if first["symptomatic"]
-                else None,
-                sampled_at=mine["sampled_at"].min().to_pydatetime(),
-                found_by="routine_test",
-                isolated_at=first["isolated_at"].to_pydatetime(),
-            ),
-        )
-    return case.id, first["detected_at"].to_pydatetime()
-
-
 def _letters_in(folder: Path) -> dict[str, Docx]:
     return {p.stem.rsplit("-", 1)[1]: Document(str(p)) for p in sorted(folder.glob("*.docx"))}
 
@@ -104,7 +77,7 @@ def test_letters_reach_visitors_homes_and_travellers_destinations(
     sim.run(sim.RunRequest("dongxing-2021", 3_000, 8, 11, lake, overrides=OVERRIDES))
     with transaction(session_factory) as s:
         sim.load(session=s, cipher=cipher, folder=lake)
-    case_id, detected = _register_first_case(lake, session_factory, cipher)
+    case_id, detected = register_first_detected(lake, session_factory, cipher)
     make_user("epi", "epidemiologist", "450681")
     with transaction(session_factory) as s:
         traced = trace_service.trace_case(
