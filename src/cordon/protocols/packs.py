@@ -89,6 +89,61 @@ class Quarantine(Strict):
         return self
 
 
+class Infectiousness(Strict):
+    """A published infectiousness profile relative to symptom onset: a gamma density shifted
+    ``shift_days`` before onset (infectiousness starts then), read relative to its peak."""
+
+    shift_days: float = Field(ge=0, description="Infectiousness starts this long before onset.")
+    shape: float = Field(gt=1, description="Gamma shape (> 1: the profile has a peak).")
+    rate: float = Field(gt=0, description="Gamma rate, per day.")
+    source: str = Field(min_length=1)
+
+
+class ExposureScore(Strict):
+    """How a contact's evidence becomes a score: each exposure adds weight[setting] × hours ×
+    the index's relative infectiousness at the time, and score = 1 - exp(-sum). A secondary
+    exposure's weight is also multiplied by the close contact's own score, and that close
+    contact's onset is estimated as its first exposure plus ``incubation_days``."""
+
+    infectiousness: Infectiousness
+    weight_per_hour: dict[Setting | Literal["cell"], float] = Field(
+        description="Per hour at peak infectiousness, by setting; 'cell' for a phone cell."
+    )
+    incubation_days: float = Field(gt=0, description="Exposure to onset, for secondary contacts.")
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _weights_are_not_negative(self) -> ExposureScore:
+        if any(w < 0 for w in self.weight_per_hour.values()):
+            raise ValueError("weight_per_hour must not be negative")
+        return self
+
+
+class Tier(Strict):
+    """Contacts scoring at least ``min_score`` (and below the tier above) and what is done."""
+
+    tier: int = Field(ge=1, le=9)
+    min_score: float = Field(ge=0, le=1)
+    action: Literal["central", "home", "notify"] = Field(
+        description="central quarantine now; home quarantine and tests; notify and test."
+    )
+
+
+class Costs(Strict):
+    """What a pushed list takes, until the control slice counts real rooms and staff: rooms
+    per person in central quarantine (single rooms) and staff per 100 people under each kind
+    of quarantine; and the infections each tier is expected to hold per person listed, from
+    the calibration on the twin (``bench/trace_quality.py``)."""
+
+    rooms_per_central: float = Field(ge=0)
+    staff_per_100_central: float = Field(ge=0)
+    staff_per_100_home: float = Field(ge=0)
+    infections_per_contact: dict[Literal["1", "2", "3", "4", "5", "companion"], float] = Field(
+        description="Per tier (and companions): true infections per person listed."
+    )
+    source: str = Field(min_length=1)
+
+
 class Pack(Strict):
     name: str
     edition: str = Field(description="Protocol edition tags, e.g. E8 + GX21.")
@@ -100,6 +155,9 @@ class Pack(Strict):
         description="None where the edition no longer traces secondary contacts."
     )
     companion: CompanionRule
+    exposure_score: ExposureScore
+    tiers: list[Tier] = Field(min_length=1, description="Highest tier first.")
+    costs: Costs
     quarantine: dict[
         Literal[
             "close_contact",
@@ -118,6 +176,14 @@ class Pack(Strict):
             raise ValueError("quarantine.close_contact is required")
         if self.secondary_contact is not None and "secondary_contact" not in self.quarantine:
             raise ValueError("quarantine.secondary_contact is required when they are traced")
+        numbers = [t.tier for t in self.tiers]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError("tiers are numbered 1, 2, ... from the highest")
+        minimums = [t.min_score for t in self.tiers]
+        if minimums != sorted(minimums, reverse=True) or len(set(minimums)) < len(minimums):
+            raise ValueError("each tier's min_score is below the one above it")
+        if minimums[-1] != 0:
+            raise ValueError("the last tier takes every score (min_score 0)")
         return self
 
 

@@ -17,6 +17,11 @@ class EvidenceOut(BaseModel):
     end: datetime
     overlap_minutes: float
     rule: str
+    # The exposure score's parts (cordon.trace.score): the index's relative infectiousness at
+    # the time, the weight per hour applied, and the hazard this exposure adds.
+    infectiousness: float = 0.0
+    weight: float = 0.0
+    hazard: float = 0.0
 
 
 class ContactOut(BaseModel):
@@ -25,6 +30,10 @@ class ContactOut(BaseModel):
     first_exposure: datetime
     case_ids: list[int]
     evidence: list[EvidenceOut]
+    score: float = Field(ge=0, le=1, description="Exposure score, 1 - exp(-sum of hazards).")
+    tier: int | None = Field(description="Priority tier (1 = highest); none for companions.")
+    exposed_minutes: float = 0.0
+    days_exposed: int = 0
 
 
 class TraceOut(BaseModel):
@@ -50,6 +59,11 @@ class ContactRow(BaseModel):
     pack: str
     traced_at: datetime
     evidence: list[EvidenceOut]
+    score: float = 0.0
+    tier: int | None = None
+    exposed_minutes: float = 0.0
+    days_exposed: int = 0
+    pushed: bool = False
 
 
 class ContactPage(BaseModel):
@@ -101,3 +115,58 @@ class TrajectoryOut(BaseModel):
     window_start: datetime
     window_end: datetime
     stops: list[Stop]
+
+
+class TierCost(BaseModel):
+    """What pushing one tier (or the companions, ``tier`` None) would do."""
+
+    tier: int | None
+    action: str  # central | home | notify | companion
+    people: int  # contacts in the tier (each person once, in their highest tier)
+    red: int  # who would turn red (not red already)
+    yellow: int  # who would turn yellow (neither red nor yellow already)
+    central: int  # under central quarantine
+    home: int  # under home quarantine
+    expected_infections: float  # from the pack's calibration on the twin
+
+
+class AreaCost(BaseModel):
+    """People per tier in one town and grid."""
+
+    division_code: str
+    division_name: str
+    grid_code: str | None
+    grid_name: str | None
+    people: dict[str, int]  # tier number ("1", "2", ...) or "companion" -> people
+
+
+class PushPreview(BaseModel):
+    case_ids: list[int]
+    pack: str
+    tiers: list[TierCost]  # every tier of the pack, then the companions
+    areas: list[AreaCost]  # towns and grids, most people first
+    chosen: list[int]  # tiers costed in the totals
+    companions: bool
+    people: int  # in the chosen tiers (and companions when chosen)
+    red: int
+    yellow: int
+    rooms: int  # central-quarantine rooms (one per person)
+    staff: int  # staff for them (the pack's ratio)
+    expected_infections: float
+
+
+class PushIn(BaseModel):
+    case_ids: list[int] = Field(min_length=1, max_length=1000)
+    tiers: list[int] = Field(max_length=9, description="Tiers to push, e.g. [1, 2].")
+    companions: bool = False
+
+
+class PushOut(BaseModel):
+    id: int
+    case_ids: list[int]
+    tiers: list[int]
+    companions: bool
+    people: int
+    pushed_by: str
+    pushed_at: datetime
+    preview: PushPreview

@@ -27,13 +27,14 @@ from cordon.people import service as people_service
 from cordon.protocols import packs
 from cordon.security.crypto import FieldCipher
 from cordon.trace import contacts as repository
-from cordon.trace import letters
+from cordon.trace import letters, score
 from cordon.trace.duckdb_store import DuckDBStore
 from cordon.trace.engine import trace_columns
 from cordon.trace.evidence import KINDS, Traced
 from cordon.trace.letters import LetterRow, build_letter, required_action
 from cordon.trace.rules import IndexCase, NoStartOfWindow, look_back_window
 from cordon.trace.schemas import ContactOut, EvidenceOut, Stop, TraceOut, TrajectoryOut
+from cordon.trace.score import Scored
 
 TZ = ZoneInfo("Asia/Shanghai")
 LAKE_ID_OFFSET = 1
@@ -71,10 +72,11 @@ def _window(index: IndexCase, pack: packs.Pack, case_id: int) -> tuple[int, int]
         ) from exc
 
 
-def _contacts_out(found: Traced, case_of: dict[int, int]) -> list[ContactOut]:
-    """The API's contacts, from the engine's columns: a case in a city of 200,000 has tens of
-    thousands of contacts. Times go in as epoch seconds, which pydantic turns into UTC
-    instants in its compiled validator (faster than building datetimes in Python)."""
+def _contacts_out(found: Traced, case_of: dict[int, int], scored: Scored) -> list[ContactOut]:
+    """The API's contacts, from the engine's columns and their scores, highest score first
+    within each kind: a case in a city of 200,000 has tens of thousands of contacts. Times go
+    in as epoch seconds, which pydantic turns into UTC instants in its compiled validator
+    (faster than building datetimes in Python)."""
     ev = found.evidence
     start, end = (ev.column(name).to_pylist() for name in ("start", "end"))
     minutes = np.round((ev.column("end").to_numpy() - ev.column("start").to_numpy()) / 60, 1)
@@ -84,32 +86,39 @@ def _contacts_out(found: Traced, case_of: dict[int, int]) -> list[ContactOut]:
         ev.column(name).to_pylist()
         for name in ("place_id", "cell_id", "setting", "rule", "case_id")
     )
+    columns = {
+        "kind": kinds,
+        "index_person_id": index,
+        "place_id": places,
+        "cell_id": cells,
+        "setting": settings,
+        "start": start,
+        "end": end,
+        "overlap_minutes": minutes.tolist(),
+        "rule": rules,
+        "infectiousness": np.round(scored.infectiousness, 3).tolist(),
+        "weight": np.round(scored.weight, 6).tolist(),
+        "hazard": np.round(scored.hazard, 6).tolist(),
+    }
+    names = list(columns)
     evidence = [
-        EvidenceOut(
-            kind=kind,
-            index_person_id=who,
-            place_id=place,
-            cell_id=cell,
-            setting=setting,
-            start=begin,
-            end=finish,
-            overlap_minutes=overlap,
-            rule=rule,
-        )
-        for kind, who, place, cell, setting, begin, finish, overlap, rule in zip(
-            kinds, index, places, cells, settings, start, end, minutes.tolist(), rules, strict=True
-        )
+        EvidenceOut(**dict(zip(names, row, strict=True)))
+        for row in zip(*columns.values(), strict=True)
     ]
     c = found.contacts
     firsts = c.column("first_exposure").to_pylist()
     out = []
-    for person, kind, first, met, at, count in zip(
+    for person, kind, first, met, at, count, value, tier, exposed, days in zip(
         (c.column("person_id").to_numpy() + LAKE_ID_OFFSET).tolist(),
         c.column("kind").to_pylist(),
         firsts,
         c.column("case_ids").to_pylist(),
         c.column("first_evidence").to_pylist(),
         c.column("evidence_count").to_pylist(),
+        np.round(scored.score, 4).tolist(),
+        scored.tier.tolist(),
+        np.round(scored.minutes, 1).tolist(),
+        scored.days.tolist(),
         strict=True,
     ):
         # Evidence is ordered strongest kind first, then earliest: its first row names the case.
@@ -122,8 +131,13 @@ def _contacts_out(found: Traced, case_of: dict[int, int]) -> list[ContactOut]:
                 first_exposure=first,
                 case_ids=[primary, *others],
                 evidence=evidence[at : at + count],
+                score=value,
+                tier=tier or None,
+                exposed_minutes=exposed,
+                days_exposed=days,
             )
         )
+    out.sort(key=lambda c: (KINDS.index(c.kind), -c.score))
     return out
 
 
@@ -160,6 +174,11 @@ def _save(
                 "evidence": [e.model_dump(mode="json") for e in c.evidence],
                 "pack": pack,
                 "traced_at": moment,
+                "score": c.score,
+                "tier": c.tier,
+                "exposed_minutes": c.exposed_minutes,
+                "days_exposed": c.days_exposed,
+                "push_id": None,
             }
             for c in known
         ],
@@ -210,7 +229,8 @@ def trace_cases(
     store = DuckDBStore(lake)
     found = trace_columns(indexes, pack, store, until=int(moment.timestamp()))
     case_of = {i.person_id: c.id for i, c in zip(indexes, cases, strict=True)}
-    contacts = _contacts_out(found, case_of)
+    scored = score.score_traced(found, pack, score.onsets_of(indexes))
+    contacts = _contacts_out(found, case_of, scored)
     if on_traced is not None:
         on_traced(len(contacts))
     if save:
