@@ -12,7 +12,7 @@ infectious exposure, and for more days of it. Tiers cut the score at the pack's 
 companions are a list of their own (yellow code and tests), not tiered.
 
 Infectiousness is the pack's published profile relative to symptom onset (the positive
-sample for a case without symptoms); a close contact's onset, for its secondary contacts, is
+sample for a case without symptoms, or found before them); a close contact's onset, for its secondary contacts, is
 estimated as its first exposure plus the pack's incubation period. No ground truth is read.
 """
 
@@ -95,12 +95,15 @@ def _weights(settings: pa.Array, rule: ExposureScore) -> F64:
 
 
 def onsets_of(cases: list[IndexCase]) -> dict[int, int]:
-    """Each case's reference time for infectiousness: onset, else its positive sample."""
+    """Each case's reference time for infectiousness: its onset, or its positive sample when
+    that came first or there are no symptoms. A case found by a routine test before symptoms
+    was infectious when sampled (the look-back opens before the sample for the same reason);
+    timing its infectiousness from a later onset would call its earliest exposures harmless."""
     out = {}
     for case in cases:
-        reference = case.onset if case.onset is not None else case.sampled
-        if reference is not None:
-            out[case.person_id] = reference
+        known = [t for t in (case.onset, case.sampled) if t is not None]
+        if known:
+            out[case.person_id] = min(known)
     return out
 
 
