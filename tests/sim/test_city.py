@@ -64,7 +64,7 @@ def test_tables_have_the_lake_schemas_and_dense_ids(city: City) -> None:
     assert set(city.people.column("role").to_pylist()) == set(schemas.ROLES)
 
 
-def test_every_place_lies_inside_dongxing_except_the_outside_pseudo_place(
+def test_every_place_lies_inside_dongxing_except_the_outside_pseudo_places(
     places: pd.DataFrame,
 ) -> None:
     polygon = shapely.make_valid(
@@ -72,7 +72,18 @@ def test_every_place_lies_inside_dongxing_except_the_outside_pseudo_place(
     )
     inside = shapely.contains_xy(polygon, places.lon.to_numpy(), places.lat.to_numpy())
     outside = places.kind == "outside_city"
-    assert outside.sum() == 1
+    # One place for the time away, and coaches for the first and last hour of journeys.
+    away, coaches = (
+        places[outside & (places.capacity == 0)],
+        places[outside & (places.capacity > 0)],
+    )
+    assert away.name.tolist() == ["东兴市外"]
+    params = CityParams()
+    assert len(coaches) == max(4, math.ceil(PEOPLE * params.coaches_per_10000 / 10_000))
+    assert (coaches.capacity == params.coach_seats).all()
+    assert (coaches.site_id == coaches.place_id.min()).all()
+    assert coaches.name.tolist()[:2] == ["出入城客车·1号车", "出入城客车·2号车"]
+    assert len(away) + len(coaches) == outside.sum()
     assert inside[~outside].all()
     assert not inside[outside].any()
     assert (places.cell_id.to_numpy() == cell_of(places.lon, places.lat)).all()

@@ -15,6 +15,7 @@ import pytest
 from cordon.geo.cells import ROW_SPAN
 from cordon.geo.service import packaged_divisions
 from cordon.lake import schemas
+from cordon.sim.activities import Fleet
 from cordon.sim.city import CityParams, build_city
 from cordon.sim.model import City, DayMovement, FixedStays, day_start, rng_for
 from cordon.sim.movement import MovementParams, RoutinePlan, prepare, simulate_day
@@ -173,8 +174,9 @@ def test_cell_records_follow_stays_with_tower_noise_and_gaps(run: Run) -> None:
         assert 0.9 < len(person) / covered.sum() < 0.99  # gaps: 5 %
 
 
-def test_journeys_are_spent_outside_the_city(run: Run) -> None:
-    outside = int(places_of(run.city, "outside_city")[0])
+def test_journeys_are_spent_in_coaches_and_outside_the_city(run: Run) -> None:
+    outside, coaches = run.plan.outside_place, run.plan.fleet.coaches
+    assert set(places_of(run.city, "outside_city")) == {outside, *coaches}
     counties = {r["code"] for r in packaged_divisions() if r["level"] == "county"}
     journeys = pa.concat_tables([m.journeys for m in run.days])
     assert journeys.num_rows >= 5
@@ -191,13 +193,88 @@ def test_journeys_are_spent_outside_the_city(run: Run) -> None:
         for who, leaves, returns in zip(person[here], depart[here], back[here], strict=True):
             mine = s["person"] == who
             during = mine & (s["end"] > leaves) & (s["start"] < returns)
-            assert (s["place"][during] == outside).all()
-            assert set(s["setting"][during]) <= {"transit", "outside"}
+            place, setting = s["place"][during], s["setting"][during]
+            assert set(setting) <= {"transit", "outside"}
+            assert (place[setting == "outside"] == outside).all()
+            assert np.isin(place[setting == "transit"], coaches).all()
+            # The first and last hour, each in one coach.
+            assert (setting == "transit").sum() == int(leaves >= ds) + int(returns <= de)
             covered |= during
-        away = s["place"] == outside
+        away = np.isin(s["place"], [outside, *coaches])
         assert not (away & ~covered).any()  # nobody is outside the city but on a journey
         assert set(s["person"][away]) <= set(person[here])
-        assert set(s["setting"][away]) <= {"transit", "outside"}
+        assert set(s["setting"][s["place"] == outside]) == {"outside"}
+        assert set(s["setting"][np.isin(s["place"], coaches)]) == {"transit"}
+
+
+def test_coaches_fill_in_order_of_departure_and_take_the_fleet_in_turn() -> None:
+    fleet = Fleet(coaches=np.arange(100, 106), seats=3)
+    ds, hour = day_start(START, 0), 3600
+    # Seven leave in the first hour, two come back in it, two leave in the next and one in the
+    # hour after; one leaves three hours in.
+    minutes = [50, 10, 40, 20, 30, 0, 55]
+    start = ds + 60 * np.array([*minutes, 5, 6, 70, 80, 130, 190])
+    inbound = np.array([False] * 7 + [True, True] + [False] * 4)
+    coach = fleet.board(np.arange(13), start, inbound, ds, hour)
+    by_time = np.argsort(minutes)
+    assert coach[by_time].tolist() == [100, 100, 100, 101, 101, 101, 102]
+    assert coach[7:].tolist() == [103, 103, 104, 104, 105, 100]  # the fleet again, 3 h later
+    # More travellers in an hour, more coaches; never more than their seats.
+    for n in (1, 3, 4, 9, 10):
+        boarded = fleet.board(np.arange(n), np.full(n, ds), np.zeros(n, bool), ds, hour)
+        assert len(set(boarded)) == -(-n // 3)
+        assert np.bincount(boarded).max() <= 3
+    nobody = np.empty(0, np.int64)
+    assert len(fleet.board(nobody, nobody, nobody.astype(bool), ds, hour)) == 0
+
+
+def _most_aboard(start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]) -> int:
+    return max(int(((start <= t) & (end > t)).sum()) for t in start)
+
+
+def test_travellers_of_an_hour_fill_coaches_of_their_seats_the_same_whatever_else_happens() -> None:
+    params = CityParams(coach_seats=3, coaches_per_10000=100)
+    city = build_city(params, population=3000, start_date=START, rng=rng_for(7, "city"))
+    plan = prepare(city, PARAMS, rng=rng_for(7, "routine"))
+    assert len(plan.fleet.coaches) == 30 and plan.fleet.seats == 3
+    days = [simulate(plan, day, FixedStays.empty()) for day in range(DAYS)]
+    journeys = pa.concat_tables([m.journeys for m in days])
+    back = set(zip(column(journeys, "person_id"), column(journeys, "return"), strict=True))
+    fuller = 0
+    for day, m in enumerate(days):
+        s = sorted_stays(m)
+        ds = day_start(START, day)
+        legs = np.flatnonzero(s["setting"] == "transit")
+        assert np.isin(s["place"][legs], plan.fleet.coaches).all()
+        for coach in np.unique(s["place"][legs]):
+            aboard = legs[s["place"][legs] == coach]
+            assert _most_aboard(s["start"][aboard], s["end"][aboard]) <= 3
+        # Travellers leaving (or coming back) in the same hour: a coach per three of them.
+        inbound = np.array(
+            [(p, e) in back for p, e in zip(s["person"][legs], s["end"][legs], strict=True)]
+        )
+        bucket = 2 * ((s["start"][legs] - ds) // 3600) + inbound
+        for b in np.unique(bucket):
+            mine = bucket == b
+            assert len(set(s["place"][legs][mine])) == -(-mine.sum() // 3)
+            fuller += mine.sum() > 3
+        # The coaches depend on the day's journeys only: the day simulated alone with another
+        # draw of routines, and some travellers kept at home by fixed stays, seats everyone else
+        # in the same coach.
+        kept = np.unique(s["person"][legs])[::4]
+        pinned = FixedStays(
+            person_id=kept.astype(np.int32),
+            place_id=plan.home[kept].astype(np.int32),
+            start=np.full(len(kept), ds, np.int64),
+            end=np.full(len(kept), ds + 86_400, np.int64),
+            setting=np.full(len(kept), "household", object),
+        )
+        other = sorted_stays(simulate(plan, day, pinned, seed=8))
+        transit = other["setting"] == "transit"
+        mine = legs[~np.isin(s["person"][legs], kept)]
+        for key in ("person", "place", "start", "end"):
+            assert (other[key][transit] == s[key][mine]).all()
+    assert fuller > 0  # some hours have more travellers than a coach has seats
 
 
 def test_fixed_stays_are_honoured_and_the_day_filled_around_them(run: Run) -> None:

@@ -90,24 +90,60 @@ def journeys_today(plan: RoutinePlan, day: int, start_date: date, ds: int, de: i
     return take_journeys(every, (every.depart < de) & (every.back > ds))
 
 
-def journey_rows(j: Journeys, outside: int, transit: int, ds: int, de: int) -> Rows:
-    """Transit out on the departure day, outside the city, transit back on the return day."""
+@dataclass(frozen=True)
+class Fleet:
+    """The coaches of journeys' transit legs (places of kind outside_city) and their seats."""
+
+    coaches: IntArray
+    seats: int
+
+    def board(
+        self, person: IntArray, start: IntArray, inbound: BoolArray, ds: int, slot: int
+    ) -> IntArray:
+        """The coach of each of a day's transit legs. Legs starting in the same slot of the day
+        (``slot`` seconds, the length of a leg) in the same direction fill coaches in order of
+        departure, ``seats`` each; the day's coachloads take the fleet's coaches in turn. A leg
+        ends within the slot after its own, so a coach holds two coachloads at once only when
+        more coachloads than the fleet has leave within two slots. Only the day's legs decide
+        it, so a day simulated alone seats everyone as in the whole run."""
+        n = len(person)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        bucket = 2 * ((start - ds) // slot) + inbound
+        order = np.lexsort((person, start, bucket))
+        bucket = bucket[order]
+        first = np.r_[True, bucket[1:] != bucket[:-1]]
+        rank = np.arange(n) - np.maximum.accumulate(np.where(first, np.arange(n), 0))
+        load = np.cumsum(first | (rank % self.seats == 0)) - 1
+        coach = np.empty(n, dtype=np.int64)
+        coach[order] = self.coaches[load % len(self.coaches)]
+        return coach
+
+
+def journey_rows(j: Journeys, outside: int, fleet: Fleet, transit: int, ds: int, de: int) -> Rows:
+    """Transit out on the departure day (in a coach), outside the city (at ``outside``, setting
+    "outside": no transmission, no contacts), transit back on the return day (in another
+    coach)."""
     leaves = j.depart >= ds
     returns = j.back <= de
     out_end = np.where(leaves, np.minimum(j.depart + transit, j.back), ds)
     back_start = np.where(returns, np.maximum(j.back - transit, out_end), de)
-    parts = [
-        (j.person[leaves], j.depart[leaves], out_end[leaves], SETTING["transit"]),
-        (j.person, out_end, back_start, SETTING["outside"]),
-        (j.person[returns], back_start[returns], j.back[returns], SETTING["transit"]),
-    ]
-    rows = Rows.concat(
-        [
-            Rows(p, np.full(len(p), outside, dtype=np.int64), s, e, np.full(len(p), code))
-            for p, s, e, code in parts
-        ]
+    person = np.concatenate([j.person[leaves], j.person[returns]])
+    start = np.concatenate([j.depart[leaves], back_start[returns]])
+    end = np.concatenate([out_end[leaves], j.back[returns]])
+    inbound = np.arange(len(person)) >= int(leaves.sum())
+    moving = end > start
+    person, start, end, inbound = person[moving], start[moving], end[moving], inbound[moving]
+    coach = fleet.board(person, start, inbound, ds, max(transit, 60))
+    legs = Rows(person, coach, start, end, np.full(len(person), SETTING["transit"]))
+    away = Rows(
+        j.person,
+        np.full(len(j.person), outside, dtype=np.int64),
+        out_end,
+        back_start,
+        np.full(len(j.person), SETTING["outside"]),
     )
-    return rows.take(rows.end > rows.start)
+    return Rows.concat([legs, away.take(away.end > away.start)])
 
 
 def fixed_rows(fixed: FixedStays, n: int, n_places: int, ds: int, de: int) -> Rows:

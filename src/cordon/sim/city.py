@@ -243,6 +243,22 @@ class CityParams(BaseModel):
         "own with its own venue code; staff keep their section, a visit goes to one section. "
         "0 keeps every place whole.",
     )
+    coach_seats: int = Field(
+        default=45,
+        ge=1,
+        description="Seats of a coach (客车): travellers leaving or coming back within the same "
+        "hour fill coaches of this many seats one after another, and in transit they are with "
+        "the people of their coach only (protocol: an enclosed coach makes everyone aboard a "
+        "contact).",
+    )
+    coaches_per_10000: float = Field(
+        default=5.0,
+        ge=0,
+        description="Coaches (at least 4) per 10,000 people in the city, taken in turn by the "
+        "day's coachloads: enough while fewer coachloads leave within two hours (else two share "
+        "a coach). 200,000 people make about 2,100 journey legs, 62 coachloads a day and at "
+        "most 12 within two hours, for 100 coaches.",
+    )
 
 
 def _village_weights(params: CityParams, v: geography.Villages) -> npt.NDArray[np.float64]:

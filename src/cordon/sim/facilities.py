@@ -5,10 +5,13 @@ fixed; markets, clinics and schools follow the villages and towns; workplaces, r
 shops are sized to the population and placed by village weight (more in town). Workers mostly
 work in their own town; students go to their village's primary school (or the town's central
 school), their town's junior middle school and a senior high school, in classes of ~45.
+Outside the city there is one place for the time away and a fleet of coaches (sized to the
+population) for the first and last hour of journeys.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,6 +44,9 @@ if TYPE_CHECKING:
 # capacities are set; a simulated city of another size sends proportionally more or fewer
 # people there, in as many sections.
 REAL_POPULATION = 210_000
+# At least a coach each way in each of two consecutive hours (see activities.Fleet.board).
+MIN_COACHES = 4
+COACHES = "出入城客车"
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -278,14 +284,20 @@ def build_places(
             section_size=params.section_size,
         )
 
+    # Outside the city: one place (capacity 0) for the time away, and the coaches of the first
+    # and last hour of journeys, a site of one section per coach (capacity: its seats).
     out = geography.OUTSIDE_CITY
+    parts.add("outside_city", [out.name], _f(out.lon), _f(out.lat), _i(-1), _i(0))
+    coaches = max(MIN_COACHES, math.ceil(n_people * params.coaches_per_10000 / 10_000))
     parts.add(
         "outside_city",
-        [out.name],
+        [COACHES],
         _f(out.lon),
         _f(out.lat),
         _i(-1),
-        _i(0),
+        _i(coaches * params.coach_seats),
+        section_size=params.coach_seats,
+        section_label="号车",
     )
     # Everyone working on a sectioned site keeps one section (their stall, lane, workshop).
     staff = class_id < 0

@@ -5,9 +5,11 @@ markets, …); ``simulate_day`` then builds one day for everybody with numpy, wi
 person or stay:
 
 1. routine activities from ``routines.py`` (by role, workday or rest day, market days);
-2. people away on a journey spend it at the "outside_city" place (setting "transit" for the
-   first and last hour, "outside" in between); people with fixed stays (crew at sea, isolated
-   cases) get exactly those, and nothing else from the routine;
+2. people away on a journey spend the first and last hour in a coach (setting "transit"; a
+   section of the coach site, of kind "outside_city": those leaving or coming back within the
+   same hour fill coaches one after another) and the time in between at the "outside_city"
+   place (setting "outside", which neither transmits nor makes contacts); people with fixed
+   stays (crew at sea, isolated cases) get exactly those, and nothing else from the routine;
 3. home fills every gap, so each person's stays cover the day without overlap; adjacent stays
    at the same place and setting are merged;
 4. check-ins for a share of the stays at places with a venue code, by people with a phone;
@@ -16,10 +18,12 @@ person or stay:
 
 Journeys are decided per departure day from their own random stream (seeded once in
 ``prepare``), so any day can be simulated on its own and a journey spanning several days is the
-same on each of them. A person can depart only every ``journey_max_days + 1`` days (their phase),
-so a person's journeys never overlap. When a person has fixed stays on a day of their journey,
-the fixed stays win for that day; a journey whose traveller has fixed stays on the departure day
-is not taken (and not reported).
+same on each of them; a journey's coaches depend only on the legs of the day they are on (the
+journeys leaving and coming back that day, whoever has fixed stays), so they are the same too.
+A person can depart only every ``journey_max_days + 1`` days (their phase), so a person's
+journeys never overlap. When a person has fixed stays on a day of their journey, the fixed stays
+win for that day; a journey whose traveller has fixed stays on the departure day is not taken
+(and not reported).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from cordon.sim.activities import (
     KIND,
     ROLE,
     SETTING,
+    Fleet,
     concat_journeys,
     fixed_rows,
     index_in,
@@ -245,7 +250,8 @@ class RoutinePlan:
     market_digits: IntArray  # per place: bit d set when held on days ending in d; 0 = daily
     checkin_ok: BoolArray  # per place
     coverage_ok: BoolArray  # per place
-    outside_place: int
+    outside_place: int  # where people away from the city are
+    fleet: Fleet  # the coaches of their first and last hour
     journey_seed: int
     journey_eligible: BoolArray
     journey_phase: IntArray
@@ -333,9 +339,11 @@ def prepare(city: City, params: MovementParams, *, rng: np.random.Generator) -> 
     else:
         local_market = np.full(n, -1, dtype=np.int64)
 
+    # Outside the city: the place of capacity 0 for time away, and coaches (capacity = seats).
     outside = np.flatnonzero(kind == KIND["outside_city"])
-    if len(outside) == 0:
-        raise ValueError("places has no outside_city place")
+    seats = pl.column("capacity").to_numpy()[outside]
+    if not (seats == 0).any() or not (seats > 0).any():
+        raise ValueError("places needs an outside_city place of capacity 0 and coaches")
     age = people.column("age").to_numpy().astype(np.int64)
     counties = [c for c in geography.guangxi_counties() if c != geography.COUNTY_CODE]
     weight = np.array(
@@ -376,7 +384,8 @@ def prepare(city: City, params: MovementParams, *, rng: np.random.Generator) -> 
         market_digits=digits,
         checkin_ok=~np.isin(kind, [KIND[k] for k in NO_CHECKIN_KINDS]),
         coverage_ok=~np.isin(kind, [KIND[k] for k in NO_COVERAGE_KINDS]),
-        outside_place=int(outside[0]),
+        outside_place=int(outside[seats == 0][0]),
+        fleet=Fleet(outside[seats > 0], int(seats[seats > 0].min())),
         journey_seed=int(rng.integers(0, 2**62)),
         journey_eligible=(age >= 18) & (age <= 75) & ~np.isin(role, not_travelling) & resident,
         journey_phase=rng.integers(0, params.journey_max_days + 1, n),
@@ -400,17 +409,18 @@ def simulate_day(
     is_fixed = np.zeros(n, dtype=bool)
     is_fixed[pinned.person] = True
     visiting = visitors.absences(plan.visits, day, ds)
-    journeys = concat_journeys([journeys_today(plan, day, start_date, ds, de), visiting.away])
-    journeys = take_journeys(journeys, ~is_fixed[journeys.person])
+    planned = concat_journeys([journeys_today(plan, day, start_date, ds, de), visiting.away])
+    journeys = take_journeys(planned, ~is_fixed[planned.person])
     away = np.zeros(n, dtype=bool)
     away[journeys.person] = True
     away[visiting.partial] = False  # in the city for part of the day: their routine, cut
     routine = routine_rows(plan, ds, de, rest_day, today.day % 10, is_fixed | away, rng)
     routine = visitors.clip(routine, visiting, n)
+    # Coaches are filled with every planned journey, so they depend on the day alone (a
+    # traveller with fixed stays leaves an empty seat).
     transit = int(p.transit_minutes * 60)
-    activities = Rows.concat(
-        [routine, journey_rows(journeys, plan.outside_place, transit, ds, de), pinned]
-    )
+    travel = journey_rows(planned, plan.outside_place, plan.fleet, transit, ds, de)
+    activities = Rows.concat([routine, travel.take(~is_fixed[travel.person]), pinned])
     rows = fill_day(activities, plan.home, ds, de)
 
     cells = plan.place_cell[rows.place]

@@ -128,6 +128,7 @@ class Parts:
         *,
         section_size: int = 0,
         crowd_scale: float = 1.0,
+        section_label: str = "区",
     ) -> IntArray:
         """Adds places of one kind; returns their ids.
 
@@ -137,7 +138,8 @@ class Parts:
         section, not to everyone on the site, so both transmission and tracing stay local. The
         id returned is the site's, which is its first section's (see ``spread``). A site's
         crowd is ``capacity × crowd_scale`` (landmarks are sized for the real city; a smaller
-        simulated city sends fewer people to them)."""
+        simulated city sends fewer people to them). Sections are named ``site·N区``, or with
+        another ``section_label`` (``出入城客车·N号车``)."""
         capacity = np.asarray(capacity, dtype=np.int64)
         names = pa.array(name, pa.string()) if isinstance(name, list) else name
         k = np.ones(len(capacity), dtype=np.int64)
@@ -150,7 +152,7 @@ class Parts:
         if (k > 1).any():
             suffix = pc.if_else(
                 pa.array(k[row_of] > 1),
-                _join("·", _strings(number), "区"),
+                _join("·", _strings(number), section_label),
                 pa.scalar("", pa.string()),
             )
             names = _join(names, suffix)

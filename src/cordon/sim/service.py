@@ -217,7 +217,7 @@ def load(*, session: Session, cipher: FieldCipher, folder: Path) -> dict[str, in
                 "lon": p["lon"],
                 "lat": p["lat"],
                 "cell_id": p["cell_id"],
-                # The one place outside the city stands for the rest of Fangchenggang.
+                # Places outside the city (time away, coaches) stand for Fangchenggang.
                 "division_code": p["village_code"] or OUTSIDE_DIVISION,
                 "grid_code": p["grid_code"],
                 "capacity": p["capacity"],

@@ -9,7 +9,7 @@ libphonenumber's geocoding data, ``geo/data/mobile_blocks.csv``) and their home 
 Movement side (``schedule``, ``absences``): a visitor comes every ``period`` days for ``stay``
 days (traders and drivers again and again, business visitors and tourists once in the run),
 arriving at a fixed time of day and leaving at another. Time away from the city is a journey
-home, spent at the ``outside_city`` place like residents' journeys; the journey's destination
+home, spent in coaches and outside the city like residents' journeys; the journey's destination
 is the visitor's home. Everything is arithmetic on the day number, so any day can be simulated
 on its own.
 """
