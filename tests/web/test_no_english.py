@@ -57,7 +57,9 @@ def seeded(
     listing = client.get("/trace/contacts").text
     person_id = screened.people[0]
     assert "/people/" in listing
+    top = client.get("/api/v1/trace/contacts?limit=1").json()["rows"][0]
     return {
+        "contact": top["person_id"],  # the riskiest contact: tier and score on their page
         "case": case_id,
         "round": screened.round_id,
         "site": screened.site_id,
@@ -81,6 +83,9 @@ def page_paths(ids: dict[str, Any]) -> list[str]:
         f"/trace/cases/{case}/panel",
         "/trace/contacts",
         f"/trace/contacts?case_id={case}&kind=close",
+        "/trace/contacts?kind=companion",
+        "/trace/contacts?kind=all&tier=1",
+        f"/people/{ids['contact']}",
         "/trace/network",
         f"/trace/network?case_id={case}",
         "/codes",

@@ -19,10 +19,11 @@
   }
 
   function size(n) {
-    // Area grows with the people a node stands for; a contact's with its score as well.
-    var people = Math.sqrt(n.value);
-    if (n.kind === "case") { return 18 + 3 * people; }
-    return 6 + 22 * Math.sqrt(n.score || 0) + 2 * (people - 1);
+    // A case grows with the people hanging off it (slowly: a case may have thousands), a
+    // contact with its score only, so the riskiest look the largest; how many people a node
+    // stands for is in its tooltip.
+    if (n.kind === "case") { return 22 + 6 * Math.log10(Math.max(n.value, 1)); }
+    return 5 + 30 * Math.sqrt(n.score || 0);
   }
 
   function percent(score) {
@@ -60,8 +61,9 @@
         type: "graph", layout: "force", roam: true, draggable: true,
         // A small graph spreads out so its names can be read; a large one stays compact.
         force: large
-          ? { repulsion: 90, edgeLength: [20, 60], gravity: 0.12 }
+          ? { repulsion: 70, edgeLength: [15, 55], gravity: 0.12, friction: 0.2 }
           : { repulsion: 300, edgeLength: 90, gravity: 0.05 },
+        top: 48, bottom: 8,
         categories: CATEGORIES.map(function (c) {
           return { name: labels[c] || c, itemStyle: { color: COLOURS[c] } };
         }),
@@ -72,7 +74,7 @@
             symbol: n.kind === "secondary" ? "triangle" : "circle",
             symbolSize: s,
             // Cases and the highest tier carry their names in a large graph; the rest on hover.
-            label: { show: !large || n.kind === "case" || (n.tier === 1 && s > 14) },
+            label: { show: !large || n.kind === "case" || (n.tier === 1 && s > 13) },
             itemStyle: n.kind === "case" ? { borderColor: "#fff", borderWidth: 2 } : undefined
           };
         }),
