@@ -18,7 +18,7 @@ from cordon.codes.packs import CATALOGUE
 from cordon.db import transaction
 from cordon.security.crypto import FieldCipher
 from tests.conftest import UserMaker
-from tests.helpers import xlsx
+from tests.helpers import wait_for_job, xlsx
 from tests.page_helpers import csrf_token, login
 from tests.screening.fixtures import scan, village
 from tests.trace.test_stored import city, loaded  # noqa: F401  (fixtures)
@@ -48,6 +48,8 @@ def seeded(
         follow_redirects=False,
     )
     assert ran.status_code == 303
+    traced = int(ran.headers["location"].split("job=")[1].split("#")[0])
+    assert wait_for_job(client, traced)["status"] == "done"  # its contacts are listed below
     codes = client.get("/codes")
     done = client.post("/codes/recompute", data={"csrf_token": csrf_token(codes.text)})
     assert done.status_code in (200, 303)
