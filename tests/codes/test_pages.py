@@ -6,11 +6,16 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from cordon.db import transaction
+from cordon.facts import service as facts_service
 from cordon.security.crypto import FieldCipher
+from tests.codes.facts import day
 from tests.codes.test_api import NUMBER, _contact
+from tests.codes.test_service import _close_contact
 from tests.conftest import UserMaker
-from tests.helpers import wait_for_job
+from tests.helpers import make_actor, wait_for_job
 from tests.page_helpers import csrf_token, login
+from tests.trace.stored_contacts import store_contacts
 
 
 def test_staff_see_colours_history_and_whatif(
@@ -72,3 +77,34 @@ def test_a_resident_sees_their_code_and_a_checkpoint_checks_it(
     assert wrong.status_code == 404
     malformed = client.post("/codes/lookup", data={"id_number": "123", "name": ""})
     assert malformed.status_code == 422
+
+
+def test_the_whatif_page_lists_the_riskiest_contacts_first_with_their_tier(
+    client: TestClient,
+    session_factory: sessionmaker[Session],
+    cipher: FieldCipher,
+    make_user: UserMaker,
+) -> None:
+    with transaction(session_factory) as s:
+        traced = store_contacts(s, cipher)
+        for name in ("王二", "李一"):
+            facts_service.record(
+                session=s,
+                actor=make_actor(),
+                facts=_close_contact(traced.people[name], [0.2 + d for d in range(10)]),
+            )
+    make_user("cmd", "commander", "450681")
+    login(client, "cmd")
+    form = client.get("/codes/whatif")
+    report = client.post(
+        "/codes/whatif",
+        data={
+            "csrf_token": csrf_token(form.text),
+            "pack": "e9-2022-06",
+            "draft": "",
+            "as_of": day(8).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    examples = report.text[report.text.index('id="whatif-examples"') :]
+    assert examples.index("李一") < examples.index("王二")
+    assert "1 级" in examples and "30.0%" in examples and "2 级" in examples

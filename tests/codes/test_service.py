@@ -21,6 +21,7 @@ from cordon.people.schemas import PersonIn
 from cordon.security.crypto import FieldCipher
 from tests.codes.facts import day
 from tests.helpers import id_number, make_actor, person
+from tests.trace.stored_contacts import store_contacts
 
 ADMIN = make_actor()
 
@@ -151,3 +152,26 @@ def test_whatif_compares_a_draft_pack_without_storing(
     assert report.examples[0].person_id == pid
     assert report.examples[0].reasons[0].rule_id == "close-contact"
     assert session.scalars(select(HealthCode)).all() == []
+
+
+def test_whatif_examples_come_riskiest_contact_first(session: Session, cipher: FieldCipher) -> None:
+    other = _person(session, cipher, 149)  # the lowest id, not a stored contact: shown last
+    traced = store_contacts(session, cipher)
+    daily = [0.2 + d for d in range(10)]
+    for pid in [other, *(traced.people[n] for n in ("王二", "李一", "赵七"))]:
+        facts.record(session=session, actor=ADMIN, facts=_close_contact(pid, daily))
+    report = service.whatif(
+        session=session, actor=ADMIN, draft=packs.load("e9-2022-06"), now=day(8)
+    )
+    assert report.changed == 4
+    names = {v: k for k, v in traced.people.items()}
+    shown = [
+        (names.get(e.person_id, "other"), e.contact_score, e.contact_tier) for e in report.examples
+    ]
+    assert shown == [
+        ("李一", 0.30, 1),
+        ("赵七", 0.08, 1),
+        ("王二", 0.02, 2),
+        ("other", None, None),
+    ]
+    assert report.examples[0].contact_kind == "close"

@@ -102,6 +102,11 @@ def outbreak(session_factory: sessionmaker[Session], cipher: FieldCipher) -> Out
                     "evidence": evidence,
                     "pack": "guangxi-2021-12",
                     "traced_at": EXPOSED,
+                    "score": 0.12,
+                    "tier": 1,
+                    "exposed_minutes": 30.0,
+                    "days_exposed": 1,
+                    "push_id": None,
                 }
                 for pid, division in ((contact, "450681100001"), (outsider, "450602"))
             ],
@@ -137,9 +142,16 @@ def outbreak(session_factory: sessionmaker[Session], cipher: FieldCipher) -> Out
 
 
 def person_cells(html: str, table: str) -> list[str]:
-    found = re.search(rf'id="{table}".*?</table>', html, re.S)
-    assert found is not None, table
-    return re.findall(r'<th scope="row">(.*?)</th>', found.group(0), re.S)
+    """The row headers of a table, tables nested in its rows (a contact's parts) included."""
+    start = html.find(f'id="{table}"')
+    assert start >= 0, table
+    depth, end = 1, start
+    for tag in re.finditer(r"<(/?)table\b", html[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            end = start + tag.start()
+            break
+    return re.findall(r'<th scope="row">(.*?)</th>', html[start:end], re.S)
 
 
 def test_contacts_and_cases_show_names_linked_not_numbers(

@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cordon.audit import service as audit_service
 from cordon.db import transaction
+from cordon.facts import service as facts_service
+from cordon.facts.schemas import FactIn
 from cordon.people import service as people_service
 from cordon.people.schemas import PersonIn
 from cordon.security.crypto import FieldCipher
 from tests.conftest import UserMaker
 from tests.helpers import id_number, make_actor, person, xlsx
 from tests.page_helpers import login, page_token
+from tests.trace.stored_contacts import T0, store_contacts
 
 Add = Callable[..., int]
 
@@ -283,3 +286,39 @@ def test_the_list_exports_what_it_shows(
 
     rows = list(load_workbook(BytesIO(exported.content)).worksheets[0].iter_rows(values_only=True))
     assert [r[0] for r in rows[1:]] == ["李娜"]
+
+
+def test_the_contacts_section_shows_each_contact_s_tier_score_and_exposure(
+    client: TestClient,
+    make_user: UserMaker,
+    session_factory: sessionmaker[Session],
+    cipher: FieldCipher,
+) -> None:
+    with transaction(session_factory) as s:
+        traced = store_contacts(s, cipher)
+        facts_service.record(
+            session=s,
+            actor=make_actor(),
+            facts=[
+                FactIn(
+                    person_id=traced.people[name],
+                    kind="contact",
+                    at=T0,
+                    attrs={"contact_kind": kind, "case_id": traced.case_id, "pack": "x"},
+                    source=f"trace:case:{traced.case_id}",
+                )
+                for name, kind in (("李一", "close"), ("陈五", "companion"))
+            ],
+        )
+    make_user("epi", "epidemiologist", "450681")
+    login(client, "epi")
+
+    def section(name: str) -> str:
+        page = client.get(f"/people/{traced.people[name]}").text
+        found = page[page.index('id="person-contacts"') :]
+        return found[: found.index("</section>")]
+
+    close = section("李一")
+    assert "1 级" in close and "30.0%" in close and "2 天 · 4.0 小时" in close
+    companion = section("陈五")
+    assert "黄码并检测" in companion and "50.0%" in companion and "1 级" not in companion

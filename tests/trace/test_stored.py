@@ -131,16 +131,46 @@ def test_export_network_and_trajectory(
     traced = client.post(f"/api/v1/trace/cases/{case_id}", headers=epi).json()
     sheet = client.get(f"/api/v1/trace/contacts.xlsx?case_id={case_id}", headers=epi)
     assert sheet.status_code == 200
-    rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
-    assert rows[0][:3] == ("类别 kind", "病例 case", "姓名 name")
-    assert len(rows) - 1 == sum(traced["counts"].values())
+    book = load_workbook(io.BytesIO(sheet.content))
+    # The quarantine list and the companions on sheets of their own, each riskiest first.
+    assert book.sheetnames == ["隔离名单", "时空伴随者"]
+    quarantine, companions = (list(book[n].iter_rows(values_only=True)) for n in book.sheetnames)
+    rows = quarantine + companions[1:]
+    assert rows[0][:3] == ("类别 kind", "病例 case", "姓名 name") and companions[0] == rows[0]
+    counts = traced["counts"]
+    assert len(quarantine) - 1 == counts["close"] + counts["secondary"]
+    assert len(companions) - 1 == counts["companion"]
+    score = rows[0].index("暴露得分(%) score (%)")
+    for listed in (quarantine, companions):
+        assert [r[score] for r in listed[1:]] == sorted(
+            (r[score] for r in listed[1:]), reverse=True
+        )
+    assert {r[rows[0].index("优先级 tier")] for r in quarantine[1:]} <= {1, 2, 3}
     # Epidemiologists may see identity data; people outside the jurisdiction are not listed.
     assert all(len(str(r[3])) == 18 and "*" not in str(r[3]) for r in rows[1:] if r[3])
+
+    # The stored list follows the same order: the quarantine list by score, then companions.
+    listed = [
+        row
+        for offset in range(0, len(rows) - 1, 1000)
+        for row in client.get(
+            f"/api/v1/trace/contacts?case_id={case_id}&limit=1000&offset={offset}", headers=epi
+        ).json()["rows"]
+    ]
+    apart = [(r["kind"] == "companion", -r["score"], r["first_exposure"]) for r in listed]
+    assert apart == sorted(apart) and len(listed) == len(rows) - 1
 
     graph = client.get(f"/api/v1/trace/network?case_id={case_id}", headers=epi).json()
     kinds = {n["kind"] for n in graph["nodes"]}
     assert {"case", "close"} <= kinds
     assert any(a == f"case:{case_id}" for a, _b in graph["links"])
+    # More contacts than the graph draws: the highest-scored are the ones drawn.
+    people = [n for n in graph["nodes"] if n["kind"] != "case"]
+    assert graph["truncated"] and len(graph["nodes"]) == 400
+    assert (
+        sorted((n["score"] for n in people), reverse=True)
+        == sorted((r["score"] for r in listed), reverse=True)[: len(people)]
+    )
 
     home = client.get(f"/api/v1/cases/{case_id}", headers=epi).json()["division_code"][:9]
     town = token_for("town", "epidemiologist", home)

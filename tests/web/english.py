@@ -37,6 +37,7 @@ ALLOWED = frozenset(
         "E9",
         "ID",
         "vs",
+        "e",  # Euler's number, in the exposure score's formula
     }
 )
 READ_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")

@@ -18,7 +18,7 @@ from cordon.codes.packs import CATALOGUE
 from cordon.db import transaction
 from cordon.security.crypto import FieldCipher
 from tests.conftest import UserMaker
-from tests.helpers import xlsx
+from tests.helpers import wait_for_job, xlsx
 from tests.page_helpers import csrf_token, login
 from tests.screening.fixtures import scan, village
 from tests.trace.test_stored import city, loaded  # noqa: F401  (fixtures)
@@ -48,6 +48,8 @@ def seeded(
         follow_redirects=False,
     )
     assert ran.status_code == 303
+    traced = int(ran.headers["location"].split("job=")[1].split("#")[0])
+    assert wait_for_job(client, traced)["status"] == "done"  # its contacts are listed below
     codes = client.get("/codes")
     done = client.post("/codes/recompute", data={"csrf_token": csrf_token(codes.text)})
     assert done.status_code in (200, 303)
@@ -57,7 +59,9 @@ def seeded(
     listing = client.get("/trace/contacts").text
     person_id = screened.people[0]
     assert "/people/" in listing
+    top = client.get("/api/v1/trace/contacts?limit=1").json()["rows"][0]
     return {
+        "contact": top["person_id"],  # the riskiest contact: tier and score on their page
         "case": case_id,
         "round": screened.round_id,
         "site": screened.site_id,
@@ -81,6 +85,9 @@ def page_paths(ids: dict[str, Any]) -> list[str]:
         f"/trace/cases/{case}/panel",
         "/trace/contacts",
         f"/trace/contacts?case_id={case}&kind=close",
+        "/trace/contacts?kind=companion",
+        "/trace/contacts?kind=all&tier=1",
+        f"/people/{ids['contact']}",
         "/trace/network",
         f"/trace/network?case_id={case}",
         "/codes",

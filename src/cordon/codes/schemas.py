@@ -118,6 +118,10 @@ class WhatIfExample(BaseModel):
     colour_from: Colour
     colour_to: Colour
     reasons: list[ReasonOut]
+    # The person's riskiest stored contact, where they are one: examples come riskiest first.
+    contact_kind: str | None = None
+    contact_score: float | None = None
+    contact_tier: int | None = None
 
 
 class WhatIfPlace(BaseModel):

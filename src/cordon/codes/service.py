@@ -46,6 +46,8 @@ from cordon.facts import service as facts_service
 from cordon.geo import service as geo_service
 from cordon.people import service as people_service
 from cordon.security.crypto import FieldCipher
+from cordon.trace import service as trace_service
+from cordon.trace.schemas import ContactScore
 
 _CHUNK = 500
 TOWN_DIGITS = 9
@@ -527,7 +529,12 @@ def whatif(
         towns.setdefault(division[:TOWN_DIGITS], Counter())[step] += 1
         if grid:
             grids.setdefault(grid, Counter())[step] += 1
-    chosen = moved[:examples]
+    contact = _riskiest_contacts(session, actor, moved)
+    # The examples a commander reads first: the riskiest contacts, then everyone else by id.
+    chosen = sorted(
+        moved, key=lambda p: (p not in contact, -contact[p].score if p in contact else 0)
+    )
+    chosen = chosen[:examples]
     draft_decisions = (
         {
             p: assemble(states, at, draft, _tz(tz_name))
@@ -575,10 +582,26 @@ def whatif(
                 colour_from=batch.COLOUR_NAMES[before.get(p, 0)],  # type: ignore[arg-type]
                 colour_to=batch.COLOUR_NAMES[after.get(p, 0)],  # type: ignore[arg-type]
                 reasons=[ReasonOut(**r) for r in _reasons(draft_decisions.get(p, green))],
+                contact_kind=contact[p].kind if p in contact else None,
+                contact_score=contact[p].score if p in contact else None,
+                contact_tier=contact[p].tier if p in contact else None,
             )
             for p in chosen
         ],
     )
+
+
+def _riskiest_contacts(
+    session: Session, actor: Actor, person_ids: list[int]
+) -> dict[int, ContactScore]:
+    """Each of these people's highest-scored stored contact, where they are one (and the user
+    may see contacts)."""
+    if not actor.can("cases:view"):
+        return {}
+    best: dict[int, ContactScore] = {}
+    for found in trace_service.contact_scores(session=session, actor=actor, person_ids=person_ids):
+        best.setdefault(found.person_id, found)  # highest score first
+    return best
 
 
 def _colours(table: pa.Table, at: datetime, pack: Pack) -> dict[int, int]:

@@ -26,6 +26,7 @@ from cordon.geo import service as geo_service
 from cordon.people import imports, service, tabular
 from cordon.people.schemas import ImportReport, PersonIn, PersonOut, PersonPatch
 from cordon.trace import service as trace_service
+from cordon.trace.schemas import ContactScore
 from cordon.web.deps import Cipher, DbSession, SettingsDep
 from cordon.web.forms import Pager, blank_to_none, problems_of
 from cordon.web.i18n import N_
@@ -386,13 +387,22 @@ def _record_sections(
             if isinstance(case_id, int):
                 counts = trace_service.contact_counts(session=session, actor=actor, case_id=case_id)
                 contacts_of_case[case_id] = sum(counts.values())
+    as_contact = of_kind.get("contact", [])
+    contact_scores: dict[int, ContactScore] = {}
+    if as_contact and actor.can("cases:view"):
+        # Each traced case's stored contact with this person: its tier, score and exposure.
+        for scored in trace_service.contact_scores(
+            session=session, actor=actor, person_ids=[person_id]
+        ):
+            contact_scores.setdefault(scored.case_id, scored)
     return {
         "code": code,
         "colours": COLOURS,
         "kinds": FACT_LABELS,
         "cases": cases,
         "contacts_of_case": contacts_of_case,
-        "as_contact": of_kind.get("contact", []),
+        "as_contact": as_contact,
+        "contact_scores": contact_scores,
         "tests": of_kind.get("test", []) + of_kind.get("pool_positive", []),
         "orders": of_kind.get("quarantine", []) + of_kind.get("released", []),
         "household": service.household_members(session=session, actor=actor, person_id=person_id),

@@ -125,8 +125,20 @@ def _filter(
     division: Annotated[str | None, Query(max_length=12, pattern=r"^\d+$")] = None,
     grid: Annotated[str | None, Query(max_length=15, pattern=r"^\d+$")] = None,
     case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    tier: Annotated[int | None, Query(ge=1, le=9, description="Priority tier, 1 highest.")] = None,
+    quarantine: Annotated[
+        bool,
+        Query(description="Only the quarantine list (close and secondary), not companions."),
+    ] = False,
 ) -> ContactFilter:
-    return ContactFilter(kind=kind, division=division, grid=grid, case_id=case_id)
+    return ContactFilter(
+        kind=kind,
+        division=division,
+        grid=grid,
+        case_id=case_id,
+        tier=tier,
+        quarantine=quarantine,
+    )
 
 
 Where = Annotated[ContactFilter, Depends(_filter)]
@@ -140,7 +152,9 @@ def contact_list(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ContactPage:
-    """Stored contacts in your jurisdiction (home or traced case), by kind, town, grid, case."""
+    """Stored contacts in your jurisdiction (home or traced case), by kind, tier, town, grid,
+    case: the quarantine list (close and secondary contacts) riskiest first, then the
+    companions (a list of their own: yellow code and tests) riskiest first."""
     return contacts.list_contacts(
         session=session,
         actor=actor,
@@ -166,7 +180,8 @@ def contact_export(
     settings: SettingsDep,
     where: Where,
 ) -> Response:
-    """The filtered (or all) contacts as XLSX, masked as your role requires; audited. Up to
+    """The filtered (or all) contacts as XLSX, masked as your role requires; audited. The
+    quarantine list and the companions are sheets of their own, each riskiest first. Up to
     ``export_direct_rows`` contacts the file comes at once; more start an export job (202):
     poll GET /jobs/{id} and fetch GET /jobs/{id}/result."""
     language = i18n.api_language_of(request)
@@ -192,7 +207,8 @@ def network(
     session: DbSession,
     case_id: Annotated[list[int], Query(min_length=1, max_length=200)],
 ) -> NetworkOut:
-    """Cases → close → secondary contacts (stored traces) as nodes and links."""
+    """Cases → close → secondary contacts (stored traces) as nodes and links; past the node
+    limit the highest-scored contacts are kept (``truncated``)."""
     if any(c < 1 or c > 2_147_483_647 for c in case_id):
         raise ValidationFailed("bad case id", problems=[Problem("case_id", "out of range")])
     return contacts.network(session=session, actor=actor, case_ids=case_id)

@@ -52,6 +52,12 @@ SETTING_LABELS = {
     "outside": N_("Outdoors"),
     "cell": N_("Phone cell"),
 }
+# What each tier is pushed to (a pack's tier action), as badges and the network's legend say.
+ACTION_LABELS = {
+    "central": N_("central quarantine"),
+    "home": N_("home quarantine"),
+    "notify": N_("notify and test"),
+}
 PAGE_SIZE = 50
 BOUNDARIES_URL = "/overview/boundaries.json"
 
@@ -164,21 +170,20 @@ def export(
     division: Annotated[str, Form(max_length=12)] = "",
     grid: Annotated[str, Form(max_length=15)] = "",
     case_id: Annotated[str, Form(max_length=10)] = "",
+    tier: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
-    """The contacts a filter finds (or all) as XLSX: at once when few, else as a job whose
-    page offers the file. A bad filter gets an error page, never a file holding an error."""
-    problems = _filter_problems(request, kind, division, grid, case_id)
+    """The contacts a filter finds as XLSX (the list on screen: the quarantine list unless
+    another is chosen; all of them as a sheet per list): at once when few, else as a job
+    whose page offers the file. A bad filter gets an error page, never a file holding an
+    error."""
+    query = {"kind": kind, "division": division, "grid": grid, "case_id": case_id, "tier": tier}
+    problems = _filter_problems(request, query)
     if problems:
         raise ValidationFailed(
             "the filter is not valid",
             problems=[Problem(name, text) for name, text in problems],
         )
-    where = ContactFilter(
-        kind=kind or None,
-        division=division or None,
-        grid=grid or None,
-        case_id=int(case_id) if case_id else None,
-    )
+    where = _where(query)
     language = i18n.language_of(request)
     total = contacts.count(session=session, actor=actor, where=where)
     if total > settings.export_direct_rows:
@@ -195,17 +200,40 @@ def export(
     )
 
 
-def _filter_problems(
-    request: Request, kind: str, division: str, grid: str, case_id: str
-) -> list[tuple[str, str]]:
+ALL_KINDS = "all"  # the page's kind for every list at once; none chosen is the quarantine list
+
+
+def _filter_problems(request: Request, query: dict[str, str]) -> list[tuple[str, str]]:
     _ = translator(request)
     problems = []
-    if kind and kind not in KIND_LABELS:
+    if query["kind"] and query["kind"] not in (*KIND_LABELS, ALL_KINDS):
         problems.append(("kind", _("Choose a kind from the list.")))
-    for name, value in (("division", division), ("grid", grid), ("case_id", case_id)):
-        if value and not value.isdigit():
+    for name in ("division", "grid", "case_id"):
+        if query[name] and not query[name].isdigit():
             problems.append((name, _("Digits only.")))
+    if query["tier"] and not (query["tier"].isdigit() and 1 <= int(query["tier"]) <= 9):
+        problems.append(("tier", _("Choose a tier from the list.")))
     return problems
+
+
+def _where(query: dict[str, str]) -> ContactFilter:
+    """A checked query as a filter: no kind is the quarantine list (close and secondary
+    contacts), what a commander acts on first; companions and all contacts are one choice
+    away."""
+    kind = query["kind"]
+    return ContactFilter(
+        kind=kind if kind in KIND_LABELS else None,
+        division=query["division"] or None,
+        grid=query["grid"] or None,
+        case_id=int(query["case_id"]) if query["case_id"] else None,
+        tier=int(query["tier"]) if query["tier"] else None,
+        quarantine=not kind,
+    )
+
+
+def _tier_actions() -> dict[int, str]:
+    """Each tier's action under the pack in force (central, home, notify), for its badge."""
+    return {t.tier: t.action for t in packs.load(packs.DEFAULT_PACK).tiers}
 
 
 @router.get("/contacts", response_class=HTMLResponse)
@@ -217,31 +245,34 @@ def contact_list(
     division: Annotated[str, Query(max_length=12)] = "",
     grid: Annotated[str, Query(max_length=15)] = "",
     case_id: Annotated[str, Query(max_length=10)] = "",
+    tier: Annotated[str, Query(max_length=2)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    _ = translator(request)
-    query = {"kind": kind, "division": division, "grid": grid, "case_id": case_id}
-    problems = _filter_problems(request, kind, division, grid, case_id)
+    """The contact lists, riskiest first: the quarantine list (close and secondary contacts)
+    by default, the companions (yellow code and tests) as a list of their own, each row with
+    its score's parts."""
+    query = {"kind": kind, "division": division, "grid": grid, "case_id": case_id, "tier": tier}
+    problems = _filter_problems(request, query)
     pager = Pager.of(page, PAGE_SIZE)
     found = None
+    places: dict[int, str] = {}
     if not problems:
         found = contacts.list_contacts(
             session=session,
             actor=actor,
-            where=ContactFilter(
-                kind=kind or None,
-                division=division or None,
-                grid=grid or None,
-                case_id=int(case_id) if case_id else None,
-            ),
+            where=_where(query),
             offset=pager.offset,
             limit=PAGE_SIZE,
         )
         pager = pager.with_total(found.total)
+        places = contacts.place_names(session=session, rows=found.rows)
+    rows = found.rows if found else []
+    # Secondary contacts' parts name the close contact they met: one names query for both.
+    via = {e.index_person_id for c in rows for e in c.evidence if e.kind == "secondary"}
     names = people_service.names_of(
         session=session,
         actor=actor,
-        person_ids=[c.person_id for c in found.rows] if found else [],
+        person_ids=[c.person_id for c in rows] + sorted(via),
         detail={"page": "contacts"} | {k: v for k, v in query.items() if v},
     )
     context = {
@@ -253,6 +284,8 @@ def contact_list(
         ),
         "job_labels": jobs_service.LABELS,
         "found": found,
+        "places": places,
+        "tier_actions": _tier_actions(),
         "pager": pager,
         "problems": {name: [text] for name, text in problems},
         "labels": _labels(request),
@@ -304,9 +337,21 @@ def network_page(
     graph = contacts.network(session=session, actor=actor, case_ids=chosen)
     _named(session, actor, graph, _)
     labels = _labels(request)
+    actions = {k: _(v) for k, v in ACTION_LABELS.items()}
+    tiers = {
+        f"tier{t}": _("Tier %(tier)s: %(action)s") % {"tier": t, "action": actions[a]}
+        for t, a in _tier_actions().items()
+    }
     chart = {
         **graph.model_dump(mode="json"),
-        "labels": {"case": _("Case"), **labels["kinds"]},
+        "labels": {
+            "case": _("Case"),
+            **labels["kinds"],
+            **tiers,
+            "untiered": _("No tier"),
+            "score": _("Exposure score"),
+            "people": _("People"),
+        },
     }
     context = {
         "graph": graph,

@@ -67,9 +67,31 @@ class ContactRow(BaseModel):
 
 
 class ContactPage(BaseModel):
-    total: int
-    counts: dict[str, int]
-    rows: list[ContactRow]
+    total: int = Field(description="Contacts under the whole filter (for paging).")
+    counts: dict[str, int] = Field(
+        description="Per kind under every filter but kind and tier: the lists to switch to."
+    )
+    tiers: dict[str, int] = Field(
+        default_factory=dict,
+        description='Close and secondary contacts per tier ("1", "2", ...) under every filter '
+        "but tier; companions are counted under counts.companion only.",
+    )
+    rows: list[ContactRow] = Field(
+        description="Riskiest first: the quarantine list by score, then companions by score."
+    )
+
+
+class ContactScore(BaseModel):
+    """A person's stored contact with one traced case, as other slices show it."""
+
+    case_id: int
+    person_id: int
+    kind: str
+    first_exposure: datetime
+    score: float
+    tier: int | None
+    exposed_minutes: float
+    days_exposed: int
 
 
 class NetworkNode(BaseModel):
@@ -77,6 +99,8 @@ class NetworkNode(BaseModel):
     kind: str  # case | close | secondary | companion
     label: str
     value: int  # how many people hang off this node (drawn size)
+    tier: int | None = None  # a contact's priority tier (none for cases and companions)
+    score: float = 0.0  # a contact's exposure score
 
 
 class NetworkOut(BaseModel):

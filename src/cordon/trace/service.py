@@ -33,7 +33,14 @@ from cordon.trace.engine import trace_columns
 from cordon.trace.evidence import KINDS, Traced
 from cordon.trace.letters import LetterRow, build_letter, required_action
 from cordon.trace.rules import IndexCase, NoStartOfWindow, look_back_window
-from cordon.trace.schemas import ContactOut, EvidenceOut, Stop, TraceOut, TrajectoryOut
+from cordon.trace.schemas import (
+    ContactOut,
+    ContactScore,
+    EvidenceOut,
+    Stop,
+    TraceOut,
+    TrajectoryOut,
+)
 from cordon.trace.score import Scored
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -474,3 +481,9 @@ def contact_counts(*, session: Session, actor: Actor, case_id: int) -> dict[str,
     return repository.count_by_kind(
         session=session, actor=actor, where=repository.ContactFilter(case_id=case_id)
     )
+
+
+def contact_scores(*, session: Session, actor: Actor, person_ids: list[int]) -> list[ContactScore]:
+    """These people's stored contacts, highest score first (scores and tiers only, for other
+    slices' pages and the codes what-if)."""
+    return repository.scores_of(session=session, actor=actor, person_ids=person_ids)

@@ -137,6 +137,8 @@ def rule_text(_: Gettext, rule: str, kinds: Mapping[str, str], settings: Mapping
 
 
 ELSEWHERE_NOTE: Final = N_("(outside your jurisdiction: see the assist letter)")
+# The contact export's sheets (cordon.trace.contacts): companions are a list of their own.
+EXPORT_SHEETS: Final = (N_("Quarantine list"), N_("Companions"))
 
 
 def export_words(
