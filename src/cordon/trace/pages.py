@@ -74,6 +74,10 @@ def panel(
 ) -> HTMLResponse:
     """The tracing part of the case page (an HTMX fragment, or a page when opened directly)."""
     _ = translator(request)
+    # The cost preview first: its dry run reads, and SQLite's one writer is taken only by the
+    # audit entries that follow, so the request holds it briefly.
+    traced = contacts.count(session=session, actor=actor, where=ContactFilter(case_id=case_id))
+    costing = _costing(request, actor, session, settings, case_id, None, False) if traced else {}
     path: TrajectoryOut | None = None
     problem = ""
     try:
@@ -101,9 +105,6 @@ def panel(
         "stops": [s.model_dump(mode="json") for s in path.stops] if path else [],
         "labels": {"failed": _("The map could not be loaded."), "stay": _("Stay")},
     }
-    costing = (
-        _costing(request, actor, session, settings, case_id, None, False) if stored.total else {}
-    )
     context = {
         **costing,
         "case_id": case_id,

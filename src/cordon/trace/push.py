@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, select, update
@@ -42,7 +43,7 @@ from cordon.auth.service import require
 from cordon.cases import service as cases_service
 from cordon.codes import service as codes_service
 from cordon.db import utcnow
-from cordon.errors import NotFound, Problem, ValidationFailed
+from cordon.errors import N_, NotFound, Problem, ValidationFailed
 from cordon.facts import service as facts_service
 from cordon.facts.schemas import FactRow
 from cordon.geo import service as geo_service
@@ -52,6 +53,9 @@ from cordon.trace.models import Contact, ContactPush
 from cordon.trace.schemas import AreaCost, PushOut, PushPreview, TierCost
 
 COMPANION = "companion"  # the bucket of people listed only as companions
+# Packaged protocol packs do not change while a process runs: parsed once (a panel previews
+# on every load).
+_pack = lru_cache(maxsize=16)(packs.load)
 TOWN_DIGITS = 9
 _CHUNK = 500
 _GREEN = codes_service.Held("green", None)
@@ -185,19 +189,19 @@ def _select(session: Session, actor: Actor, case_ids: Sequence[int]) -> _Selecti
         )
     names = sorted({r.pack for r in rows})
     if len(names) > 1:
-        message = "these cases were traced under different packs (%(packs)s): take them apart"
+        message = N_("these cases were traced under different packs (%(packs)s): take them apart")
         named = dict(packs=", ".join(names))
         raise ValidationFailed(
             message, params=named, problems=[Problem("case_ids", message, params=named)]
         )
-    return _Selection(ids, packs.load(names[0]), rows, _buckets(rows))
+    return _Selection(ids, _pack(names[0]), rows, _buckets(rows))
 
 
 def _check_tiers(pack: packs.Pack, tiers: Sequence[int]) -> list[int]:
     known = sorted(_actions(pack))
     unknown = [t for t in tiers if t not in known]
     if unknown:
-        message = "pack %(pack)s has no tier %(tier)s (its tiers: %(known)s)"
+        message = N_("pack %(pack)s has no tier %(tier)s (its tiers: %(known)s)")
         params = dict(pack=pack.name, tier=unknown[0], known=", ".join(map(str, known)))
         raise ValidationFailed(
             message, params=params, problems=[Problem("tiers", message, params=params)]
@@ -295,7 +299,7 @@ def _compute(
 def choose(cost: PushPreview, tiers: Sequence[int], companions: bool) -> PushPreview:
     """The preview's totals for another choice of tiers. People do not share facts, so the
     choice's totals are the sums of its tiers' rows (no new dry run)."""
-    money = packs.load(cost.pack).costs
+    money = _pack(cost.pack).costs
     chosen = _chosen(tiers, companions)
     picked = [c for c in cost.tiers if (COMPANION if c.tier is None else str(c.tier)) in chosen]
     central = sum(c.central for c in picked)
@@ -386,7 +390,7 @@ def push(
     selection = _select(session, actor, case_ids)
     chosen = _check_tiers(selection.pack, tiers)
     if not chosen and not companions:
-        message = "choose at least one tier or the companions"
+        message = N_("choose at least one tier or the companions")
         raise ValidationFailed(message, problems=[Problem("tiers", message)])
     moment = now or utcnow()
     shown = _compute(session, actor, selection, chosen, companions, code_pack, moment)
@@ -455,7 +459,7 @@ def write_facts(*, session: Session, actor: Actor, case_ids: Sequence[int], now:
         rows = by_case.get(case_id, [])
         for row in rows:
             if row.pack not in actions:
-                actions[row.pack] = _actions(packs.load(row.pack))
+                actions[row.pack] = _actions(_pack(row.pack))
         source = f"trace:case:{case_id}"
         facts_service.replace_source(
             session=session,

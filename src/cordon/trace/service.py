@@ -334,13 +334,17 @@ def assist_letters(
     lake: Path,
     pack_name: str = packs.DEFAULT_PACK,
     now: datetime | None = None,
+    traced: TraceOut | None = None,
 ) -> list[Letter]:
     """One letter per region (at the level of the actor's own jurisdiction, at least a
     county) for the case's contacts who are outside the actor's jurisdiction: those who live
-    elsewhere, and those whom a journey has taken elsewhere at ``now``."""
-    traced = trace_case(
-        session=session, actor=actor, case_id=case_id, lake=lake, pack_name=pack_name, now=now
-    )
+    elsewhere, and those whom a journey has taken elsewhere at ``now``. The case is traced
+    (and stored) again unless ``traced`` is the trace just stored (a job stores it in its own
+    short transaction first: SQLite has one writer)."""
+    if traced is None:
+        traced = trace_case(
+            session=session, actor=actor, case_id=case_id, lake=lake, pack_name=pack_name, now=now
+        )
     pack = packs.load(pack_name)
     at = now or utcnow()
     ids = [c.person_id for c in traced.contacts]
