@@ -105,6 +105,12 @@ TABLE: dict[str, str] = {
     "POST /trace/cases/{case_id}/run": "trace:run",
     "GET /trace/contacts": "cases:view",
     "GET /trace/network": "cases:view",
+    # a list's cost before it is pushed (counts only), and the push: the command's decision
+    "POST /api/v1/trace/preview": "cases:view",
+    "POST /api/v1/trace/push": "trace:push",
+    "GET /api/v1/trace/pushes": "cases:view",
+    "POST /trace/cases/{case_id}/preview": "cases:view",
+    "POST /trace/cases/{case_id}/push": "trace:push",
     # codes
     "POST /api/v1/codes/lookup": PUBLIC,
     "POST /api/v1/codes/verify": PUBLIC,
@@ -348,6 +354,9 @@ API_BODIES: dict[str, Body] = {
     "POST /api/v1/screening/planner": lambda t: {"json": {"prevalence": 0.01}},
     "POST /api/v1/screening/simulations": lambda t: {"params": {"day": 21}},
     "GET /api/v1/trace/network": lambda t: {"params": {"case_id": t.case_id}},
+    "POST /api/v1/trace/preview": lambda t: {"json": {"case_ids": [t.case_id], "tiers": [1]}},
+    "POST /api/v1/trace/push": lambda t: {"json": {"case_ids": [t.case_id], "tiers": [1]}},
+    "GET /api/v1/trace/pushes": lambda t: {"params": {"case_id": t.case_id}},
     "POST /api/v1/auth/token": lambda t: {
         "json": {"username": "m_analyst", "password": "correct horse battery"}
     },
@@ -373,6 +382,8 @@ PAGE_FORMS: dict[str, Body] = {
         "data": {"to_facility": "定点医院", "at": "2021-12-21T10:00"}
     },
     "POST /cases/{case_id}/plan": lambda t: {"data": {"plan": "居家隔离"}},
+    "POST /trace/cases/{case_id}/preview": lambda t: {"data": {"tiers": "1"}},
+    "POST /trace/cases/{case_id}/push": lambda t: {"data": {"tiers": "1"}},
     "POST /screening": lambda t: {
         "data": {
             "name": "新一轮",
@@ -425,6 +436,12 @@ BODY_SCOPED = {
 }
 # Reads whose query names records of the town: another town's are left out (200, nothing).
 QUERY_SCOPED = {"GET /api/v1/trace/network"}
+# Routes whose body or query names one record of the town: another town's is unknown (404).
+RECORD_NAMED = {
+    "POST /api/v1/trace/preview",
+    "POST /api/v1/trace/push",
+    "GET /api/v1/trace/pushes",
+}
 # What a read inside the user's town answers when 200 is not the whole story.
 NO_LAKE = {422}  # the matrix's world has no movement lake: tracing says so
 NO_JOB = {404}  # no job of that id in either town
@@ -449,7 +466,8 @@ def _scoped(route: str) -> bool:
     params = {p.split("}")[0] for p in path.split("{")[1:]}
     if route in UNSCOPED_ROUTES:
         return False
-    return bool(params - UNSCOPED_PARAMS) or route in BODY_SCOPED or route in QUERY_SCOPED
+    named = BODY_SCOPED | QUERY_SCOPED | RECORD_NAMED
+    return bool(params - UNSCOPED_PARAMS) or route in named
 
 
 def may(role: Role, rule: str) -> bool:

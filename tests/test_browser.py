@@ -206,6 +206,7 @@ def test_admin_logs_in_and_sees_the_overview_map(
             page.click("#trace-run button[type=submit]")
             expect(page.locator("#panel-contacts")).to_be_visible(timeout=STEP_TIMEOUT_MS)
             expect(page.locator("#stored-counts a").first).to_be_visible()
+            push_tiers(page, tmp_path)
             page.locator("#stored-counts a", has_text="传播关系网络").click()
             expect(page.locator("#network-graph canvas").first).to_be_visible(
                 timeout=STEP_TIMEOUT_MS
@@ -221,16 +222,41 @@ def test_admin_logs_in_and_sees_the_overview_map(
             browser.close()
 
 
+def push_tiers(page: Any, folder: Path) -> None:
+    """Acceptance (issue 14): after the trace the panel shows what the list costs per tier,
+    with tier 1 (central quarantine) ticked; ticking tier 2 as well updates the totals, and
+    the push is recorded with who pushed what."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#cost-table")).to_be_visible(timeout=STEP_TIMEOUT_MS)
+    assert page.locator("#push-1").is_checked() and not page.locator("#push-2").is_checked()
+    people = page.locator("#cost-chosen td.num").first
+    one = int(people.inner_text().replace(",", ""))
+    assert one == int(page.locator("#cost-1 td.num").first.inner_text().replace(",", "")) > 0
+    with page.expect_response(lambda r: r.url.endswith("/preview"), timeout=STEP_TIMEOUT_MS):
+        page.check("#push-2")
+    both = int(page.locator("#cost-chosen td.num").first.inner_text().replace(",", ""))
+    assert both >= one and page.locator("#push-2").is_checked()
+    with page.expect_response(lambda r: r.url.endswith("/push"), timeout=STEP_TIMEOUT_MS):
+        page.click("#push-button")
+    expect(page.locator("#push-done")).to_be_visible(timeout=STEP_TIMEOUT_MS)
+    expect(page.locator("#cost-1 .badge")).to_be_visible()
+    expect(page.locator("#push-history tbody tr")).to_have_count(1)
+    page.screenshot(path=str(folder / "push.png"), full_page=True)
+
+
 def letters_and_codes(page: Any, case_url: str, folder: Path, words: set[str]) -> None:
     """Acceptance (letters and codes): from the traced case, assist letters for the contacts
-    living elsewhere come as a job whose ZIP downloads; a traced close contact's health code
-    has turned red by itself (nobody pressed recompute); every page is in Chinese."""
+    living elsewhere come as a job whose ZIP downloads (the trace runs again and keeps the
+    tiers pushed); a pushed contact's health code has turned red by itself (nobody
+    pressed recompute); every page is in Chinese."""
     from playwright.sync_api import expect
 
     page.goto(case_url)
     expect(page.locator("#panel-contacts")).to_be_visible(timeout=STEP_TIMEOUT_MS)
     assert english_on_page(page.content(), words) == []
-    contact = page.locator("#panel-contacts a.person").first
+    pushed = ", ".join(f"#panel-contacts tr[data-tier='{t}'] a.person" for t in (1, 2))
+    contact = page.locator(pushed).first
     person = contact.get_attribute("href").rsplit("/", 1)[-1]
     page.click("#panel-letters button[type=submit]")
     ready = page.locator(".job-progress.job-done a[href$='/download']").first

@@ -22,7 +22,13 @@ HOUR = timedelta(hours=1)
 KIND_ATTRS = {
     "case": {"status": ["confirmed", "asymptomatic", "suspected", "ruled_out"]},
     "discharged": {},
-    "contact": {"contact_kind": ["close", "secondary", "companion"], "case_id": [1, 2]},
+    "contact": {
+        "contact_kind": ["close", "secondary", "companion"],
+        "case_id": [1, 2],
+        # A pushed tier's action, or none (a fact written before tiers): rules match a
+        # missing attribute where they allow null.
+        "action": ["central", "home", "notify", None],
+    },
     "test": {"result": ["negative", "negative", "negative", "positive"], "method": ["single"]},
     "zone": {"zone_id": [1, 2], "level": ["sealed", "high", "medium", "controlled"]},
     "zone_lifted": {"zone_id": [1, 2]},

@@ -69,6 +69,21 @@ def test_an_unknown_attribute_or_value_is_named() -> None:
     ]
 
 
+def test_null_matches_a_missing_attribute_only_where_it_may_be_missing() -> None:
+    pack = packs.parse(_pack(where={"contact_kind": "close", "action": ["home", None]}), source="d")
+    assert pack.rule("close-contact").where == (
+        ("action", ("home", None)),
+        ("contact_kind", ("close",)),
+    )
+    problems = _problems(_pack(where={"contact_kind": ["close", None]}))
+    assert problems == [
+        (
+            "rules.0.where.contact_kind",
+            "rule close-contact: every contact fact has contact_kind, so null matches none",
+        )
+    ]
+
+
 def test_a_malformed_phase_is_refused() -> None:
     phase = {"colour": "purple", "label": {"zh": "x", "en": "x"}, "days": 3, "until": {"fact": "x"}}
     problems = _problems(_pack(phases=[phase]))

@@ -143,6 +143,50 @@ ROWS = [
         "green",
     ),
     Row(
+        "close contact pushed for central quarantine",
+        [fact("contact", 0, contact_kind="close", tier=1, action="central", **CONTACT)],
+        3,
+        "red",
+        ("yellow", 14),
+        "red",
+        ("yellow", 7),
+    ),
+    Row(
+        "close contact pushed for home quarantine, same days",
+        [fact("contact", 0, contact_kind="close", tier=2, action="home", **CONTACT), *ALL_TESTS],
+        13.9,
+        "red",
+        ("yellow", 14),
+        "green",
+    ),
+    Row(
+        "secondary contact pushed for home quarantine",
+        [fact("contact", 0, contact_kind="secondary", action="home", **CONTACT), negative(0.5)],
+        3,
+        "red",
+        ("green", 7),
+        "red",
+        ("green", 7),
+    ),
+    Row(
+        "contact notified for tests",
+        [fact("contact", 0, contact_kind="close", tier=3, action="notify", **CONTACT)],
+        1,
+        "yellow",
+        ("green", None),
+        "yellow",
+        ("green", None),
+    ),
+    Row(
+        "notified contact, two negatives a day apart",
+        [fact("contact", 0, contact_kind="secondary", action="notify", **CONTACT)]
+        + negatives(0.5, 1.6),
+        2,
+        "green",
+        None,
+        "green",
+    ),
+    Row(
         "staying in a sealed zone",
         [fact("zone", 0, zone_id=7, level="sealed")],
         5,
@@ -373,6 +417,28 @@ def test_the_next_conversion_after_discharge_counts_the_days() -> None:
     assert decision.conversion is not None
     assert decision.conversion.en == "yellow 14 days after discharged"
     assert decision.conversion.zh == "待出院后14天转为黄码"
+
+
+@pytest.mark.parametrize("pack", [GX, E9], ids=lambda p: p.name)
+def test_a_pushed_tier_says_where_the_quarantine_is_spent(pack: object) -> None:
+    """The tier's action picks the place; a fact without one is what the edition says."""
+    assert isinstance(pack, type(GX))
+
+    def held(kind: str, **attrs: object) -> tuple[str, set[str | None]]:
+        d = decide([fact("contact", 0, contact_kind=kind, **attrs, **CONTACT)], day(1), pack)
+        places = {pack.rule(s.rule_id).phases[s.phase].place for s in d.states}
+        return " ".join(r.zh for r in d.reasons), places
+
+    for kind in ("close", "secondary"):
+        words, places = held(kind, action="central")
+        assert "集中隔离医学观察" in words and places == {"central"}
+        words, places = held(kind, action="home")
+        assert "居家隔离医学观察" in words and places == {"home"}
+        assert held(kind, action="notify")[1] == {None}
+    # Before tiers, a close contact went to central quarantine under both editions; E9 sends
+    # secondary contacts home.
+    assert held("close")[1] == {"central"}
+    assert held("secondary")[1] == ({"home"} if pack is E9 else {"central"})
 
 
 def test_times_need_a_time_zone() -> None:

@@ -80,13 +80,14 @@ def loaded(
     return _register_first_cases(city, session_factory, cipher, 3)
 
 
-def test_a_stored_trace_writes_contacts_and_facts_and_a_retrace_replaces_them(
+def test_a_stored_trace_writes_contacts_a_push_their_facts_and_a_retrace_replaces_both(
     client: TestClient,
     token_for: Tokens,
     loaded: list[int],
     session_factory: sessionmaker[Session],
 ) -> None:
     epi = token_for("epi", "epidemiologist", "450681")
+    chief = token_for("chief", "commander", "450681")
     case_id = loaded[0]
     preview = client.get(f"/api/v1/trace/cases/{case_id}", headers=epi).json()
     assert (
@@ -103,14 +104,28 @@ def test_a_stored_trace_writes_contacts_and_facts_and_a_retrace_replaces_them(
     ).json()
     assert {r["kind"] for r in close["rows"]} == {"close"}
     assert close["rows"][0]["evidence"][0]["overlap_minutes"] >= 15
-    person = close["rows"][0]["person_id"]
+    person, tier = close["rows"][0]["person_id"], close["rows"][0]["tier"]
+    with transaction(session_factory) as s:
+        facts = facts_service.of_person(session=s, actor=make_actor(), person_id=person)
+    assert [f for f in facts if f.kind == "contact"] == [], "codes wait for a push"
+    everything = {"case_ids": [case_id], "tiers": [1, 2, 3], "companions": True}
+    pushed = client.post("/api/v1/trace/push", json=everything, headers=chief)
+    assert pushed.status_code == 201, pushed.text
     with transaction(session_factory) as s:
         facts = facts_service.of_person(session=s, actor=make_actor(), person_id=person)
     contact = next(f for f in facts if f.kind == "contact")
-    assert contact.attrs == {"contact_kind": "close", "case_id": case_id, "pack": "guangxi-2021-12"}
+    assert contact.attrs == {
+        "contact_kind": "close",
+        "case_id": case_id,
+        "pack": "guangxi-2021-12",
+        "tier": tier,
+        "action": {1: "central", 2: "home", 3: "notify"}[tier],
+        "push_id": pushed.json()["id"],
+    }
     assert contact.source == f"trace:case:{case_id}"
 
-    # The same trace again changes nothing; under E9 the list (and the facts) follow the pack.
+    # The same trace again changes nothing; under E9 the list (and the facts of the tiers
+    # pushed) follow the pack.
     again = client.post(f"/api/v1/trace/cases/{case_id}", headers=epi).json()
     assert again["counts"] == traced["counts"]
     e9 = client.post(f"/api/v1/trace/cases/{case_id}?pack=e9-2022-06", headers=epi).json()
@@ -252,7 +267,7 @@ def test_the_batch_command_reports_its_job(
     assert job["status"] == "done" and job["done"] == len(loaded)
 
 
-def test_a_traced_close_contact_gets_a_red_code(
+def test_a_pushed_close_contact_gets_a_red_code(
     client: TestClient,
     token_for: Tokens,
     loaded: list[int],
@@ -261,11 +276,17 @@ def test_a_traced_close_contact_gets_a_red_code(
     from cordon.codes import service as codes_service
 
     epi = token_for("epi", "epidemiologist", "450681")
+    chief = token_for("chief", "commander", "450681")
     case_id = loaded[0]
     client.post(f"/api/v1/trace/cases/{case_id}", headers=epi)
-    close = client.get(
-        f"/api/v1/trace/contacts?case_id={case_id}&kind=close&limit=1", headers=epi
-    ).json()["rows"][0]
+    pushed = client.post(
+        "/api/v1/trace/push", json={"case_ids": [case_id], "tiers": [1]}, headers=chief
+    )
+    assert pushed.status_code == 201, pushed.text
+    listed = client.get(
+        f"/api/v1/trace/contacts?case_id={case_id}&kind=close&limit=1000", headers=epi
+    ).json()["rows"]
+    close = next(c for c in listed if c["tier"] == 1)
     exposed = datetime.fromisoformat(close["first_exposure"])
     with transaction(session_factory) as s:
         codes_service.recompute(

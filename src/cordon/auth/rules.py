@@ -34,6 +34,11 @@ _PEOPLE_READ = {"people:view"}
 _PEOPLE_WRITE = {"people:view", "people:edit", "people:import"}
 _CASES_READ = {"cases:view"}
 _CASES_WRITE = {"cases:view", "cases:edit", "trace:run"}
+# Pushing a trace's tiers to codes and orders commits rooms, staff and people's freedom of
+# movement: the command centre's decision (the commander's, and the administrator's, who holds
+# every permission), taken on the epidemiologists' list and its cost preview, which every role
+# that sees cases may read. Epidemiologists trace and advise; they do not push their own lists.
+_PUSH = {"trace:push"}
 _CODES_READ = {"codes:view"}
 _CODES_WRITE = {"codes:view", "codes:manage"}
 _SCREENING_READ = {"screening:view"}
@@ -47,6 +52,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         | _CASES_WRITE
         | _CODES_WRITE
         | _SCREENING_WRITE
+        | _PUSH
         | {"people:view_pii", "audit:view", "users:manage", "geo:edit", "clock:set"}
     ),
     Role.COMMANDER: frozenset(
@@ -55,6 +61,7 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
         | _CASES_READ
         | _CODES_WRITE
         | _SCREENING_WRITE
+        | _PUSH
         | {"people:view_pii", "clock:set"}
     ),
     Role.EPIDEMIOLOGIST: frozenset(

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cordon.codes.rules.evaluate import Decision, MatchState, assemble, seconds
-from cordon.codes.rules.model import DAY, Pack, Phase, Rule
+from cordon.codes.rules.model import DAY, Pack, Phase, Rule, Where
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -34,12 +34,15 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _condition(
-    kind: str, where: tuple[tuple[str, tuple[str, ...]], ...], slot: dict[str, int]
-) -> str:
+def _condition(kind: str, where: Where, slot: dict[str, int]) -> str:
     parts = [f"kind = {_lit(kind)}"]
     for name, allowed in where:
-        parts.append(f"v[{slot[name]}] IN ({', '.join(_lit(v) for v in allowed)})")
+        value = f"v[{slot[name]}]"
+        values = [v for v in allowed if v is not None]
+        either = [f"{value} IN ({', '.join(_lit(v) for v in values)})"] if values else []
+        if None in allowed:  # the attribute may be absent (as the pure evaluator reads None)
+            either.append(f"{value} IS NULL")
+        parts.append("(" + " OR ".join(either) + ")")
     return "(" + " AND ".join(parts) + ")"
 
 
@@ -315,6 +318,32 @@ def colours(states: States, pack: Pack) -> Colours:
     first = np.ones(len(person), dtype=bool)
     first[1:] = person[1:] != person[:-1]
     return Colours(person[first], colour[order][first])
+
+
+PLACE_CODES = {"home": 1, "central": 2}
+PLACE_NAMES = (None, "home", "central")
+
+
+@dataclass
+class Places:
+    person: Ints
+    place: npt.NDArray[np.int8]  # a code of PLACE_NAMES
+
+
+def places(states: States, pack: Pack) -> Places:
+    """Where each person's current phases hold them (``PLACE_NAMES``: 0 none, 1 home,
+    2 central): central when any phase says so, else home when one does."""
+    if len(states) == 0:
+        return Places(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8))
+    place_of = np.zeros((len(pack.rules), max(len(r.phases) for r in pack.rules)), np.int8)
+    for i, rule in enumerate(pack.rules):
+        for j, phase in enumerate(rule.phases):
+            place_of[i, j] = PLACE_CODES.get(phase.place or "", 0)
+    place = place_of[states.rule, states.phase]
+    people, at = np.unique(states.person, return_inverse=True)
+    held = np.zeros(len(people), dtype=np.int8)
+    np.maximum.at(held, at.reshape(-1), place)
+    return Places(people.astype(np.int64), held)
 
 
 def state_rows(states: States, pack: Pack) -> Iterator[tuple[int, list[MatchState]]]:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from cordon.codes.rules import model
 from cordon.codes.rules.model import Pack, Phase, Rule, Text, Until, make_pack
 from cordon.errors import N_, Problem, ValidationFailed, pydantic_key
 from cordon.facts.rules import CATALOGUE, catalogue_document
@@ -35,7 +36,8 @@ class TextIn(_Strict):
     en: str = Field(min_length=1)
 
 
-Where = dict[str, str | int | list[str | int]]
+# A value or a list of allowed values; null in a list also matches a fact without the attribute.
+Where = dict[str, str | int | list[str | int | None]]
 
 
 class UntilIn(_Strict):
@@ -59,6 +61,9 @@ class PhaseIn(_Strict):
     until_two_negatives: TwoNegativesIn | None = None
     ends_when: TextIn | None = Field(
         default=None, description="What ends an `until` phase, in words (e.g. discharged)."
+    )
+    place: Literal["central", "home"] | None = Field(
+        default=None, description="Where a quarantine phase holds the person."
     )
 
     @model_validator(mode="after")
@@ -107,14 +112,16 @@ class PackIn(_Strict):
 
 def _where(
     kind: str, where: Where, field: str, rule_id: str, problems: list[Problem]
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
+) -> model.Where:
     spec = CATALOGUE.get(kind)
     if spec is None:
         return ()
     attributes = {a.name: a for a in spec.attributes}
     out = []
     for name, value in where.items():
-        values = tuple(str(v) for v in (value if isinstance(value, list) else [value]))
+        values = tuple(
+            None if v is None else str(v) for v in (value if isinstance(value, list) else [value])
+        )
         attribute = attributes.get(name)
         if attribute is None:
             known = ", ".join(attributes)
@@ -126,7 +133,18 @@ def _where(
                 )
             )
             continue
-        wrong = [v for v in values if attribute.choices and v not in attribute.choices]
+        if None in values and attribute.required:
+            problems.append(
+                Problem(
+                    f"{field}.{name}",
+                    "rule %(rule)s: every %(kind)s fact has %(name)s, so null matches none",
+                    params=dict(rule=rule_id, kind=kind, name=name),
+                )
+            )
+            continue
+        wrong = [
+            v for v in values if v is not None and attribute.choices and v not in attribute.choices
+        ]
         if wrong or not values:
             problems.append(
                 Problem(
@@ -142,7 +160,7 @@ def _where(
             )
             continue
         out.append((name, values))
-    return tuple(sorted(out))
+    return tuple(sorted(out, key=lambda condition: condition[0]))
 
 
 def _fact_kind(kind: str, field: str, rule_id: str, problems: list[Problem]) -> None:
@@ -165,7 +183,14 @@ def _phase(
 ) -> Phase | None:
     label = Text(phase.label.zh, phase.label.en)
     if phase.days is not None:
-        return Phase(phase.colour, label, "days", days=phase.days, tests=tuple(sorted(phase.tests)))
+        return Phase(
+            phase.colour,
+            label,
+            "days",
+            days=phase.days,
+            tests=tuple(sorted(phase.tests)),
+            place=phase.place,
+        )
     if phase.schedule is not None:
         who, _, part = phase.schedule.partition(".")
         schedule = protocol.quarantine.get(who) if protocol else None  # type: ignore[call-overload]
@@ -188,7 +213,9 @@ def _phase(
         tests = schedule.central_test_days if part == "central" else schedule.home_test_days
         if days == 0:
             return None  # this edition has no such part (e.g. no central days): skip the phase
-        return Phase(phase.colour, label, "days", days=days, tests=tuple(sorted(tests)))
+        return Phase(
+            phase.colour, label, "days", days=days, tests=tuple(sorted(tests)), place=phase.place
+        )
     if phase.until is not None:
         _fact_kind(phase.until.fact, f"{field}.until.fact", rule.id, problems)
         where = _where(
@@ -212,6 +239,7 @@ def _phase(
             "until",
             until=Until(phase.until.fact, where, tuple(phase.until.same)),
             ends_when=Text(ends.zh, ends.en),
+            place=phase.place,
         )
     pair = phase.until_two_negatives or TwoNegativesIn()
     if pair.min_hours_apart > pair.within_hours:
@@ -228,6 +256,7 @@ def _phase(
         "two_negatives",
         min_hours_apart=pair.min_hours_apart,
         within_hours=pair.within_hours,
+        place=phase.place,
     )
 
 
@@ -372,7 +401,11 @@ def load_path(path: Path) -> Pack:
 
 OPERATORS: dict[str, str] = {
     "fact": "The fact kind anchoring the rule: each such fact starts the rule's phases.",
-    "where": "Attribute conditions on the anchoring fact: a value, or a list of allowed values.",
+    "where": (
+        "Attribute conditions on the anchoring fact: a value, or a list of allowed values;"
+        " null in the list also matches a fact without the attribute."
+    ),
+    "phases[].place": "Where a quarantine phase holds the person: central or home.",
     "phases[].days": "The phase lasts this many 24-hour days from its start.",
     "phases[].tests": "Days needing a negative test; without them the phase does not end.",
     "phases[].schedule": "Days and test days from the protocol pack: <who>.central or <who>.home.",

@@ -4,9 +4,11 @@ colours per town and grid, and compare a draft pack with the one in force."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +45,7 @@ from cordon.config import Settings
 from cordon.db import utcnow
 from cordon.errors import DeniedAccess, NotFound, OutOfJurisdiction
 from cordon.facts import service as facts_service
+from cordon.facts.schemas import FactRow
 from cordon.geo import service as geo_service
 from cordon.people import service as people_service
 from cordon.security.crypto import FieldCipher
@@ -244,6 +247,62 @@ def refresh_dirty(
     )
     session.flush()
     return len(ids), changed
+
+
+@dataclass(frozen=True)
+class Held:
+    """A person's code in a dry run, and where its phases hold them (central, home or None)."""
+
+    colour: str
+    place: str | None
+
+
+def dry_run(
+    *,
+    session: Session,
+    actor: Actor,
+    person_ids: Sequence[int],
+    facts: Sequence[FactRow],
+    pack_name: str = packs.DEFAULT_PACK,
+    now: datetime | None = None,
+) -> tuple[dict[int, Held], dict[int, Held]]:
+    """The codes of these people (and of the facts' people) at ``now`` as their facts stand,
+    and as they would be with ``facts`` written as the ledger writes them (replacing a live fact
+    of the same person, kind and source). Decided by the batch evaluator the refresh runs, on
+    the facts it reads, so a preview says what the codes will do once the facts are written.
+    People held by no rule are absent (green). Nothing is stored or shown: callers count."""
+    require(actor, "codes:view")
+    pack = packs.load(pack_name)
+    at = now or utcnow()
+    people = sorted(set(person_ids) | {f.person_id for f in facts})
+    live = facts_service.live_table(session=session, person_ids=people)
+    written = {(f.person_id, f.kind, f.source) for f in facts}
+    keys = zip(*(live.column(c).to_pylist() for c in ("person_id", "kind", "source")), strict=True)
+    kept = pa.array([key not in written for key in keys], pa.bool_())
+    added = pa.table(
+        [
+            [f.person_id for f in facts],
+            [""] * len(facts),
+            [f.kind for f in facts],
+            [f.at for f in facts],
+            [json.dumps(f.attrs, sort_keys=True, ensure_ascii=False) for f in facts],
+            [f.source for f in facts],
+        ],
+        schema=facts_service.FACT_TABLE_SCHEMA,
+    )
+    return _held(live, at, pack), _held(pa.concat_tables([live.filter(kept), added]), at, pack)
+
+
+def _held(table: pa.Table, at: datetime, pack: Pack) -> dict[int, Held]:
+    """Everyone held by a rule in the table (people absent are green and held nowhere)."""
+    states = batch.match_states(table, at, pack)
+    colours = _colour_map(batch.colours(states, pack))
+    placed = batch.places(states, pack)
+    where = dict(zip(placed.person.tolist(), placed.place.tolist(), strict=True))
+    return {
+        person: Held(batch.COLOUR_NAMES[colour], batch.PLACE_NAMES[where.get(person, 0)])
+        for person, colour in colours.items()
+    }
 
 
 def _store(

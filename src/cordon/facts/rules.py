@@ -55,12 +55,20 @@ CATALOGUE: dict[str, FactKind] = {
         ),
         FactKind(
             "contact",
-            "The person was traced as a contact of a case.",
+            "The person was traced as a contact of a case, and the tier was pushed.",
             "first exposure",
             (
                 _choice("contact_kind", ("close", "secondary", "companion"), "contact kind"),
                 Attribute("case_id", "int", True, doc="the index case"),
                 Attribute("pack", "str", False, doc="protocol pack the trace used"),
+                Attribute("tier", "int", False, doc="priority tier of the trace (1 = highest)"),
+                _choice(
+                    "action",
+                    ("central", "home", "notify"),
+                    "what the pushed tier orders; absent: the edition's default for the kind",
+                    required=False,
+                ),
+                Attribute("push_id", "int", False, doc="the commander's push that wrote it"),
             ),
         ),
         FactKind(

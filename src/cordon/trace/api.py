@@ -1,4 +1,5 @@
-"""Tracing API: trace a case (preview or stored), batch jobs, stored contacts, network."""
+"""Tracing API: trace a case (preview or stored), batch jobs, stored contacts, network, and
+the cost preview and push of a list's tiers."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ from cordon.jobs import service as jobs_service
 from cordon.jobs.flows import dispatch
 from cordon.jobs.schemas import JobOut
 from cordon.protocols.packs import DEFAULT_PACK
-from cordon.trace import contacts, jobs, service
+from cordon.trace import contacts, jobs, push, service
 from cordon.trace.contacts import ContactFilter
 from cordon.trace.pages import KIND_LABELS, SETTING_LABELS
 from cordon.trace.schemas import (
     BatchIn,
     ContactPage,
     NetworkOut,
+    PushIn,
+    PushOut,
+    PushPreview,
     TraceOut,
     TrajectoryOut,
 )
@@ -263,3 +267,56 @@ def letters_in_background(
         session=session, actor=actor, case_id=case_id, pack_name=pack, lake=settings.lake_dir
     )
     return dispatch(request.app, session, job)
+
+
+@router.post("/preview", response_model=PushPreview)
+def push_preview(
+    body: PushIn,
+    actor: Annotated[Actor, Depends(require("cases:view"))],
+    session: DbSession,
+    settings: SettingsDep,
+) -> PushPreview:
+    """What pushing these tiers of the cases' stored contacts would cost, before it is done:
+    per tier (and the companions) people, who turns red or yellow, central and home
+    quarantine, expected infections; per town and grid; rooms and staff for the chosen tiers.
+    Counts only; nothing is written."""
+    return push.preview(
+        session=session,
+        actor=actor,
+        case_ids=body.case_ids,
+        tiers=body.tiers,
+        companions=body.companions,
+        code_pack=settings.code_pack,
+    )
+
+
+@router.post("/push", response_model=PushOut, status_code=201)
+def push_tiers(
+    body: PushIn,
+    actor: Annotated[Actor, Depends(require("trace:push"))],
+    session: DbSession,
+    settings: SettingsDep,
+) -> PushOut:
+    """Push the chosen tiers (and the companions when chosen) of the cases' contacts: their
+    contact facts are written and codes follow by themselves; the push is recorded with its
+    preview. Tiers pushed before stay pushed; pushing one again changes nothing."""
+    return push.push(
+        session=session,
+        actor=actor,
+        case_ids=body.case_ids,
+        tiers=body.tiers,
+        companions=body.companions,
+        code_pack=settings.code_pack,
+    )
+
+
+@router.get("/pushes", response_model=list[PushOut])
+def pushes(
+    actor: CurrentActor,
+    session: DbSession,
+    case_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[PushOut]:
+    """Pushes of a case (or of every case you may see), newest first: who, when, which tiers,
+    and the preview of that moment."""
+    return push.pushes(session=session, actor=actor, case_id=case_id, limit=limit)

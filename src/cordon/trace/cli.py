@@ -39,11 +39,12 @@ def case(
     pack: str | None = PackOption,
     lake: Path | None = typer.Option(None, "--lake", help="Lake folder (default: the demo's)."),
     preview: bool = typer.Option(
-        False, "--preview", help="Only print the contacts; store neither contacts nor facts."
+        False, "--preview", help="Only print the contacts; store nothing."
     ),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Trace one case, store its contacts and facts, and print them with evidence as JSON."""
+    """Trace one case, store its contacts (with scores and tiers) and print them with evidence
+    as JSON; codes follow once a commander pushes tiers (`cordon trace push`)."""
     from cordon.auth import service as auth_service
     from cordon.trace import service
 
@@ -58,6 +59,67 @@ def case(
             save=not preview,
         )
     typer.echo(result.model_dump_json(indent=2))
+
+
+CasesArgument = typer.Argument(..., help="The traced case, or a batch's cases.")
+TierOption = typer.Option(
+    [], "--tier", help="A tier to push (repeat for several: --tier 1 --tier 2)."
+)
+CompanionsOption = typer.Option(
+    False, "--companions", help="The spatio-temporal companions too (yellow code and tests)."
+)
+
+
+def _push_command(
+    what: str,
+    case_ids: list[int],
+    user: str,
+    tiers: list[int],
+    companions: bool,
+    data_dir: Path | None,
+) -> None:
+    from cordon.auth import service as auth_service
+    from cordon.trace import push
+
+    settings = settings_for(data_dir)
+    act = push.preview if what == "preview" else push.push
+    with command_session(settings) as session:
+        result = act(
+            session=session,
+            actor=auth_service.actor_named(session=session, username=user, client_addr="cli"),
+            case_ids=case_ids,
+            tiers=tiers,
+            companions=companions,
+            code_pack=settings.code_pack,
+        )
+    typer.echo(result.model_dump_json(indent=2))
+
+
+@app.command("preview")
+def preview(
+    case_ids: list[int] = CasesArgument,
+    user: str = typer.Option(..., "--user", help="The user asking (scoped and audited)."),
+    tier: list[int] = TierOption,
+    companions: bool = CompanionsOption,
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """What pushing these tiers of the cases' stored contacts would cost, as JSON: per tier
+    people, red, yellow, central and home quarantine, expected infections; per town and grid;
+    rooms and staff for the chosen tiers. Nothing is written."""
+    _push_command("preview", case_ids, user, tier, companions, data_dir)
+
+
+@app.command("push")
+def push_tiers(
+    case_ids: list[int] = CasesArgument,
+    user: str = typer.Option(..., "--user", help="The commander pushing (recorded, audited)."),
+    tier: list[int] = TierOption,
+    companions: bool = CompanionsOption,
+    data_dir: Path | None = DataDirOption,
+) -> None:
+    """Push the chosen tiers of the cases' contacts to codes and orders; prints the push
+    (who, when, tiers, and the preview of that moment) as JSON."""
+    _push_command("push", case_ids, user, tier, companions, data_dir)
 
 
 @app.command("letters")

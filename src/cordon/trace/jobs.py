@@ -154,16 +154,29 @@ def start_letters(
 
 
 def _run_letters(ctx: JobContext) -> dict[str, Any]:
-    case_id = int(ctx.params["case_id"])
+    case_id, pack_name = int(ctx.params["case_id"]), str(ctx.params["pack"])
+    lake = Path(ctx.params["lake"])
     ctx.progress(0, 2, N_("Tracing contacts"))
+    # The trace is stored in its own transaction, its reads committed before it writes: the
+    # one writer of SQLite is held for the store only, not for the trace and the letters.
+    with transaction(ctx.factory) as session:
+        traced = service.trace_case(
+            session=session,
+            actor=ctx.actor,
+            case_id=case_id,
+            lake=lake,
+            pack_name=pack_name,
+            on_traced=lambda _found: session.commit(),
+        )
     with transaction(ctx.factory) as session:
         made = service.assist_letters(
             session=session,
             actor=ctx.actor,
             cipher=ctx.cipher,
             case_id=case_id,
-            lake=Path(ctx.params["lake"]),
-            pack_name=str(ctx.params["pack"]),
+            lake=lake,
+            pack_name=pack_name,
+            traced=traced,
         )
     if not made:
         raise ValidationFailed(

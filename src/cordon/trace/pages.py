@@ -16,9 +16,9 @@ from cordon.jobs import service as jobs_service
 from cordon.jobs.flows import dispatch
 from cordon.people import service as people_service
 from cordon.protocols import packs
-from cordon.trace import contacts, jobs, service
+from cordon.trace import contacts, jobs, push, service
 from cordon.trace.contacts import ContactFilter
-from cordon.trace.schemas import NetworkOut, TrajectoryOut
+from cordon.trace.schemas import NetworkOut, PushOut, TrajectoryOut
 from cordon.web import i18n
 from cordon.web.deps import Cipher, DbSession, RecordId, SettingsDep
 from cordon.web.downloads import written_file
@@ -80,6 +80,10 @@ def panel(
 ) -> HTMLResponse:
     """The tracing part of the case page (an HTMX fragment, or a page when opened directly)."""
     _ = translator(request)
+    # The cost preview first: its dry run reads, and SQLite's one writer is taken only by the
+    # audit entries that follow, so the request holds it briefly.
+    traced = contacts.count(session=session, actor=actor, where=ContactFilter(case_id=case_id))
+    costing = _costing(request, actor, session, settings, case_id, None, False) if traced else {}
     path: TrajectoryOut | None = None
     problem = ""
     try:
@@ -108,6 +112,7 @@ def panel(
         "labels": {"failed": _("The map could not be loaded."), "stay": _("Stay")},
     }
     context = {
+        **costing,
         "case_id": case_id,
         "path": path,
         "problem": problem,
@@ -140,6 +145,119 @@ def run(
     )
     dispatch(request.app, session, job)
     return RedirectResponse(f"/cases/{case_id}?job={job.id}#tracing", status_code=303)
+
+
+ACTION_LABELS = {
+    "central": N_("Central quarantine"),
+    "home": N_("Home quarantine"),
+    "notify": N_("Notify and test (yellow code)"),
+    "companion": N_("Yellow code and two tests"),
+}
+Pusher = Annotated[Actor, Depends(page_require("trace:push"))]
+Tiers = Annotated[list[int], Form(max_length=9)]
+
+
+def _costing(
+    request: Request,
+    actor: Actor,
+    session: DbSession,
+    settings: SettingsDep,
+    case_id: int,
+    tiers: list[int] | None,
+    companions: bool,
+    problems: list[Problem] | None = None,
+    done: PushOut | None = None,
+) -> dict[str, Any]:
+    """The push part of the panel: the cost preview of the chosen tiers (by default those not
+    pushed yet whose action is central quarantine), the tiers pushed, and the past pushes."""
+    history = push.pushes(session=session, actor=actor, case_id=case_id)
+    pushed = {t for p in history for t in p.tiers}
+    pushed_companions = any(p.companions for p in history)
+    every = push.preview(
+        session=session, actor=actor, case_ids=[case_id], tiers=[], code_pack=settings.code_pack
+    )
+    if tiers is None:
+        tiers = [t.tier for t in every.tiers if t.action == "central" and t.tier is not None]
+    cost = push.choose(
+        every,
+        [t for t in tiers if t not in pushed],
+        companions and not pushed_companions,
+    )
+    _ = translator(request)
+    shown = [*history, *([done] if done else [])]
+    return {
+        "push_words": {p.id: _push_words(_, p) for p in shown},
+        "cost": cost,
+        "pushed_tiers": pushed,
+        "pushed_companions": pushed_companions,
+        "pushes": history,
+        "done": done,
+        "push_problems": [problem_text(_, p) for p in problems or []],
+        "action_labels": {k: _(v) for k, v in ACTION_LABELS.items()},
+    }
+
+
+def _push_words(_: Callable[[str], str], pushed: PushOut) -> str:
+    words = [_("Tier %(tier)s") % {"tier": t} for t in pushed.tiers]
+    if pushed.companions:
+        words.append(_(KIND_LABELS["companion"]))
+    return " · ".join(words)
+
+
+def _push_section(
+    request: Request, case_id: int, costing: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    context = {**costing, "case_id": case_id, "labels": _labels(request)}
+    return render(request, "trace/push_section.html", context, status=status)
+
+
+@router.post("/cases/{case_id}/preview", response_class=HTMLResponse)
+def preview_push(
+    case_id: RecordId,
+    request: Request,
+    actor: Viewer,
+    session: DbSession,
+    settings: SettingsDep,
+    tiers: Tiers = [],  # noqa: B006  (FastAPI copies defaults)
+    companions: Annotated[bool, Form()] = False,
+) -> HTMLResponse:
+    """The cost preview again for the tiers ticked (the panel's form, on every change)."""
+    costing = _costing(request, actor, session, settings, case_id, tiers, companions)
+    return _push_section(request, case_id, costing)
+
+
+@router.post("/cases/{case_id}/push")
+def push_tiers(
+    case_id: RecordId,
+    request: Request,
+    actor: Pusher,
+    session: DbSession,
+    settings: SettingsDep,
+    tiers: Tiers = [],  # noqa: B006
+    companions: Annotated[bool, Form()] = False,
+) -> Response:
+    """Push the ticked tiers; the panel shows who pushed what and when (or, without HTMX, the
+    case page again)."""
+    try:
+        done = push.push(
+            session=session,
+            actor=actor,
+            case_ids=[case_id],
+            tiers=tiers,
+            companions=companions,
+            code_pack=settings.code_pack,
+        )
+    except ValidationFailed as exc:
+        if request.headers.get("hx-request") != "true":
+            raise
+        costing = _costing(
+            request, actor, session, settings, case_id, tiers, companions, exc.problems
+        )
+        return _push_section(request, case_id, costing, status=200)
+    if request.headers.get("hx-request") != "true":
+        return RedirectResponse(f"/cases/{case_id}#tracing", status_code=303)
+    costing = _costing(request, actor, session, settings, case_id, None, False, done=done)
+    return _push_section(request, case_id, costing)
 
 
 @router.post("/cases/{case_id}/letters")

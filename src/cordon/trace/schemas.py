@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -177,11 +178,19 @@ class PushPreview(BaseModel):
     rooms: int  # central-quarantine rooms (one per person)
     staff: int  # staff for them (the pack's ratio)
     expected_infections: float
+    central: int = 0  # of the chosen, under central quarantine after the push
+    home: int = 0  # under home quarantine
+    code_pack: str = ""  # the health-code rule pack the colours were decided under
+    at: datetime | None = None  # the moment the colours were decided for
 
 
 class PushIn(BaseModel):
-    case_ids: list[int] = Field(min_length=1, max_length=1000)
-    tiers: list[int] = Field(max_length=9, description="Tiers to push, e.g. [1, 2].")
+    case_ids: list[Annotated[int, Field(ge=1, le=2_147_483_647)]] = Field(
+        min_length=1, max_length=1000, description="A traced case, or a batch's cases."
+    )
+    tiers: list[Annotated[int, Field(ge=1, le=9)]] = Field(
+        default_factory=list, max_length=9, description="Tiers to push, e.g. [1, 2]."
+    )
     companions: bool = False
 
 

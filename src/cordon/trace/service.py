@@ -20,14 +20,12 @@ from cordon.cases import service as cases_service
 from cordon.cases.schemas import CaseOut
 from cordon.db import utcnow
 from cordon.errors import Problem, ValidationFailed
-from cordon.facts import service as facts_service
-from cordon.facts.schemas import FactRow
 from cordon.geo import service as geo_service
 from cordon.people import service as people_service
 from cordon.protocols import packs
 from cordon.security.crypto import FieldCipher
 from cordon.trace import contacts as repository
-from cordon.trace import letters, score
+from cordon.trace import letters, push, score
 from cordon.trace.duckdb_store import DuckDBStore
 from cordon.trace.engine import trace_columns
 from cordon.trace.evidence import KINDS, Traced
@@ -161,7 +159,8 @@ def _save(
     pack: str,
     moment: datetime,
 ) -> None:
-    """Replace the traced cases' contacts and their contact facts with this trace's."""
+    """Replace the traced cases' contacts with this trace's. Facts are written by a push
+    (``trace.push``): the tiers already pushed for these cases apply to the new list."""
     by_id = {c.id: c for c in cases}
     homes = people_service.residences(session=session, person_ids=[c.person_id for c in contacts])
     known = [c for c in contacts if c.person_id in homes]
@@ -190,27 +189,7 @@ def _save(
             for c in known
         ],
     )
-    for case_id in by_id:
-        source = f"trace:case:{case_id}"
-        facts_service.replace_source(
-            session=session,
-            actor=actor,
-            source=source,
-            kind="contact",
-            facts=[
-                FactRow(
-                    c.person_id,
-                    "contact",
-                    c.first_exposure,
-                    {"contact_kind": c.kind, "case_id": case_id, "pack": pack},
-                    source,
-                )
-                for c in known
-                if c.case_ids[0] == case_id
-            ],
-            divisions={c.person_id: homes[c.person_id][0] for c in known},
-            now=moment,
-        )
+    push.reapply(session=session, actor=actor, case_ids=list(by_id), now=moment)
 
 
 def trace_cases(
@@ -225,8 +204,8 @@ def trace_cases(
     on_traced: Callable[[int], None] | None = None,
 ) -> tuple[list[CaseOut], list[ContactOut], tuple[int, int]]:
     """Trace these cases together (contacts deduplicated across them, earliest exposure wins)
-    and, unless ``save`` is off, store the contacts and their facts. ``on_traced`` hears how
-    many contacts were found before they are stored (a job's progress)."""
+    and, unless ``save`` is off, store the contacts (their facts follow a push). ``on_traced``
+    hears how many contacts were found before they are stored (a job's progress)."""
     require(actor, "trace:run")
     pack = packs.load(pack_name)
     moment = now or utcnow()
@@ -264,7 +243,7 @@ def trace_case(
     save: bool = True,
     on_traced: Callable[[int], None] | None = None,
 ) -> TraceOut:
-    """Contacts of one case with evidence; stored (contacts and facts) unless ``save`` is off."""
+    """Contacts of one case with evidence; stored unless ``save`` is off."""
     _cases, contacts, (start, end) = trace_cases(
         session=session,
         actor=actor,
@@ -362,13 +341,17 @@ def assist_letters(
     lake: Path,
     pack_name: str = packs.DEFAULT_PACK,
     now: datetime | None = None,
+    traced: TraceOut | None = None,
 ) -> list[Letter]:
     """One letter per region (at the level of the actor's own jurisdiction, at least a
     county) for the case's contacts who are outside the actor's jurisdiction: those who live
-    elsewhere, and those whom a journey has taken elsewhere at ``now``."""
-    traced = trace_case(
-        session=session, actor=actor, case_id=case_id, lake=lake, pack_name=pack_name, now=now
-    )
+    elsewhere, and those whom a journey has taken elsewhere at ``now``. The case is traced
+    (and stored) again unless ``traced`` is the trace just stored (a job stores it in its own
+    short transaction first: SQLite has one writer)."""
+    if traced is None:
+        traced = trace_case(
+            session=session, actor=actor, case_id=case_id, lake=lake, pack_name=pack_name, now=now
+        )
     pack = packs.load(pack_name)
     at = now or utcnow()
     ids = [c.person_id for c in traced.contacts]

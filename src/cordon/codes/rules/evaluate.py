@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import NamedTuple, Protocol
 
-from cordon.codes.rules.model import DAY, SEVERITY, Colour, Pack, Phase, Rule, Text
+from cordon.codes.rules.model import DAY, SEVERITY, Colour, Pack, Phase, Rule, Text, Where
 from cordon.codes.rules.text import conversion_text, green_reason, reason_text
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -93,7 +93,8 @@ def _normalise(facts: Iterable[FactLike], now: int) -> list[_Fact]:
     return out
 
 
-def _matches(fact: _Fact, where: Sequence[tuple[str, tuple[str, ...]]]) -> bool:
+def _matches(fact: _Fact, where: Where) -> bool:
+    # A missing attribute is None: it matches where the rule allows None.
     return all(fact.attrs.get(name) in allowed for name, allowed in where)
 
 

@@ -18,6 +18,10 @@ COLOURS: tuple[Colour, ...] = ("green", "yellow", "red")
 SEVERITY: dict[str, int] = {"green": 0, "yellow": 1, "red": 2}
 DAY = 86_400  # seconds: quarantine days are counted in 24-hour steps from the anchor fact
 PhaseKind = Literal["days", "until", "two_negatives"]
+Place = Literal["central", "home"]
+# An attribute condition: the allowed values; None among them also matches a fact without the
+# attribute (a contact fact written before tiers existed means what the edition says).
+Where = tuple[tuple[str, tuple[str | None, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class Until:
     anchor's values of ``same``) dated after the phase start."""
 
     fact: str
-    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    where: Where = ()
     same: tuple[str, ...] = ()
 
 
@@ -49,6 +53,9 @@ class Phase:
     ends_when: Text | None = None
     min_hours_apart: int = 24
     within_hours: int = 72
+    # Where the phase holds the person, when it is a quarantine: central or home (the cost
+    # preview of a contact list counts rooms and staff from it).
+    place: Place | None = None
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ class Rule:
     title: Text
     priority: int
     fact: str
-    where: tuple[tuple[str, tuple[str, ...]], ...]
+    where: Where
     phases: tuple[Phase, ...]
     note: str = ""
 

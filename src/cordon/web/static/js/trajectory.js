@@ -53,6 +53,13 @@
 
   function start() { window.CordonMaps.withBoundaries("trajectory-map", "trajectory-data", draw); }
 
-  document.addEventListener("htmx:afterSettle", start);
+  // Only when HTMX put the map in: a swap elsewhere in the panel (the push form) must not draw
+  // the chart again over itself.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var swapped = event.detail && event.detail.elt;
+    if (!swapped || swapped.id === "trajectory-map" || swapped.querySelector("#trajectory-map")) {
+      start();
+    }
+  });
   window.CordonMaps.whenReady(start);
 })();
