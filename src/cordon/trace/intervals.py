@@ -10,9 +10,10 @@ by one binary search (numpy); a compiled loop (``kernels.overlaps``) tests each 
 it lies, and only the overlaps kept are copied.
 
 The answer is the store's ``co_present`` / ``co_cell`` (see ``backend.MovementStore``): overlaps
-of at least ``need`` seconds, in a classroom only of the same class, and each person's earliest
-few (by start, then source, then place), each person's earliest with each source, or each
-person's earliest few in each place.
+of at least ``need`` seconds, in a classroom only of the same class, among co-workers only of
+people who work there, in a cell only of phones that do not live in it; and each person's
+earliest few (by start, then source, then place), each person's earliest with each source, or
+each person's earliest few in each place.
 """
 
 from __future__ import annotations
@@ -60,7 +61,22 @@ class Sources:
     day_start: np.ndarray
     need: np.ndarray  # minimum overlap in seconds (at least 1)
     class_id: np.ndarray  # -1 for none; only for classroom stays
+    team: np.ndarray  # the place where the other person must work (co-workers), else -1
+    here: np.ndarray  # residency key: its residents are left out (``Residents``), else -1
     setting: np.ndarray  # a number the caller gives meaning to (kept with each overlap)
+
+
+@dataclass(frozen=True)
+class Residents:
+    """Who lives where, for the residency filter: ``key[at[p] : at[p + 1]]`` are the residency
+    keys (``Sources.here``) of person ``p``, by person id."""
+
+    at: np.ndarray
+    key: np.ndarray
+
+
+NOBODY = np.empty(0, np.int64)  # a table by person id without anyone in it
+NO_RESIDENTS = Residents(NOBODY, NOBODY)
 
 
 @dataclass(frozen=True)
@@ -81,18 +97,97 @@ def co_present(
     classes: np.ndarray,
     evidence: int,
     per: Per,
+    works_at: np.ndarray = NOBODY,
+    residents: Residents = NO_RESIDENTS,
 ) -> Overlaps:
     """Overlaps of ``sources`` with the rows of ``segments`` (``where``: the place or cell column;
-    ``classes``: each person's class by id, -1 for none), kept as ``per`` says."""
+    ``classes``: each person's class by id, -1 for none; ``works_at``: each person's work place
+    by id, -1 for none; ``residents``: who lives where), kept as ``per`` says."""
     keep = _Keeper(sources, segments, evidence=evidence, per=per)
+    tables = Tables(
+        classes=_int64(classes),
+        works_at=_int64(works_at),
+        residents=Residents(_int64(residents.at), _int64(residents.key)),
+    )
     for segment in segments:
-        after = segment.start + (segment.last_day - segment.first_day + 1) * DAY
-        mine = np.flatnonzero((sources.day_start >= segment.start) & (sources.day_start < after))
+        mine = np.flatnonzero(
+            (sources.day_start >= segment.start) & (sources.day_start < _after(segment))
+        )
         if mine.size and segment.size:
             keep.next_segment()
-            for rows in _pairs(sources, mine, segment, where, classes, keep):
+            for rows in _pairs(sources, mine, segment, where, tables, keep):
                 keep.add(rows)
     return Overlaps(*keep.result())
+
+
+@dataclass(frozen=True)
+class Tables:
+    """What ``kernels.overlaps`` looks people up in (by person id)."""
+
+    classes: np.ndarray
+    works_at: np.ndarray
+    residents: Residents
+
+
+def _int64(values: np.ndarray) -> np.ndarray:
+    """One type for the compiled loop (each new type is compiled apart)."""
+    return np.ascontiguousarray(values, np.int64)
+
+
+def _after(segment: Segment) -> int:
+    """The midnight after the segment's last day."""
+    return segment.start + (segment.last_day - segment.first_day + 1) * DAY
+
+
+def residents(
+    cell: np.ndarray,
+    opens: np.ndarray,
+    closes: np.ndarray,
+    segments: list[Segment],
+    *,
+    more_than: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each task (a ``cell`` and a stretch [opens, closes)), the people whose phones spent
+    more than ``more_than`` seconds in it then, from the cell-ordered index: (task, person)
+    pairs. A cell's rows of a day are one run of the index (a record never crosses midnight),
+    read once per task by a compiled loop."""
+    people = max((s.people for s in segments), default=0)
+    spent, touched = np.zeros(people, np.int64), np.empty(people, np.int64)
+    runs = []
+    for segment in segments:
+        keys = segment.columns["key"]
+        # From the midnight before the stretch opens: rows starting earlier end before it.
+        first = np.clip(opens - (opens - segment.start) % DAY, segment.start, _after(segment))
+        last = np.clip(closes, segment.start, _after(segment))
+        lo = np.searchsorted(keys, segment.where(cell, first), side="left")
+        hi = np.searchsorted(keys, segment.where(cell, last), side="left")
+        runs.append((segment, lo, hi))
+    tasks, found = [], []
+    for task in range(cell.size):
+        count = 0
+        for segment, lo, hi in runs:
+            if hi[task] > lo[task]:
+                count = kernels.time_by_person(
+                    segment.columns["person_id"],
+                    segment.columns["start"],
+                    segment.columns["end"],
+                    int(lo[task]),
+                    int(hi[task]),
+                    int(opens[task]),
+                    int(closes[task]),
+                    spent,
+                    touched,
+                    count,
+                )
+        who = touched[:count]
+        lives = who[spent[who] > more_than]
+        spent[who] = 0
+        if lives.size:
+            tasks.append(np.full(lives.size, task, np.int64))
+            found.append(lives)
+    if not found:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(tasks), np.concatenate(found)
 
 
 class _Keeper:
@@ -178,7 +273,7 @@ def _pairs(
     mine: np.ndarray,
     segment: Segment,
     where: str,
-    classes: np.ndarray,
+    tables: Tables,
     keep: _Keeper,
 ) -> Iterator[tuple[np.ndarray, ...]]:
     """The overlapping pairs of these source stays with the segment's rows that meet the
@@ -198,9 +293,17 @@ def _pairs(
     total = np.cumsum(count)
     at = segment.columns
     # One type for the compiled loop (each new type is compiled apart).
-    source, opens, closes, need, class_id = (
-        np.asarray(x, np.int64)
-        for x in (sources.source, sources.start, sources.end, sources.need, sources.class_id)
+    source, opens, closes, need, class_id, team, here = (
+        np.ascontiguousarray(x, np.int64)
+        for x in (
+            sources.source,
+            sources.start,
+            sources.end,
+            sources.need,
+            sources.class_id,
+            sources.team,
+            sources.here,
+        )
     )
     first = 0
     while first < mine.size:
@@ -217,11 +320,16 @@ def _pairs(
             closes,
             need,
             class_id,
+            team,
+            here,
             keep.group,
             at["person_id"],
             at["start"],
             at["end"],
-            classes,
+            tables.classes,
+            tables.works_at,
+            tables.residents.at,
+            tables.residents.key,
             keep.met_by,
             q,
             s,

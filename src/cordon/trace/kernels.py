@@ -29,20 +29,34 @@ def overlaps(
     source_end: np.ndarray,
     need: np.ndarray,
     class_id: np.ndarray,
+    team: np.ndarray,
+    here: np.ndarray,
     group: np.ndarray,
     person: np.ndarray,
     start: np.ndarray,
     end: np.ndarray,
     classes: np.ndarray,
+    works_at: np.ndarray,
+    resident_at: np.ndarray,
+    resident_key: np.ndarray,
     met_by: np.ndarray,
     out_source_row: np.ndarray,
     out_row: np.ndarray,
 ) -> int:
     """The candidates ``lo[i] .. lo[i] + count[i]`` (rows of a segment: ``person``, ``start``,
     ``end``) of each source row ``source_rows[i]`` that overlap it for at least its ``need``
-    seconds, are someone else and, when the source has a class (``class_id`` >= 0), are of the
-    same class or of none (``classes``: by person id, -1 for none; may be empty). Written to
-    ``out_source_row`` / ``out_row`` in the order met; returns how many.
+    seconds, are someone else and pass the source row's tests of who they are:
+
+    * ``class_id`` >= 0 (a classroom): of the same class or of none (``classes``: by person
+      id, -1 for none; may be empty);
+    * ``team`` >= 0 (a place where both must work): working there (``works_at``: by person
+      id, -1 for nowhere; may be empty);
+    * ``here`` >= 0 (a residency key): not a resident there, i.e. not one of ``resident_key``
+      ``[resident_at[who] : resident_at[who + 1]]`` (``resident_at``: offsets by person id;
+      may be empty).
+
+    People beyond a table are not tested by it. Written to ``out_source_row`` / ``out_row``
+    in the order met; returns how many.
 
     With a ``met_by`` table (by person id; else an empty array), only the first overlap of
     each (person, source ``group``) is written, and ``met_by[person]`` remembers the group:
@@ -52,7 +66,7 @@ def overlaps(
     for i in range(source_rows.size):
         q = source_rows[i]
         me, opens, closes = source[q], source_start[q], source_end[q]
-        own, mine = class_id[q], group[q]
+        own, mine, works, key = class_id[q], group[q], team[q], here[q]
         for s in range(lo[i], lo[i] + count[i]):
             who = person[s]
             if who == me:
@@ -63,6 +77,15 @@ def overlaps(
                 theirs = classes[who]
                 if theirs >= 0 and theirs != own:
                     continue
+            if works >= 0 and 0 <= who < works_at.size and works_at[who] != works:
+                continue
+            if key >= 0 and 0 <= who < resident_at.size - 1:
+                lives = False
+                for e in range(resident_at[who], resident_at[who + 1]):
+                    if resident_key[e] == key:
+                        lives = True
+                if lives:
+                    continue
             if firsts:
                 if met_by[who] == mine:
                     continue
@@ -71,6 +94,33 @@ def overlaps(
             out_row[found] = s
             found += 1
     return found
+
+
+@njit(cache=True, nogil=True)
+def time_by_person(
+    person: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    lo: int,
+    hi: int,
+    opens: int,
+    closes: int,
+    spent: np.ndarray,
+    touched: np.ndarray,
+    count: int,
+) -> int:
+    """Adds the time each person's rows ``lo .. hi`` spend in [opens, closes) to ``spent`` (by
+    person id); the people met for the first time go to ``touched`` after its ``count``
+    first. Returns the new count."""
+    for s in range(lo, hi):
+        took = min(end[s], closes) - max(start[s], opens)
+        if took > 0:
+            who = person[s]
+            if spent[who] == 0:
+                touched[count] = who
+                count += 1
+            spent[who] += took
+    return count
 
 
 def least_per_group(
@@ -135,8 +185,29 @@ def warm() -> None:
     rows, out = np.zeros(1, np.int64), np.zeros(1, np.int64)
     met_by = np.zeros(1, np.int32)
     overlaps(
-        one, one, one, one, one, one, one, one, one, mapped, times, times, one, met_by, rows, out
+        one,
+        one,
+        one,
+        one,
+        one,
+        one,
+        one,
+        one,
+        one,
+        one,
+        one,
+        mapped,
+        times,
+        times,
+        one,
+        one,
+        one,
+        one,
+        met_by,
+        rows,
+        out,
     )
+    time_by_person(mapped, times, times, 0, 1, 0, 1, one, out, 0)
     least_per_group(one, one, 1, 1, 1)
     distinct_per_group(one, one, 1)
     cases_met(one, [(one, one)], one)
