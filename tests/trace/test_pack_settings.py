@@ -19,7 +19,10 @@ from tests.trace.test_rules_on_a_small_lake import Record, Stay, at, write_lake
 
 PACKS = ("guangxi-2021-12", "e9-2022-06")
 DAYS = 7
+# The companions first: their ids are the numbers a store might give its own sources.
 (
+    PASSER_BY,
+    NEWCOMER,
     CASE,
     CLOSE,
     CO_WORKER,
@@ -28,10 +31,8 @@ DAYS = 7
     STALL_KEEPER,
     STALL_MATE,
     CUSTOMER,
-    PASSER_BY,
     LIVES_THERE,
     NIGHT_NEIGHBOUR,
-    NEWCOMER,
 ) = range(12)
 # Sections of two sites: an office building (sections A and B) and a market (a food hall and
 # a row of stalls); each section is a place of its own, with the site it belongs to.

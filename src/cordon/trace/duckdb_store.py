@@ -178,6 +178,7 @@ class DuckDBStore:
         # companions and about close contacts at once, and a connection runs one query.
         self._cursors = threading.local()
         self._index: dict[str, list[Segment]] = {}
+        self._person_offsets: dict[int, np.ndarray] = {}  # by id() of a segment kept in _index
         self._opening = threading.Lock()
         self._by_person: dict[str, np.ndarray] = {}  # people's classes and work places by id
         if not scan:
@@ -245,6 +246,16 @@ class DuckDBStore:
             for s in self._index[name]
             if s.first_day <= days.stop - 1 and s.last_day >= days.start
         ]
+
+    def _offsets(self, segment: Segment) -> np.ndarray:
+        """``intervals.person_offsets`` of a by-person segment, found once and kept."""
+        with self._opening:
+            found = self._person_offsets.get(id(segment))
+        if found is None:
+            found = intervals.person_offsets(segment)
+            with self._opening:
+                self._person_offsets[id(segment)] = found
+        return found
 
     def _rows_of(
         self, name: str, ids: np.ndarray, start: int, end: int, columns: list[str]
@@ -401,7 +412,6 @@ class DuckDBStore:
             need=need,
             class_id=np.where(in_class, self._of(self.class_ids(), source), -1),
             team=np.where(in_team, place, -1),
-            here=np.full(row.size, -1, np.int64),
             setting=code,
         )
         return sources, names
@@ -455,6 +465,7 @@ class DuckDBStore:
         # By person: each person's own records then come in time order (see intervals).
         wanted = wanted.take(np.argsort(wanted.column("person_id").to_numpy(), kind="stable"))
         people = wanted.column("person_id").to_numpy().astype(np.int64)
+        ends = wanted.column("end").to_numpy()
         columns = ["person_id", "cell_id", "start", "end"]
         own = self._rows_of("cells_by_person", people, start, end, columns)
         if own is None:
@@ -466,23 +477,42 @@ class DuckDBStore:
         opens = np.maximum(
             own.column("start").to_numpy()[row], wanted.column("start").to_numpy()[window]
         )
-        closes = np.minimum(
-            own.column("end").to_numpy()[row], wanted.column("end").to_numpy()[window]
-        )
+        closes = np.minimum(own.column("end").to_numpy()[row], ends[window])
         cell = own.column("cell_id").to_numpy().astype(np.int64)[row]
         inside = closes > opens
-        here = np.full(row.size, -1, np.int64)
-        residents = intervals.NO_RESIDENTS
-        if residency is not None:
-            ends = wanted.column("end").to_numpy()[window]
-            lives, here, residents = self._residents(people[window], window, cell, ends, residency)
-            inside &= ~lives
-        window, opens, closes = window[inside], opens[inside], closes[inside]
-        cell, here = cell[inside], here[inside]
+        if residency is not None:  # no pair in a cell the window's own phone lives in
+            inside[inside] = ~self._lives_in(
+                people[window[inside]], cell[inside], ends[window[inside]], residency
+            )
+        window, opens, closes, cell = window[inside], opens[inside], closes[inside], cell[inside]
         if window.size == 0:
             return _empty_overlaps("cell_id")
+        per = PER[earliest_per]
+        segments = self._segments("cells_by_cell", int(opens.min()), int(closes.max()))
+        source, task = people[window], np.empty(0, np.int64)
+        # Tasks are numbered after every person id (a source that is nobody: the own phone's
+        # records are met too, and dropped below).
+        first_task = max([int(people.max()) + 1] + [s.people for s in segments])
+        if residency is not None:
+            if per == "source":
+                # Each (window, cell) a source of its own, so that each person's earliest
+                # overlap with each is kept: those in a cell the person lives in are dropped
+                # below, and the earliest of the others is the window's.
+                task, at = np.unique((window.astype(np.int64) << 32) | cell, return_inverse=True)
+                order = np.lexsort((opens, at))
+                window, opens, closes, cell = (
+                    window[order],
+                    opens[order],
+                    closes[order],
+                    cell[order],
+                )
+                source = first_task + at[order]
+            else:  # each person's earliest few in each cell, filtered, then as asked
+                if np.unique(people).size < people.size:
+                    raise ValueError("the residency filter takes one window per person")
+                per = "place"
         sources = intervals.Sources(
-            source=people[window],
+            source=source,
             place=cell,
             start=opens,
             end=closes,
@@ -491,59 +521,61 @@ class DuckDBStore:
             need=np.full(window.size, math.floor(60 * longer_than_minutes) + 1, np.int64),
             class_id=np.full(window.size, -1, np.int64),
             team=np.full(window.size, -1, np.int64),
-            here=here,
             setting=np.zeros(window.size, np.int64),
         )
         found = intervals.co_present(
             sources,
-            self._segments("cells_by_cell", int(opens.min()), int(closes.max())),
+            segments,
             where="cell_id",
             classes=intervals.NOBODY,
-            residents=residents,
             evidence=EVIDENCE_PER_PERSON,
-            per=PER[earliest_per],
+            per=per,
         )
+        rows: tuple[np.ndarray, ...] = (
+            found.person,
+            found.source,
+            found.place,
+            found.setting,
+            found.start,
+            found.end,
+        )
+        if residency is not None:
+            if task.size:
+                of = task[found.source - first_task] >> 32
+            else:
+                of = np.searchsorted(people, found.source)
+            met = people[of]
+            apart = (found.person != met) & ~self._lives_in(
+                found.person, found.place, ends[of], residency
+            )
+            rows = (found.person, met, found.place, found.setting, found.start, found.end)
+            rows = intervals.kept_as(
+                tuple(c[apart] for c in rows), evidence=EVIDENCE_PER_PERSON, per=PER[earliest_per]
+            )
+        person, source, place, _setting, opens, closes = rows
         return pa.table(
             {
-                "person_id": pa.array(found.person.astype(np.int32)),
-                "source_id": pa.array(found.source.astype(np.int32)),
-                "cell_id": pa.array(found.place.astype(np.int64)),
-                "start": pa.array(found.start.astype(np.int64)),
-                "end": pa.array(found.end.astype(np.int64)),
+                "person_id": pa.array(person.astype(np.int32)),
+                "source_id": pa.array(source.astype(np.int32)),
+                "cell_id": pa.array(place.astype(np.int64)),
+                "start": pa.array(opens.astype(np.int64)),
+                "end": pa.array(closes.astype(np.int64)),
             }
         )
 
-    def _residents(
-        self,
-        source: np.ndarray,
-        window: np.ndarray,
-        cell: np.ndarray,
-        ends: np.ndarray,
-        residency: Residency,
-    ) -> tuple[np.ndarray, np.ndarray, intervals.Residents]:
-        """The residency filter for these records of the windows' people (``window``: which
-        window; ``ends``: when it closes): which records are in a cell their own phone lives
-        in (dropped: no pair there), each record's residency key (window and cell), and who
-        else lives where. Living in a cell: more than the filter's hours there in its days
-        before the window closes, from the cell-ordered index (the cells a batch of cases
-        went through are a few hundred; the people who went through them, hundreds of
-        thousands)."""
-        key = (window.astype(np.int64) << 32) | cell
-        keys, first = np.unique(key, return_index=True)
-        closes = ends[first]
-        opens = closes - residency.within_days * DAY
-        segments = self._segments("cells_by_cell", int(opens.min()), int(closes.max()))
-        task, person = intervals.residents(
-            cell[first], opens, closes, segments, more_than=3600.0 * residency.min_hours
+    def _lives_in(
+        self, person: np.ndarray, cell: np.ndarray, ends: np.ndarray, residency: Residency
+    ) -> np.ndarray:
+        """Whether each person's phone spent more than the filter's hours in that cell in its
+        days before ``ends`` (a resident of the cell, or someone who works there)."""
+        if person.size == 0:
+            return np.zeros(0, bool)
+        opens = ends - residency.within_days * DAY
+        segments = self._segments("cells_by_person", int(opens.min()), int(ends.max()))
+        spent = intervals.time_in_cells(
+            person, cell, opens, ends, [(s, self._offsets(s)) for s in segments]
         )
-        own = person == source[first][task]
-        lives = np.isin(key, keys[task[own]])
-        others, where = person[~own], keys[task[~own]]
-        order = np.argsort(others, kind="stable")
-        people = max((s.people for s in segments), default=0)
-        at = np.zeros(people + 1, np.int64)
-        np.cumsum(np.bincount(others, minlength=people), out=at[1:])
-        return lives, key, intervals.Residents(at, where[order])
+        return spent > 3600.0 * residency.min_hours
 
 
 def _empty_stays() -> pa.Table:

@@ -11,9 +11,10 @@ it lies, and only the overlaps kept are copied.
 
 The answer is the store's ``co_present`` / ``co_cell`` (see ``backend.MovementStore``): overlaps
 of at least ``need`` seconds, in a classroom only of the same class, among co-workers only of
-people who work there, in a cell only of phones that do not live in it; and each person's
-earliest few (by start, then source, then place), each person's earliest with each source, or
-each person's earliest few in each place.
+people who work there; and each person's earliest few (by start, then source, then place),
+each person's earliest with each source, or each person's earliest few in each place. And for
+the companions' residency filter, the time people's phones spent in cells, from the by-person
+index (``time_in_cells``).
 """
 
 from __future__ import annotations
@@ -62,21 +63,10 @@ class Sources:
     need: np.ndarray  # minimum overlap in seconds (at least 1)
     class_id: np.ndarray  # -1 for none; only for classroom stays
     team: np.ndarray  # the place where the other person must work (co-workers), else -1
-    here: np.ndarray  # residency key: its residents are left out (``Residents``), else -1
     setting: np.ndarray  # a number the caller gives meaning to (kept with each overlap)
 
 
-@dataclass(frozen=True)
-class Residents:
-    """Who lives where, for the residency filter: ``key[at[p] : at[p + 1]]`` are the residency
-    keys (``Sources.here``) of person ``p``, by person id."""
-
-    at: np.ndarray
-    key: np.ndarray
-
-
 NOBODY = np.empty(0, np.int64)  # a table by person id without anyone in it
-NO_RESIDENTS = Residents(NOBODY, NOBODY)
 
 
 @dataclass(frozen=True)
@@ -98,35 +88,20 @@ def co_present(
     evidence: int,
     per: Per,
     works_at: np.ndarray = NOBODY,
-    residents: Residents = NO_RESIDENTS,
 ) -> Overlaps:
     """Overlaps of ``sources`` with the rows of ``segments`` (``where``: the place or cell column;
     ``classes``: each person's class by id, -1 for none; ``works_at``: each person's work place
-    by id, -1 for none; ``residents``: who lives where), kept as ``per`` says."""
+    by id, -1 for none), kept as ``per`` says."""
     keep = _Keeper(sources, segments, evidence=evidence, per=per)
-    tables = Tables(
-        classes=_int64(classes),
-        works_at=_int64(works_at),
-        residents=Residents(_int64(residents.at), _int64(residents.key)),
-    )
+    classes, works_at = _int64(classes), _int64(works_at)
     for segment in segments:
-        mine = np.flatnonzero(
-            (sources.day_start >= segment.start) & (sources.day_start < _after(segment))
-        )
+        after = segment.start + (segment.last_day - segment.first_day + 1) * DAY
+        mine = np.flatnonzero((sources.day_start >= segment.start) & (sources.day_start < after))
         if mine.size and segment.size:
             keep.next_segment()
-            for rows in _pairs(sources, mine, segment, where, tables, keep):
+            for rows in _pairs(sources, mine, segment, where, classes, works_at, keep):
                 keep.add(rows)
     return Overlaps(*keep.result())
-
-
-@dataclass(frozen=True)
-class Tables:
-    """What ``kernels.overlaps`` looks people up in (by person id)."""
-
-    classes: np.ndarray
-    works_at: np.ndarray
-    residents: Residents
 
 
 def _int64(values: np.ndarray) -> np.ndarray:
@@ -134,60 +109,45 @@ def _int64(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values, np.int64)
 
 
-def _after(segment: Segment) -> int:
-    """The midnight after the segment's last day."""
-    return segment.start + (segment.last_day - segment.first_day + 1) * DAY
+def person_offsets(segment: Segment) -> np.ndarray:
+    """Where each person's rows start in a by-person segment, by person id (one more entry
+    than people): a look-up for the hundreds of thousands of people a batch asks about, where
+    a binary search in tens of millions of rows costs a cache miss a step."""
+    counts = np.bincount(segment.columns["person_id"], minlength=segment.people)
+    offsets = np.zeros(counts.size + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    return offsets
 
 
-def residents(
+def time_in_cells(
+    person: np.ndarray,
     cell: np.ndarray,
     opens: np.ndarray,
     closes: np.ndarray,
-    segments: list[Segment],
-    *,
-    more_than: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each task (a ``cell`` and a stretch [opens, closes)), the people whose phones spent
-    more than ``more_than`` seconds in it then, from the cell-ordered index: (task, person)
-    pairs. A cell's rows of a day are one run of the index (a record never crosses midnight),
-    read once per task by a compiled loop."""
-    people = max((s.people for s in segments), default=0)
-    spent, touched = np.zeros(people, np.int64), np.empty(people, np.int64)
-    runs = []
-    for segment in segments:
-        keys = segment.columns["key"]
-        # From the midnight before the stretch opens: rows starting earlier end before it.
-        first = np.clip(opens - (opens - segment.start) % DAY, segment.start, _after(segment))
-        last = np.clip(closes, segment.start, _after(segment))
-        lo = np.searchsorted(keys, segment.where(cell, first), side="left")
-        hi = np.searchsorted(keys, segment.where(cell, last), side="left")
-        runs.append((segment, lo, hi))
-    tasks, found = [], []
-    for task in range(cell.size):
-        count = 0
-        for segment, lo, hi in runs:
-            if hi[task] > lo[task]:
-                count = kernels.time_by_person(
-                    segment.columns["person_id"],
-                    segment.columns["start"],
-                    segment.columns["end"],
-                    int(lo[task]),
-                    int(hi[task]),
-                    int(opens[task]),
-                    int(closes[task]),
-                    spent,
-                    touched,
-                    count,
-                )
-        who = touched[:count]
-        lives = who[spent[who] > more_than]
-        spent[who] = 0
-        if lives.size:
-            tasks.append(np.full(lives.size, task, np.int64))
-            found.append(lives)
-    if not found:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(tasks), np.concatenate(found)
+    segments: list[tuple[Segment, np.ndarray]],
+) -> np.ndarray:
+    """Seconds each (``person``, ``cell``) pair's phone spent in the cell within [opens, closes),
+    from by-person segments and their ``person_offsets``: a person's records are one run, read
+    once for all of that person's pairs by a compiled loop (a few dozen records a fortnight;
+    a batch asks about hundreds of thousands of people, some of them many times)."""
+    order = np.argsort(person)
+    who, cell, opens, closes = (_int64(x[order]) for x in (person, cell, opens, closes))
+    spent = np.zeros(person.size, np.int64)
+    for segment, offsets in segments:
+        kernels.time_in_cells(
+            who,
+            cell,
+            opens,
+            closes,
+            offsets,
+            segment.columns["cell_id"],
+            segment.columns["start"],
+            segment.columns["end"],
+            spent,
+        )
+    out = np.empty_like(spent)
+    out[order] = spent
+    return out
 
 
 class _Keeper:
@@ -250,7 +210,7 @@ class _Keeper:
         if self.firsts:  # in found order: earlier segments first
             picked = _first_per_pair(rows[0], np.searchsorted(self.ids, rows[1]), self.ids.size)
             return tuple(column[picked] for column in rows)
-        return _keep(rows, evidence=self.evidence, per=self.per)
+        return kept_as(rows, evidence=self.evidence, per=self.per)
 
 
 def _first_per_pair(person: np.ndarray, rank: np.ndarray, sources: int) -> np.ndarray:
@@ -273,7 +233,8 @@ def _pairs(
     mine: np.ndarray,
     segment: Segment,
     where: str,
-    tables: Tables,
+    classes: np.ndarray,
+    works_at: np.ndarray,
     keep: _Keeper,
 ) -> Iterator[tuple[np.ndarray, ...]]:
     """The overlapping pairs of these source stays with the segment's rows that meet the
@@ -293,8 +254,8 @@ def _pairs(
     total = np.cumsum(count)
     at = segment.columns
     # One type for the compiled loop (each new type is compiled apart).
-    source, opens, closes, need, class_id, team, here = (
-        np.ascontiguousarray(x, np.int64)
+    source, opens, closes, need, class_id, team = (
+        _int64(x)
         for x in (
             sources.source,
             sources.start,
@@ -302,7 +263,6 @@ def _pairs(
             sources.need,
             sources.class_id,
             sources.team,
-            sources.here,
         )
     )
     first = 0
@@ -321,15 +281,12 @@ def _pairs(
             need,
             class_id,
             team,
-            here,
             keep.group,
             at["person_id"],
             at["start"],
             at["end"],
-            tables.classes,
-            tables.works_at,
-            tables.residents.at,
-            tables.residents.key,
+            classes,
+            works_at,
             keep.met_by,
             q,
             s,
@@ -346,7 +303,7 @@ def _pairs(
         first = last
 
 
-def _keep(rows: tuple[np.ndarray, ...], *, evidence: int, per: Per) -> tuple[np.ndarray, ...]:
+def kept_as(rows: tuple[np.ndarray, ...], *, evidence: int, per: Per) -> tuple[np.ndarray, ...]:
     """Each person's ``evidence`` earliest overlaps (by start, then source, then place), each
     person's earliest with each source, or each person's ``evidence`` earliest in each place."""
     person, source, place, _setting, start, _end = rows

@@ -30,15 +30,12 @@ def overlaps(
     need: np.ndarray,
     class_id: np.ndarray,
     team: np.ndarray,
-    here: np.ndarray,
     group: np.ndarray,
     person: np.ndarray,
     start: np.ndarray,
     end: np.ndarray,
     classes: np.ndarray,
     works_at: np.ndarray,
-    resident_at: np.ndarray,
-    resident_key: np.ndarray,
     met_by: np.ndarray,
     out_source_row: np.ndarray,
     out_row: np.ndarray,
@@ -50,10 +47,7 @@ def overlaps(
     * ``class_id`` >= 0 (a classroom): of the same class or of none (``classes``: by person
       id, -1 for none; may be empty);
     * ``team`` >= 0 (a place where both must work): working there (``works_at``: by person
-      id, -1 for nowhere; may be empty);
-    * ``here`` >= 0 (a residency key): not a resident there, i.e. not one of ``resident_key``
-      ``[resident_at[who] : resident_at[who + 1]]`` (``resident_at``: offsets by person id;
-      may be empty).
+      id, -1 for nowhere; may be empty).
 
     People beyond a table are not tested by it. Written to ``out_source_row`` / ``out_row``
     in the order met; returns how many.
@@ -66,7 +60,7 @@ def overlaps(
     for i in range(source_rows.size):
         q = source_rows[i]
         me, opens, closes = source[q], source_start[q], source_end[q]
-        own, mine, works, key = class_id[q], group[q], team[q], here[q]
+        own, mine, works = class_id[q], group[q], team[q]
         for s in range(lo[i], lo[i] + count[i]):
             who = person[s]
             if who == me:
@@ -79,13 +73,6 @@ def overlaps(
                     continue
             if works >= 0 and 0 <= who < works_at.size and works_at[who] != works:
                 continue
-            if key >= 0 and 0 <= who < resident_at.size - 1:
-                lives = False
-                for e in range(resident_at[who], resident_at[who + 1]):
-                    if resident_key[e] == key:
-                        lives = True
-                if lives:
-                    continue
             if firsts:
                 if met_by[who] == mine:
                     continue
@@ -97,30 +84,34 @@ def overlaps(
 
 
 @njit(cache=True, nogil=True)
-def time_by_person(
+def time_in_cells(
     person: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    lo: int,
-    hi: int,
-    opens: int,
-    closes: int,
+    cell: np.ndarray,
+    opens: np.ndarray,
+    closes: np.ndarray,
+    offsets: np.ndarray,
+    row_cell: np.ndarray,
+    row_start: np.ndarray,
+    row_end: np.ndarray,
     spent: np.ndarray,
-    touched: np.ndarray,
-    count: int,
-) -> int:
-    """Adds the time each person's rows ``lo .. hi`` spend in [opens, closes) to ``spent`` (by
-    person id); the people met for the first time go to ``touched`` after its ``count``
-    first. Returns the new count."""
-    for s in range(lo, hi):
-        took = min(end[s], closes) - max(start[s], opens)
-        if took > 0:
-            who = person[s]
-            if spent[who] == 0:
-                touched[count] = who
-                count += 1
-            spent[who] += took
-    return count
+) -> None:
+    """Adds to ``spent[i]`` the time ``person[i]``'s rows of a by-person segment (they start
+    at ``offsets[person]``) spend in ``cell[i]`` within [opens[i], closes[i]). ``person`` is
+    sorted: each person's rows are read once for all of their pairs."""
+    i, n, people = 0, person.size, offsets.size - 1
+    while i < n:
+        who, j = person[i], i
+        while j < n and person[j] == who:
+            j += 1
+        if 0 <= who < people:
+            for s in range(offsets[who], offsets[who + 1]):
+                here = row_cell[s]
+                for k in range(i, j):
+                    if cell[k] == here:
+                        took = min(row_end[s], closes[k]) - max(row_start[s], opens[k])
+                        if took > 0:
+                            spent[k] += took
+        i = j
 
 
 def least_per_group(
@@ -195,19 +186,16 @@ def warm() -> None:
         one,
         one,
         one,
-        one,
         mapped,
         times,
         times,
-        one,
-        one,
         one,
         one,
         met_by,
         rows,
         out,
     )
-    time_by_person(mapped, times, times, 0, 1, 0, 1, one, out, 0)
+    time_in_cells(one, one, one, one, one, times, times, times, out)
     least_per_group(one, one, 1, 1, 1)
     distinct_per_group(one, one, 1)
     cases_met(one, [(one, one)], one)
