@@ -17,6 +17,8 @@ from cordon.lake.index import BY_WHERE, INDEX, open_segments
 from cordon.lake.reader import read_table
 from cordon.protocols import packs
 from cordon.sim import service as sim
+from cordon.trace import intervals
+from cordon.trace.backend import Residency
 from cordon.trace.duckdb_store import DuckDBStore
 from cordon.trace.engine import EVIDENCE_PER_CONTACT, trace
 from cordon.trace.rules import Contact, IndexCase, look_back_window, merge
@@ -198,14 +200,33 @@ def test_store_reads_agree_with_the_scan(lake: Path, cases: list[IndexCase]) -> 
         return pa.table({"person_id": people, "start": [start] * n, "end": [end] * n})
 
     for per in ("person", "cell", "source"):
-        asked = {"longer_than_minutes": 10, "earliest_per": per}
-        found = indexed.co_cell(windows(start, end), **asked)
-        assert found.num_rows and by_row(found) == by_row(
-            scan.co_cell(windows(start, end), **asked)
-        )
+        for residency in (None, Residency(min_hours=10, within_days=14)):
+            asked = {"longer_than_minutes": 10, "earliest_per": per, "residency": residency}
+            found = indexed.co_cell(windows(start, end), **asked)
+            assert found.num_rows and by_row(found) == by_row(
+                scan.co_cell(windows(start, end), **asked)
+            )
+            if residency is not None:  # the filter drops someone here
+                assert (
+                    found.num_rows
+                    < indexed.co_cell(windows(start, end), **asked | {"residency": None}).num_rows
+                )
     assert indexed.stays_of([], start, end).num_rows == 0
     later = windows(end + 30 * 86_400, end + 31 * 86_400)
     assert indexed.co_cell(later).num_rows == 0
+
+
+def test_residents_are_found_the_same_by_search_and_by_table(
+    lake: Path, cases: list[IndexCase], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The residency filter finds people's records by binary search for a few, by a table of
+    offsets for many: the same companions either way, as the scan finds them."""
+    pack = packs.load()
+    expected = flat(trace(cases, pack, DuckDBStore(lake, scan=True), kinds={"companion"}))
+    assert expected
+    assert flat(trace(cases, pack, DuckDBStore(lake), kinds={"companion"})) == expected
+    monkeypatch.setattr(intervals, "FEW_PEOPLE", 0)
+    assert flat(trace(cases, pack, DuckDBStore(lake), kinds={"companion"})) == expected
 
 
 def test_close_contacts_are_everyone_a_plain_join_finds(lake: Path, cases: list[IndexCase]) -> None:

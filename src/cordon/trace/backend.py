@@ -56,8 +56,8 @@ class MovementStore(Protocol):
     ) -> pa.Table:
         """Phone-cell overlaps longer than ``longer_than_minutes`` with the records of these
         people (``windows``: person_id, start, end) in their windows: person_id, source_id,
-        cell_id, start, end (the overlap); with a ``residency`` filter, none in a cell where
-        either phone lives (before the earliest few are chosen). A store may return only each
-        person's earliest few overlaps per ``earliest_per``: person, (person, cell) or (person,
-        source); for a source, exactly the earliest one."""
+        cell_id, start, end (the overlap); with a ``residency`` filter (one window per person),
+        none in a cell where either phone lives (before the earliest few are chosen). A store
+        may return only each person's earliest few overlaps per ``earliest_per``: person,
+        (person, cell) or (person, source); for a source, exactly the earliest one."""
         ...

@@ -427,6 +427,10 @@ class DuckDBStore:
         """See ``MovementStore.co_cell``."""
         if windows.num_rows == 0:
             return _empty_overlaps("cell_id")
+        if residency is not None and pc.count_distinct(windows.column("person_id")).as_py() < (
+            windows.num_rows
+        ):
+            raise ValueError("the residency filter takes one window per person")
         wanted = pa.table(
             {
                 "person_id": windows.column("person_id").cast(pa.int32()),
@@ -489,15 +493,15 @@ class DuckDBStore:
             return _empty_overlaps("cell_id")
         per = PER[earliest_per]
         segments = self._segments("cells_by_cell", int(opens.min()), int(closes.max()))
-        source, task = people[window], np.empty(0, np.int64)
-        # Tasks are numbered after every person id (a source that is nobody: the own phone's
-        # records are met too, and dropped below).
-        first_task = max([int(people.max()) + 1] + [s.people for s in segments])
+        source, task, first_task = people[window], np.empty(0, np.int64), 0
         if residency is not None:
             if per == "source":
                 # Each (window, cell) a source of its own, so that each person's earliest
                 # overlap with each is kept: those in a cell the person lives in are dropped
-                # below, and the earliest of the others is the window's.
+                # below, and the earliest of the others is the window's. Numbered after every
+                # person id (a source that is nobody: the own phone's records are met too,
+                # and dropped below).
+                first_task = max([int(people.max()) + 1] + [s.people for s in segments])
                 task, at = np.unique((window.astype(np.int64) << 32) | cell, return_inverse=True)
                 order = np.lexsort((opens, at))
                 window, opens, closes, cell = (
@@ -508,8 +512,6 @@ class DuckDBStore:
                 )
                 source = first_task + at[order]
             else:  # each person's earliest few in each cell, filtered, then as asked
-                if np.unique(people).size < people.size:
-                    raise ValueError("the residency filter takes one window per person")
                 per = "place"
         sources = intervals.Sources(
             source=source,
@@ -572,9 +574,7 @@ class DuckDBStore:
             return np.zeros(0, bool)
         opens = ends - residency.within_days * DAY
         segments = self._segments("cells_by_person", int(opens.min()), int(ends.max()))
-        spent = intervals.time_in_cells(
-            person, cell, opens, ends, [(s, self._offsets(s)) for s in segments]
-        )
+        spent = intervals.time_in_cells(person, cell, opens, ends, segments, self._offsets)
         return spent > 3600.0 * residency.min_hours
 
 

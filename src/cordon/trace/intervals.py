@@ -19,7 +19,7 @@ index (``time_in_cells``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,6 +33,9 @@ from cordon.trace.evidence import first_in_group, position_in_group, stable_orde
 CHUNK_PAIRS = 2_000_000
 # The first of each (person, source) is kept in the join for ids below this (a table by id).
 DENSE_PEOPLE = 1 << 26
+# People whose runs of a by-person segment are found by binary search (a cache miss a step),
+# beyond which a table of every person's offsets is cheaper.
+FEW_PEOPLE = 20_000
 DAY = 86_400
 
 Per = Literal["person", "source", "place"]
@@ -124,22 +127,35 @@ def time_in_cells(
     cell: np.ndarray,
     opens: np.ndarray,
     closes: np.ndarray,
-    segments: list[tuple[Segment, np.ndarray]],
+    segments: list[Segment],
+    offsets: Callable[[Segment], np.ndarray],
 ) -> np.ndarray:
     """Seconds each (``person``, ``cell``) pair's phone spent in the cell within [opens, closes),
-    from by-person segments and their ``person_offsets``: a person's records are one run, read
-    once for all of that person's pairs by a compiled loop (a few dozen records a fortnight;
-    a batch asks about hundreds of thousands of people, some of them many times)."""
+    from by-person segments: a person's records are one run, read once for all of that
+    person's pairs by a compiled loop (a few dozen records a fortnight; a batch asks about
+    hundreds of thousands of people, some of them many times). The runs are found by binary
+    search for a few people, else in the segment's ``person_offsets`` (``offsets``: kept by
+    the caller; the first costs a pass over the segment)."""
     order = np.argsort(person)
     who, cell, opens, closes = (_int64(x[order]) for x in (person, cell, opens, closes))
+    changes = np.r_[True, who[1:] != who[:-1]]
+    people, which = who[changes], np.cumsum(changes) - 1
     spent = np.zeros(person.size, np.int64)
-    for segment, offsets in segments:
+    for segment in segments:
+        if people.size > FEW_PEOPLE:
+            table = offsets(segment)
+            known = np.minimum(people, table.size - 1)
+            lo = table[known]
+            count = table[np.minimum(known + 1, table.size - 1)] - lo
+        else:
+            lo, count = runs_of(segment.columns["person_id"], people)
         kernels.time_in_cells(
             who,
+            _int64(lo)[which],
+            _int64(count)[which],
             cell,
             opens,
             closes,
-            offsets,
             segment.columns["cell_id"],
             segment.columns["start"],
             segment.columns["end"],

@@ -86,31 +86,31 @@ def overlaps(
 @njit(cache=True, nogil=True)
 def time_in_cells(
     person: np.ndarray,
+    lo: np.ndarray,
+    count: np.ndarray,
     cell: np.ndarray,
     opens: np.ndarray,
     closes: np.ndarray,
-    offsets: np.ndarray,
     row_cell: np.ndarray,
     row_start: np.ndarray,
     row_end: np.ndarray,
     spent: np.ndarray,
 ) -> None:
-    """Adds to ``spent[i]`` the time ``person[i]``'s rows of a by-person segment (they start
-    at ``offsets[person]``) spend in ``cell[i]`` within [opens[i], closes[i]). ``person`` is
-    sorted: each person's rows are read once for all of their pairs."""
-    i, n, people = 0, person.size, offsets.size - 1
+    """Adds to ``spent[i]`` the time ``person[i]``'s rows ``lo[i] .. lo[i] + count[i]`` (of a
+    by-person segment) spend in ``cell[i]`` within [opens[i], closes[i]). ``person`` is sorted:
+    each person's rows are read once for all of their pairs."""
+    i, n = 0, person.size
     while i < n:
-        who, j = person[i], i
-        while j < n and person[j] == who:
+        j = i
+        while j < n and person[j] == person[i]:
             j += 1
-        if 0 <= who < people:
-            for s in range(offsets[who], offsets[who + 1]):
-                here = row_cell[s]
-                for k in range(i, j):
-                    if cell[k] == here:
-                        took = min(row_end[s], closes[k]) - max(row_start[s], opens[k])
-                        if took > 0:
-                            spent[k] += took
+        for s in range(lo[i], lo[i] + count[i]):
+            here = row_cell[s]
+            for k in range(i, j):
+                if cell[k] == here:
+                    took = min(row_end[s], closes[k]) - max(row_start[s], opens[k])
+                    if took > 0:
+                        spent[k] += took
         i = j
 
 
@@ -195,7 +195,7 @@ def warm() -> None:
         rows,
         out,
     )
-    time_in_cells(one, one, one, one, one, times, times, times, out)
+    time_in_cells(one, one, one, one, one, one, times, times, times, out)
     least_per_group(one, one, 1, 1, 1)
     distinct_per_group(one, one, 1)
     cases_met(one, [(one, one)], one)
