@@ -17,7 +17,7 @@ from cordon.lake.index import BY_WHERE, INDEX, open_segments
 from cordon.lake.reader import read_table
 from cordon.protocols import packs
 from cordon.sim import service as sim
-from cordon.trace import intervals
+from cordon.trace import intervals, kernels
 from cordon.trace.backend import Residency
 from cordon.trace.duckdb_store import DuckDBStore
 from cordon.trace.engine import EVIDENCE_PER_CONTACT, trace
@@ -216,17 +216,17 @@ def test_store_reads_agree_with_the_scan(lake: Path, cases: list[IndexCase]) -> 
     assert indexed.co_cell(later).num_rows == 0
 
 
-def test_residents_are_found_the_same_by_search_and_by_table(
-    lake: Path, cases: list[IndexCase], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The residency filter finds people's records by binary search for a few, by a table of
-    offsets for many: the same companions either way, as the scan finds them."""
-    pack = packs.load()
-    expected = flat(trace(cases, pack, DuckDBStore(lake, scan=True), kinds={"companion"}))
-    assert expected
-    assert flat(trace(cases, pack, DuckDBStore(lake), kinds={"companion"})) == expected
-    monkeypatch.setattr(intervals, "FEW_PEOPLE", 0)
-    assert flat(trace(cases, pack, DuckDBStore(lake), kinds={"companion"})) == expected
+def test_runs_of_sorted_people_are_those_a_binary_search_finds(lake: Path) -> None:
+    """The residency filter finds people's records by galloping through the by-person index
+    (``kernels.runs_of_sorted``): the same runs as numpy's binary search, for people with and
+    without records, before the first and after the last."""
+    [segment] = open_segments(lake, "cells_by_person")
+    keys = segment.columns["person_id"]
+    wanted = np.unique(np.r_[-5, 0, 1, 2, 17, 18, 19, 700, 2_998, 2_999, 3_000, 10**7])
+    lo, count = np.empty(wanted.size, np.int64), np.empty(wanted.size, np.int64)
+    kernels.runs_of_sorted(keys, wanted, lo, count)
+    expected = intervals.runs_of(keys, wanted)
+    assert (lo == expected[0]).all() and (count == expected[1]).all() and count.any()
 
 
 def test_close_contacts_are_everyone_a_plain_join_finds(lake: Path, cases: list[IndexCase]) -> None:

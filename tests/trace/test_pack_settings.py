@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cordon.protocols import packs
-from cordon.protocols.packs import Pack
+from cordon.protocols.packs import Pack, ResidencyFilter
 from cordon.trace.duckdb_store import DuckDBStore
 from cordon.trace.engine import trace
 from cordon.trace.rules import Contact, IndexCase
@@ -161,6 +161,22 @@ def test_the_residency_filter_drops_a_companion_who_lives_in_the_cell(
         PASSER_BY,
         LIVES_THERE,
         NIGHT_NEIGHBOUR,
+        NEWCOMER,
+    }
+
+
+@pytest.mark.parametrize("name", PACKS)
+def test_the_filter_counts_only_its_days(store: DuckDBStore, name: str) -> None:
+    """More than 12 h in the last day before the window closes: the phone living in the
+    market's cell spent 10 h there that day (60 h in the lake) and is kept; the case spent
+    14 h at home, so its home cell still counts as its own."""
+    pack = packs.load(name)
+    one_day = ResidencyFilter(min_hours=12, within_days=1)
+    rule = pack.companion.model_copy(update={"residency_filter": one_day})
+    found = traced(store, pack.model_copy(update={"companion": rule}))
+    assert {p for p, c in found.items() if c.kind == "companion"} == {
+        PASSER_BY,
+        LIVES_THERE,
         NEWCOMER,
     }
 

@@ -178,7 +178,6 @@ class DuckDBStore:
         # companions and about close contacts at once, and a connection runs one query.
         self._cursors = threading.local()
         self._index: dict[str, list[Segment]] = {}
-        self._person_offsets: dict[int, np.ndarray] = {}  # by id() of a segment kept in _index
         self._opening = threading.Lock()
         self._by_person: dict[str, np.ndarray] = {}  # people's classes and work places by id
         if not scan:
@@ -246,16 +245,6 @@ class DuckDBStore:
             for s in self._index[name]
             if s.first_day <= days.stop - 1 and s.last_day >= days.start
         ]
-
-    def _offsets(self, segment: Segment) -> np.ndarray:
-        """``intervals.person_offsets`` of a by-person segment, found once and kept."""
-        with self._opening:
-            found = self._person_offsets.get(id(segment))
-        if found is None:
-            found = intervals.person_offsets(segment)
-            with self._opening:
-                self._person_offsets[id(segment)] = found
-        return found
 
     def _rows_of(
         self, name: str, ids: np.ndarray, start: int, end: int, columns: list[str]
@@ -574,7 +563,7 @@ class DuckDBStore:
             return np.zeros(0, bool)
         opens = ends - residency.within_days * DAY
         segments = self._segments("cells_by_person", int(opens.min()), int(ends.max()))
-        spent = intervals.time_in_cells(person, cell, opens, ends, segments, self._offsets)
+        spent = intervals.time_in_cells(person, cell, opens, ends, segments)
         return spent > 3600.0 * residency.min_hours
 
 

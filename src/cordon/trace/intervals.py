@@ -19,7 +19,7 @@ index (``time_in_cells``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,9 +33,6 @@ from cordon.trace.evidence import first_in_group, position_in_group, stable_orde
 CHUNK_PAIRS = 2_000_000
 # The first of each (person, source) is kept in the join for ids below this (a table by id).
 DENSE_PEOPLE = 1 << 26
-# People whose runs of a by-person segment are found by binary search (a cache miss a step),
-# beyond which a table of every person's offsets is cheaper.
-FEW_PEOPLE = 20_000
 DAY = 86_400
 
 Per = Literal["person", "source", "place"]
@@ -112,47 +109,29 @@ def _int64(values: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values, np.int64)
 
 
-def person_offsets(segment: Segment) -> np.ndarray:
-    """Where each person's rows start in a by-person segment, by person id (one more entry
-    than people): a look-up for the hundreds of thousands of people a batch asks about, where
-    a binary search in tens of millions of rows costs a cache miss a step."""
-    counts = np.bincount(segment.columns["person_id"], minlength=segment.people)
-    offsets = np.zeros(counts.size + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    return offsets
-
-
 def time_in_cells(
     person: np.ndarray,
     cell: np.ndarray,
     opens: np.ndarray,
     closes: np.ndarray,
     segments: list[Segment],
-    offsets: Callable[[Segment], np.ndarray],
 ) -> np.ndarray:
     """Seconds each (``person``, ``cell``) pair's phone spent in the cell within [opens, closes),
-    from by-person segments: a person's records are one run, read once for all of that
-    person's pairs by a compiled loop (a few dozen records a fortnight; a batch asks about
-    hundreds of thousands of people, some of them many times). The runs are found by binary
-    search for a few people, else in the segment's ``person_offsets`` (``offsets``: kept by
-    the caller; the first costs a pass over the segment)."""
+    from by-person segments: a person's records are one run (found by ``runs_of_sorted``), read
+    once for all of that person's pairs by a compiled loop (a few dozen records a fortnight; a
+    batch asks about hundreds of thousands of people, some of them many times)."""
     order = np.argsort(person)
     who, cell, opens, closes = (_int64(x[order]) for x in (person, cell, opens, closes))
     changes = np.r_[True, who[1:] != who[:-1]]
     people, which = who[changes], np.cumsum(changes) - 1
     spent = np.zeros(person.size, np.int64)
+    lo, count = np.empty(people.size, np.int64), np.empty(people.size, np.int64)
     for segment in segments:
-        if people.size > FEW_PEOPLE:
-            table = offsets(segment)
-            known = np.minimum(people, table.size - 1)
-            lo = table[known]
-            count = table[np.minimum(known + 1, table.size - 1)] - lo
-        else:
-            lo, count = runs_of(segment.columns["person_id"], people)
+        kernels.runs_of_sorted(segment.columns["person_id"], people, lo, count)
         kernels.time_in_cells(
             who,
-            _int64(lo)[which],
-            _int64(count)[which],
+            lo[which],
+            count[which],
             cell,
             opens,
             closes,

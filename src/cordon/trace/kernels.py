@@ -97,14 +97,25 @@ def time_in_cells(
     spent: np.ndarray,
 ) -> None:
     """Adds to ``spent[i]`` the time ``person[i]``'s rows ``lo[i] .. lo[i] + count[i]`` (of a
-    by-person segment) spend in ``cell[i]`` within [opens[i], closes[i]). ``person`` is sorted:
-    each person's rows are read once for all of their pairs."""
+    by-person segment: by start, not overlapping) spend in ``cell[i]`` within [opens[i],
+    closes[i]). ``person`` is sorted: each person's rows are read once for all of their pairs,
+    from the first that ends after the earliest opening (a segment holds up to 128 days)."""
     i, n = 0, person.size
     while i < n:
-        j = i
+        j, first, last = i, opens[i], closes[i]
         while j < n and person[j] == person[i]:
+            first, last = min(first, opens[j]), max(last, closes[j])
             j += 1
-        for s in range(lo[i], lo[i] + count[i]):
+        low, high = lo[i], lo[i] + count[i]
+        while low < high:  # the first row ending after ``first``
+            middle = (low + high) // 2
+            if row_end[middle] <= first:
+                low = middle + 1
+            else:
+                high = middle
+        for s in range(low, lo[i] + count[i]):
+            if row_start[s] >= last:
+                break
             here = row_cell[s]
             for k in range(i, j):
                 if cell[k] == here:
@@ -112,6 +123,35 @@ def time_in_cells(
                     if took > 0:
                         spent[k] += took
         i = j
+
+
+@njit(cache=True, nogil=True)
+def runs_of_sorted(keys: np.ndarray, wanted: np.ndarray, lo: np.ndarray, count: np.ndarray) -> None:
+    """Where each of ``wanted`` (sorted) starts its run in ``keys`` (sorted), and the run's
+    length: each search gallops on from where the last one ended, so that hundreds of thousands
+    of people in a file of tens of millions of rows cost a few steps each, near each other,
+    where a binary search from scratch misses the cache at nearly every step."""
+    at, n = 0, keys.size
+    for i in range(wanted.size):
+        key = wanted[i]
+        for side in range(2):  # 0: the first row >= key; 1: the first row > key
+            step = 1
+            while at + step <= n and (
+                keys[at + step - 1] < key if side == 0 else keys[at + step - 1] <= key
+            ):
+                step *= 2
+            low, high = at + step // 2, min(at + step, n)  # the answer is in [low, high]
+            while low < high:
+                middle = (low + high) // 2
+                if keys[middle] < key if side == 0 else keys[middle] <= key:
+                    low = middle + 1
+                else:
+                    high = middle
+            if side == 0:
+                lo[i] = low
+            else:
+                count[i] = low - lo[i]
+            at = low
 
 
 def least_per_group(
@@ -196,6 +236,7 @@ def warm() -> None:
         out,
     )
     time_in_cells(one, one, one, one, one, one, times, times, times, out)
+    runs_of_sorted(mapped, one, rows, out)
     least_per_group(one, one, 1, 1, 1)
     distinct_per_group(one, one, 1)
     cases_met(one, [(one, one)], one)
