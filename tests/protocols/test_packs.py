@@ -31,6 +31,22 @@ def test_editions_differ_where_the_protocol_changed() -> None:
     assert "high_risk_area" in e9.quarantine and "high_risk_area" not in e8.quarantine
 
 
+@pytest.mark.parametrize("name", ["guangxi-2021-12", "e9-2022-06"])
+def test_both_editions_follow_protocol_section_1(name: str) -> None:
+    """Secondary contacts live, eat, work or study with a close contact: household, co-workers
+    of the same section, classmates, not venues; companions drop phones living in the cell."""
+    pack = packs.load(name)
+    secondary = pack.secondary_contact
+    assert secondary is not None and secondary.settings == ["household", "work", "class"]
+    assert secondary.within == {"household": "home", "work": "team", "class": "class"}
+    assert secondary.min_overlap_minutes == {"household": 0, "work": 30, "class": 30}
+    close = pack.close_contact
+    assert close.within["class"] == "class" and close.within["venue"] == "section"
+    assert set(close.within) == set(close.settings)
+    residency = pack.companion.residency_filter
+    assert residency is not None and (residency.min_hours, residency.within_days) == (30, 14)
+
+
 def test_every_packaged_pack_loads() -> None:
     assert {"guangxi-2021-12", "e9-2022-06"} <= set(packs.available())
     for name in packs.available():
@@ -51,6 +67,12 @@ def test_unknown_pack_is_named() -> None:
             "close_contact.settings.1",
         ),
         (lambda d: d["close_contact"]["min_overlap_minutes"].pop("work"), "close_contact"),
+        (lambda d: d["secondary_contact"]["within"].pop("work"), "secondary_contact"),
+        (lambda d: d["close_contact"]["within"].update(household="class"), "close_contact"),
+        (
+            lambda d: d["close_contact"]["within"].update(work="building"),
+            "close_contact.within.work",
+        ),
         (
             lambda d: d["quarantine"]["close_contact"].update(central_test_days=[15]),
             "quarantine.close_contact",

@@ -24,6 +24,7 @@ def met(classes_of: dict[int, int]) -> set[int]:
         day_start=np.array([DAY, DAY]),
         need=np.array([900, 900]),
         class_id=np.array([classes_of.get(CASE, -1), -1]),  # a class only for the classroom stay
+        team=np.array([-1, -1]),  # anyone at the office, not only who works there
         setting=np.array([0, 1]),  # class, work
     )
     people = [CASE, CLASSMATE, OTHER_CLASS, TEACHER, COLLEAGUE, CASE]

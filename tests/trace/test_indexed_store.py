@@ -17,6 +17,8 @@ from cordon.lake.index import BY_WHERE, INDEX, open_segments
 from cordon.lake.reader import read_table
 from cordon.protocols import packs
 from cordon.sim import service as sim
+from cordon.trace import intervals, kernels
+from cordon.trace.backend import Residency
 from cordon.trace.duckdb_store import DuckDBStore
 from cordon.trace.engine import EVIDENCE_PER_CONTACT, trace
 from cordon.trace.rules import Contact, IndexCase, look_back_window, merge
@@ -198,14 +200,33 @@ def test_store_reads_agree_with_the_scan(lake: Path, cases: list[IndexCase]) -> 
         return pa.table({"person_id": people, "start": [start] * n, "end": [end] * n})
 
     for per in ("person", "cell", "source"):
-        asked = {"longer_than_minutes": 10, "earliest_per": per}
-        found = indexed.co_cell(windows(start, end), **asked)
-        assert found.num_rows and by_row(found) == by_row(
-            scan.co_cell(windows(start, end), **asked)
-        )
+        for residency in (None, Residency(min_hours=10, within_days=14)):
+            asked = {"longer_than_minutes": 10, "earliest_per": per, "residency": residency}
+            found = indexed.co_cell(windows(start, end), **asked)
+            assert found.num_rows and by_row(found) == by_row(
+                scan.co_cell(windows(start, end), **asked)
+            )
+            if residency is not None:  # the filter drops someone here
+                assert (
+                    found.num_rows
+                    < indexed.co_cell(windows(start, end), **asked | {"residency": None}).num_rows
+                )
     assert indexed.stays_of([], start, end).num_rows == 0
     later = windows(end + 30 * 86_400, end + 31 * 86_400)
     assert indexed.co_cell(later).num_rows == 0
+
+
+def test_runs_of_sorted_people_are_those_a_binary_search_finds(lake: Path) -> None:
+    """The residency filter finds people's records by galloping through the by-person index
+    (``kernels.runs_of_sorted``): the same runs as numpy's binary search, for people with and
+    without records, before the first and after the last."""
+    [segment] = open_segments(lake, "cells_by_person")
+    keys = segment.columns["person_id"]
+    wanted = np.unique(np.r_[-5, 0, 1, 2, 17, 18, 19, 700, 2_998, 2_999, 3_000, 10**7])
+    lo, count = np.empty(wanted.size, np.int64), np.empty(wanted.size, np.int64)
+    kernels.runs_of_sorted(keys, wanted, lo, count)
+    expected = intervals.runs_of(keys, wanted)
+    assert (lo == expected[0]).all() and (count == expected[1]).all() and count.any()
 
 
 def test_close_contacts_are_everyone_a_plain_join_finds(lake: Path, cases: list[IndexCase]) -> None:

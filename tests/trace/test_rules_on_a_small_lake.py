@@ -53,25 +53,54 @@ CELLS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("small") / "lake"
+# Where each person works (people.work_place_id): co-workers are told from customers by it.
+WORKS_AT = {CASE: WORK, COLLEAGUE: WORK, OLD_COLLEAGUE: WORK, PASSER_BY: WORK}
+
+Stay = tuple[int, int, int, float, float, str]  # day, person, place, start h, end h, setting
+Record = tuple[int, int, int, float, float]  # day, person, cell, start h, end h
+
+
+def write_lake(
+    out: Path,
+    days: int,
+    stays: list[Stay],
+    cells: list[Record],
+    *,
+    classes: dict[int, int],
+    works_at: dict[int, int],
+    sites: dict[int, tuple[str, int]] | None = None,
+) -> Path:
+    """A lake of these stays and cell records (hours of each day), with the people's classes
+    and work places (everyone who moves is a person of the lake), and places as ``sites``
+    says (place: kind and the site it is a section of; none: an empty places table)."""
     writer = LakeWriter(out)
     for name, schema in TABLES.items():
-        if name not in BY_DAY and name != "people":
+        if name not in BY_DAY and name not in ("people", "places"):
             writer.write(name, schema.empty_table())
-    pupils = pa.table(
-        {
-            field.name: pa.nulls(len(CLASS_OF), field.type)
-            for field in TABLES["people"]
-            if field.name not in ("person_id", "class_id")
-        }
+    people = sorted({s[1] for s in stays} | {c[1] for c in cells} | classes.keys())
+    writer.write(
+        "people",
+        _filled(
+            TABLES["people"],
+            len(people),
+            person_id=pa.array(people, pa.int32()),
+            class_id=pa.array([classes.get(p) for p in people], pa.int32()),
+            work_place_id=pa.array([works_at.get(p) for p in people], pa.int32()),
+        ),
     )
-    pupils = pupils.append_column("person_id", pa.array(list(CLASS_OF), pa.int32()))
-    pupils = pupils.append_column("class_id", pa.array(list(CLASS_OF.values()), pa.int32()))
-    writer.write("people", pupils.select(TABLES["people"].names))
-    for day in range(3):
-        rows = [s for s in STAYS if s[0] == day]
+    places = sorted((sites or {}).items())
+    writer.write(
+        "places",
+        _filled(
+            TABLES["places"],
+            len(places),
+            place_id=pa.array([p for p, _ in places], pa.int32()),
+            kind=pa.array([k for _, (k, _) in places], pa.string()),
+            site_id=pa.array([site for _, (_, site) in places], pa.int32()),
+        ),
+    )
+    for day in range(days):
+        rows = [s for s in stays if s[0] == day]
         writer.write_day(
             "stays",
             day,
@@ -80,41 +109,50 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     "day": pa.array([r[0] for r in rows], pa.int16()),
                     "person_id": pa.array([r[1] for r in rows], pa.int32()),
                     "place_id": pa.array([r[2] for r in rows], pa.int32()),
-                    "start": pa.array([at(r[0], r[3]) for r in rows], pa.int64()).cast(
-                        pa.timestamp("s", "UTC")
-                    ),
-                    "end": pa.array([at(r[0], r[4]) for r in rows], pa.int64()).cast(
-                        pa.timestamp("s", "UTC")
-                    ),
+                    "start": _times([at(r[0], r[3]) for r in rows]),
+                    "end": _times([at(r[0], r[4]) for r in rows]),
                     "setting": pa.array([r[5] for r in rows], pa.string()),
                     "cell_id": pa.array([CELL] * len(rows), pa.int64()),
                 },
                 schema=TABLES["stays"],
             ),
         )
-        cells = [c for c in CELLS if c[0] == day]
+        records = [c for c in cells if c[0] == day]
         writer.write_day(
             "cell_records",
             day,
             pa.table(
                 {
-                    "day": pa.array([c[0] for c in cells], pa.int16()),
-                    "person_id": pa.array([c[1] for c in cells], pa.int32()),
-                    "cell_id": pa.array([c[2] for c in cells], pa.int64()),
-                    "start": pa.array([at(c[0], c[3]) for c in cells], pa.int64()).cast(
-                        pa.timestamp("s", "UTC")
-                    ),
-                    "end": pa.array([at(c[0], c[4]) for c in cells], pa.int64()).cast(
-                        pa.timestamp("s", "UTC")
-                    ),
+                    "day": pa.array([c[0] for c in records], pa.int16()),
+                    "person_id": pa.array([c[1] for c in records], pa.int32()),
+                    "cell_id": pa.array([c[2] for c in records], pa.int64()),
+                    "start": _times([at(c[0], c[3]) for c in records]),
+                    "end": _times([at(c[0], c[4]) for c in records]),
                 },
                 schema=TABLES["cell_records"],
             ),
         )
         for name in ("checkins", "vessel_fixes"):
             writer.write_day(name, day, TABLES[name].empty_table())
-    writer.publish({"schema_version": SCHEMA_VERSION, "start_date": START.isoformat(), "days": 3})
+    writer.publish(
+        {"schema_version": SCHEMA_VERSION, "start_date": START.isoformat(), "days": days}
+    )
     return out
+
+
+def _filled(schema: pa.Schema, rows: int, **given: pa.Array) -> pa.Table:
+    """A table of ``schema`` with the ``given`` columns, every other one null."""
+    return pa.table([given.get(f.name, pa.nulls(rows, f.type)) for f in schema], schema=schema)
+
+
+def _times(seconds: list[int]) -> pa.Array:
+    return pa.array(seconds, pa.int64()).cast(pa.timestamp("s", "UTC"))
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("small") / "lake"
+    return write_lake(out, 3, STAYS, CELLS, classes=CLASS_OF, works_at=WORKS_AT)
 
 
 def kinds(lake: Path, pack_name: str = "guangxi-2021-12") -> dict[int, str]:

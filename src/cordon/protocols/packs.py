@@ -26,21 +26,52 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# What "together" means in a setting, as the tracing engine decides it from the stays: the same
+# home; the same section of a site (a stall row, workshop, ward, lane: the lake's place, which
+# is the whole place when it is not split); the same section and both working there (a
+# co-worker, not a customer or a visitor: the other person's work place is that section); the
+# same class at school (staff without a class meet every class); the same vessel.
+Together = Literal["home", "section", "team", "class", "vessel"]
+# Which of them a setting's stays can be judged by: a household stays at a home, a pupil in a
+# class, a crew on a vessel; "team" needs people who work there.
+TOGETHER_FOR: dict[str, tuple[str, ...]] = {
+    "household": ("home",),
+    "work": ("section", "team"),
+    "class": ("class", "section"),
+    "venue": ("section",),
+    "health": ("section", "team"),
+    "transit": ("section",),
+    "vessel": ("vessel",),
+    "outside": ("section",),
+}
+
+
 class ContactRule(Strict):
-    """Who counts as a contact of someone, and after how much time together."""
+    """Who counts as a contact of someone: in which settings, what being together there means,
+    and after how much time together."""
 
     settings: list[Setting] = Field(min_length=1, description="Settings that make a contact.")
     min_overlap_minutes: dict[Setting, int] = Field(
         description="Minimum time together per setting (0: any overlap)."
     )
+    within: dict[Setting, Together] = Field(
+        description="What being together means per setting (same home, section, class...)."
+    )
 
     @model_validator(mode="after")
-    def _every_setting_has_a_minimum(self) -> ContactRule:
-        missing = [s for s in self.settings if s not in self.min_overlap_minutes]
-        if missing:
-            raise ValueError(f"no min_overlap_minutes for {', '.join(missing)}")
+    def _every_setting_has_a_minimum_and_a_meaning(self) -> ContactRule:
+        for name, given in (
+            ("min_overlap_minutes", self.min_overlap_minutes),
+            ("within", self.within),
+        ):
+            missing = [s for s in self.settings if s not in given]
+            if missing:
+                raise ValueError(f"no {name} for {', '.join(missing)}")
         if any(m < 0 for m in self.min_overlap_minutes.values()):
             raise ValueError("min_overlap_minutes must not be negative")
+        wrong = [f"{s}: {t}" for s, t in self.within.items() if t not in TOGETHER_FOR[s]]
+        if wrong:
+            raise ValueError(f"within does not fit the setting: {', '.join(wrong)}")
         return self
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from cordon.errors import Problem, ValidationFailed
 from cordon.lake.index import Segment, open_segments
 from cordon.lake.schemas import SCHEMA_VERSION, day_start
 from cordon.trace import intervals, kernels
-from cordon.trace.backend import EarliestPer
+from cordon.trace.backend import EarliestPer, Residency
 
 LAKE_SCHEMA_VERSION = SCHEMA_VERSION
 EVIDENCE_PER_PERSON = 5
@@ -42,10 +43,11 @@ DAY = 86_400
 
 # The scan path's co-presence (the indexed path joins in numpy: intervals.py): overlaps of the
 # given stays (q) with everyone else's (s) at the same place, meeting the setting's minimum;
-# each person's earliest few (or earliest per source, for a batch). At school the setting is
-# the classroom: pupils of different classes are not contacts (staff, without a class, meet
-# everyone there). Decided in the join, before each person's earliest few are kept: a pupil of
-# another class met at school every day is still a contact met at a market.
+# each person's earliest few (or earliest per source, for a batch). Where together means the
+# same class (q.class_id >= 0), pupils of different classes are not contacts (staff, without a
+# class, meet everyone there); where it means co-workers (q.team >= 0), only people who work
+# at that place are. Decided in the join, before each person's earliest few are kept: a pupil
+# of another class met at school every day is still a contact met at a market.
 CO_PRESENT_SCAN = """
 WITH pairs AS (
     SELECT s.person_id, q.source_id, s.place_id, q.setting,
@@ -53,12 +55,13 @@ WITH pairs AS (
            least(epoch(s."end")::BIGINT, q."end") AS "end",
            r.min_seconds
     FROM {stays} s LEFT JOIN classes c ON c.person_id = s.person_id
+    LEFT JOIN works w ON w.person_id = s.person_id
     JOIN q ON s.place_id = q.place_id
           AND s.start < to_timestamp(q."end") AND s."end" > to_timestamp(q.start)
     JOIN rule r ON r.setting = q.setting
     WHERE s.person_id <> q.source_id
-      AND (q.setting <> 'class' OR coalesce(c.class_id, -1) < 0 OR q.class_id < 0
-           OR c.class_id = q.class_id)
+      AND (q.class_id < 0 OR coalesce(c.class_id, -1) < 0 OR c.class_id = q.class_id)
+      AND (q.team < 0 OR w.person_id IS NULL OR w.work_place_id = q.team)
 )
 SELECT person_id, source_id, place_id, setting, start, "end"
 FROM pairs
@@ -82,22 +85,41 @@ FROM {records} c JOIN wanted w USING (person_id)
 WHERE {c_end} > w.start AND {c_start} < w."end"
 """
 
-# Phones in the same cell as the given people's, for longer than the rule's minimum.
+# Phones in the same cell as the given people's (``kept``: their records), for longer than the
+# rule's minimum.
 CELL_PAIRS = """
 WITH {mine}pairs AS (
     SELECT o.person_id, m.source_id, m.cell_id,
            greatest({o_start}, m.start) AS start, least({o_end}, m."end") AS "end"
     FROM {records} o
-    JOIN mine m ON o.cell_id = m.cell_id AND {o_start} < m."end" AND {o_end} > m.start
-    WHERE o.person_id <> m.source_id
+    JOIN {kept} m ON o.cell_id = m.cell_id AND {o_start} < m."end" AND {o_end} > m.start
+    WHERE o.person_id <> m.source_id{apart}
 )
 """
+# The residency filter on the scan path: the phones that spent more than {limit} seconds in a
+# source's cell in the {days} seconds before its window closes (``spent``, the source's own
+# among them); the source's records in a cell it lives in are dropped (``kept``), and so are
+# the pairs with a phone that lives in the cell (``APART``).
+RESIDENTS = """spent AS (
+    SELECT r.person_id, m.source_id, m.cell_id
+    FROM {history} r
+    JOIN (SELECT DISTINCT source_id, cell_id FROM mine) m ON r.cell_id = m.cell_id
+    JOIN wanted w ON w.person_id = m.source_id
+    WHERE {r_end} > w."end" - {days} AND {r_start} < w."end"
+    GROUP BY r.person_id, m.source_id, m.cell_id, w."end"
+    HAVING sum(least({r_end}, w."end") - greatest({r_start}, w."end" - {days})) > {limit}
+), kept AS (
+    SELECT m.* FROM mine m ANTI JOIN spent s
+        ON s.person_id = m.source_id AND s.source_id = m.source_id AND s.cell_id = m.cell_id
+), """
+APART = """
+      AND NOT EXISTS (SELECT 1 FROM spent s WHERE s.person_id = o.person_id
+                      AND s.source_id = m.source_id AND s.cell_id = m.cell_id)"""
 # The lake's Parquet files hold timestamps; the queries compare epoch seconds.
 CELL_TIMESTAMPS = {
-    "c_start": "epoch(c.start)::BIGINT",
-    "c_end": 'epoch(c."end")::BIGINT',
-    "o_start": "epoch(o.start)::BIGINT",
-    "o_end": 'epoch(o."end")::BIGINT',
+    f"{alias}_{end}": f'epoch({alias}."{end}")::BIGINT'
+    for alias in ("c", "o", "r")
+    for end in ("start", "end")
 }
 # Each person's earliest few overlaps, per person or per (person, cell): a cell at the border
 # crossing holds thousands of phones a day, each with many records, and the engine needs a few
@@ -157,37 +179,47 @@ class DuckDBStore:
         self._cursors = threading.local()
         self._index: dict[str, list[Segment]] = {}
         self._opening = threading.Lock()
-        self._classes: np.ndarray | None = None
+        self._by_person: dict[str, np.ndarray] = {}  # people's classes and work places by id
         if not scan:
             kernels.warm()  # once a process: the first trace should not pay for it
 
     # --- reading --------------------------------------------------------------------------
 
     def class_ids(self) -> np.ndarray:
-        if self._classes is None and not (self.folder / "people.parquet").is_file():
-            self._classes = np.zeros(0, dtype=np.int64)  # a lake of movements only: no classes
-        if self._classes is None:
-            people = pq.read_table(
-                self.folder / "people.parquet", columns=["person_id", "class_id"]
-            )
-            ids = people.column("person_id").to_numpy()
-            classes = np.full(int(ids.max()) + 1 if ids.size else 0, -1, dtype=np.int64)
-            classes[ids] = people.column("class_id").fill_null(-1).to_numpy()
-            self._classes = classes
-        return self._classes
+        """Each person's class by id (-1 for none; empty for a lake without people)."""
+        return self._people_column("class_id")
 
-    def _classes_of(self, people: np.ndarray) -> np.ndarray:
-        """Each person's class (-1 for none)."""
-        classes = self.class_ids()
-        if classes.size == 0:
+    def work_places(self) -> np.ndarray:
+        """Each person's work place by id (-1 for none; empty for a lake without people)."""
+        return self._people_column("work_place_id")
+
+    def _people_column(self, name: str) -> np.ndarray:
+        with self._opening:
+            if name not in self._by_person:
+                self._by_person[name] = self._read_people_column(name)
+        return self._by_person[name]
+
+    def _read_people_column(self, name: str) -> np.ndarray:
+        if not (self.folder / "people.parquet").is_file():
+            return np.zeros(0, dtype=np.int64)  # a lake of movements only
+        people = pq.read_table(self.folder / "people.parquet", columns=["person_id", name])
+        ids = people.column("person_id").to_numpy()
+        values = np.full(int(ids.max()) + 1 if ids.size else 0, -1, dtype=np.int64)
+        values[ids] = people.column(name).fill_null(-1).to_numpy()
+        return values
+
+    def _of(self, values: np.ndarray, people: np.ndarray) -> np.ndarray:
+        """Each person's value in a table by person id (-1 beyond it)."""
+        if values.size == 0:
             return np.full(people.size, -1, dtype=np.int64)
-        known = (people >= 0) & (people < classes.size)
-        return np.where(known, classes[np.where(known, people, 0)], -1)
+        known = (people >= 0) & (people < values.size)
+        return np.where(known, values[np.where(known, people, 0)], -1)
 
-    def _pupils(self) -> pa.Table:
-        classes = self.class_ids()
-        pupils = np.flatnonzero(classes >= 0)
-        return pa.table({"person_id": pa.array(pupils), "class_id": pa.array(classes[pupils])})
+    def _by_id(self, values: np.ndarray, name: str, *, only_known: bool) -> pa.Table:
+        """A table by person id as a DuckDB table (person_id, ``name``): only those with a value,
+        or everyone in the table (as the compiled loop reads it: -1 for none)."""
+        ids = np.flatnonzero(values >= 0) if only_known else np.arange(values.size)
+        return pa.table({"person_id": pa.array(ids), name: pa.array(values[ids])})
 
     def _day_range(self, start: int, end: int) -> range:
         first = max(0, (start - self.day0) // DAY)
@@ -270,28 +302,13 @@ class DuckDBStore:
         rows = self._rows_of("stays_by_person", people, start, end, columns)
         return _empty_stays() if rows is None else rows
 
-    def hours_in_cells(self, pairs: pa.Table, start: int, end: int) -> pa.Table:
-        if pairs.num_rows == 0:
-            return pa.table({"person_id": [], "cell_id": [], "hours": []})
-        people = pairs.column("person_id").to_numpy()
-        columns = ["person_id", "cell_id", "start", "end"]
-        rows = self._rows_of("cells_by_person", people, start, end, columns)
-        if rows is None:
-            return pairs.append_column("hours", pa.array([0.0] * pairs.num_rows))
-        return self._query(
-            f"""
-            SELECT p.person_id, p.cell_id, coalesce(sum(greatest(0,
-                least(r."end", {int(end)}) - greatest(r.start, {int(start)})
-            )), 0) / 3600.0 AS hours
-            FROM pairs p LEFT JOIN rows r ON r.person_id = p.person_id AND r.cell_id = p.cell_id
-            GROUP BY p.person_id, p.cell_id
-            """,
-            pairs=pairs,
-            rows=rows,
-        )
-
     def co_present(
-        self, stays: pa.Table, minimums: dict[str, int], *, first_per_source: bool = False
+        self,
+        stays: pa.Table,
+        minimums: dict[str, int],
+        *,
+        within: Mapping[str, str],
+        first_per_source: bool = False,
     ) -> pa.Table:
         """See ``MovementStore.co_present``."""
         if stays.num_rows == 0 or not minimums:
@@ -318,14 +335,27 @@ class DuckDBStore:
                 return _empty_overlaps("place_id")
             sql = CO_PRESENT_SCAN.format(stays=files, **shape)
             source = stays.column("source_id").to_numpy()
-            stays = stays.append_column("class_id", pa.array(self._classes_of(source)))
-            return self._query(sql, q=stays, rule=rule, classes=self._pupils())
-        sources, settings = self._sources(stays, minimums)
+            setting = stays.column("setting").to_pylist()
+            place = stays.column("place_id").to_numpy().astype(np.int64)
+            in_class = np.array([within[s] == "class" for s in setting], bool)
+            in_team = np.array([within[s] == "team" for s in setting], bool)
+            classes = np.where(in_class, self._of(self.class_ids(), source), -1)
+            stays = stays.append_column("class_id", pa.array(classes, pa.int64()))
+            stays = stays.append_column("team", pa.array(np.where(in_team, place, -1)))
+            return self._query(
+                sql,
+                q=stays,
+                rule=rule,
+                classes=self._by_id(self.class_ids(), "class_id", only_known=True),
+                works=self._by_id(self.work_places(), "work_place_id", only_known=False),
+            )
+        sources, settings = self._sources(stays, minimums, within)
         found = intervals.co_present(
             sources,
             self._segments("stays_by_place", int(sources.start.min()), int(sources.end.max())),
             where="place_id",
             classes=self.class_ids(),
+            works_at=self.work_places(),
             evidence=EVIDENCE_PER_PERSON,
             per="source" if first_per_source else "person",
         )
@@ -341,11 +371,12 @@ class DuckDBStore:
         )
 
     def _sources(
-        self, stays: pa.Table, minimums: dict[str, int]
+        self, stays: pa.Table, minimums: dict[str, int], within: Mapping[str, str]
     ) -> tuple[intervals.Sources, list[str]]:
         """The stays asked about, cut at local midnight (a lake's never cross it; other input
-        may), with their rule's minimum and, in a classroom, their class; and the names of
-        their settings (``Sources.setting`` numbers them)."""
+        may), with their rule's minimum and what together means there: in a classroom their
+        class, among co-workers their place; and the names of their settings
+        (``Sources.setting`` numbers them)."""
         start = stays.column("start").to_numpy()
         end = stays.column("end").to_numpy()
         first = (start - self.day0) // DAY
@@ -358,15 +389,18 @@ class DuckDBStore:
         code = settings.indices.to_numpy()[row]
         need = np.array([max(60 * minimums[n], 1) for n in names], np.int64)[code]
         source = stays.column("source_id").to_numpy()[row]
-        in_class = np.array([n == "class" for n in names], bool)[code]
+        place = stays.column("place_id").to_numpy()[row].astype(np.int64)
+        in_class = np.array([within[n] == "class" for n in names], bool)[code]
+        in_team = np.array([within[n] == "team" for n in names], bool)[code]
         sources = intervals.Sources(
             source=source,
-            place=stays.column("place_id").to_numpy()[row].astype(np.int64),
+            place=place,
             start=np.maximum(start[row], day_start),
             end=np.minimum(end[row], day_start + DAY),
             day_start=day_start,
             need=need,
-            class_id=np.where(in_class, self._classes_of(source), -1),
+            class_id=np.where(in_class, self._of(self.class_ids(), source), -1),
+            team=np.where(in_team, place, -1),
             setting=code,
         )
         return sources, names
@@ -377,10 +411,15 @@ class DuckDBStore:
         *,
         longer_than_minutes: float = 0,
         earliest_per: EarliestPer = "cell",
+        residency: Residency | None = None,
     ) -> pa.Table:
         """See ``MovementStore.co_cell``."""
         if windows.num_rows == 0:
             return _empty_overlaps("cell_id")
+        if residency is not None and pc.count_distinct(windows.column("person_id")).as_py() < (
+            windows.num_rows
+        ):
+            raise ValueError("the residency filter takes one window per person")
         wanted = pa.table(
             {
                 "person_id": windows.column("person_id").cast(pa.int32()),
@@ -400,13 +439,26 @@ class DuckDBStore:
             files = self._files("cell_records", start, end)
             if not files:
                 return _empty_overlaps("cell_id")
-            mine_sql = MY_CELLS.format(records=files, **CELL_TIMESTAMPS)
-            mine = f"mine AS ({mine_sql}), "
-            sql = query.format(records=files, mine=mine, **shape, **CELL_TIMESTAMPS)
+            mine = f"mine AS ({MY_CELLS.format(records=files, **CELL_TIMESTAMPS)}), "
+            kept, apart = "mine", ""
+            if residency is not None:
+                back = residency.within_days * DAY
+                first = int(pc.min(wanted.column("end")).as_py()) - back
+                mine += RESIDENTS.format(
+                    history=self._files("cell_records", first, end),
+                    days=back,
+                    limit=3600.0 * residency.min_hours,
+                    **CELL_TIMESTAMPS,
+                )
+                kept, apart = "kept", APART
+            sql = query.format(
+                records=files, mine=mine, kept=kept, apart=apart, **shape, **CELL_TIMESTAMPS
+            )
             return self._query(sql, wanted=wanted)
         # By person: each person's own records then come in time order (see intervals).
         wanted = wanted.take(np.argsort(wanted.column("person_id").to_numpy(), kind="stable"))
         people = wanted.column("person_id").to_numpy().astype(np.int64)
+        ends = wanted.column("end").to_numpy()
         columns = ["person_id", "cell_id", "start", "end"]
         own = self._rows_of("cells_by_person", people, start, end, columns)
         if own is None:
@@ -418,41 +470,101 @@ class DuckDBStore:
         opens = np.maximum(
             own.column("start").to_numpy()[row], wanted.column("start").to_numpy()[window]
         )
-        closes = np.minimum(
-            own.column("end").to_numpy()[row], wanted.column("end").to_numpy()[window]
-        )
+        closes = np.minimum(own.column("end").to_numpy()[row], ends[window])
+        cell = own.column("cell_id").to_numpy().astype(np.int64)[row]
         inside = closes > opens
-        window, row, opens, closes = window[inside], row[inside], opens[inside], closes[inside]
-        if row.size == 0:
+        if residency is not None:  # no pair in a cell the window's own phone lives in
+            inside[inside] = ~self._lives_in(
+                people[window[inside]], cell[inside], ends[window[inside]], residency
+            )
+        window, opens, closes, cell = window[inside], opens[inside], closes[inside], cell[inside]
+        if window.size == 0:
             return _empty_overlaps("cell_id")
+        per = PER[earliest_per]
+        segments = self._segments("cells_by_cell", int(opens.min()), int(closes.max()))
+        source, task, first_task = people[window], np.empty(0, np.int64), 0
+        if residency is not None:
+            if per == "source":
+                # Each (window, cell) a source of its own, so that each person's earliest
+                # overlap with each is kept: those in a cell the person lives in are dropped
+                # below, and the earliest of the others is the window's. Numbered after every
+                # person id (a source that is nobody: the own phone's records are met too,
+                # and dropped below).
+                first_task = max([int(people.max()) + 1] + [s.people for s in segments])
+                task, at = np.unique((window.astype(np.int64) << 32) | cell, return_inverse=True)
+                order = np.lexsort((opens, at))
+                window, opens, closes, cell = (
+                    window[order],
+                    opens[order],
+                    closes[order],
+                    cell[order],
+                )
+                source = first_task + at[order]
+            else:  # each person's earliest few in each cell, filtered, then as asked
+                per = "place"
         sources = intervals.Sources(
-            source=people[window],
-            place=own.column("cell_id").to_numpy()[row],
+            source=source,
+            place=cell,
             start=opens,
             end=closes,
             day_start=self.day0 + (opens - self.day0) // DAY * DAY,
             # Longer than the minimum, in whole seconds.
-            need=np.full(row.size, math.floor(60 * longer_than_minutes) + 1, np.int64),
-            class_id=np.full(row.size, -1, np.int64),
-            setting=np.zeros(row.size, np.int64),
+            need=np.full(window.size, math.floor(60 * longer_than_minutes) + 1, np.int64),
+            class_id=np.full(window.size, -1, np.int64),
+            team=np.full(window.size, -1, np.int64),
+            setting=np.zeros(window.size, np.int64),
         )
         found = intervals.co_present(
             sources,
-            self._segments("cells_by_cell", int(opens.min()), int(closes.max())),
+            segments,
             where="cell_id",
-            classes=np.empty(0, np.int64),
+            classes=intervals.NOBODY,
             evidence=EVIDENCE_PER_PERSON,
-            per=PER[earliest_per],
+            per=per,
         )
+        rows: tuple[np.ndarray, ...] = (
+            found.person,
+            found.source,
+            found.place,
+            found.setting,
+            found.start,
+            found.end,
+        )
+        if residency is not None:
+            if task.size:
+                of = task[found.source - first_task] >> 32
+            else:
+                of = np.searchsorted(people, found.source)
+            met = people[of]
+            apart = (found.person != met) & ~self._lives_in(
+                found.person, found.place, ends[of], residency
+            )
+            rows = (found.person, met, found.place, found.setting, found.start, found.end)
+            rows = intervals.kept_as(
+                tuple(c[apart] for c in rows), evidence=EVIDENCE_PER_PERSON, per=PER[earliest_per]
+            )
+        person, source, place, _setting, opens, closes = rows
         return pa.table(
             {
-                "person_id": pa.array(found.person.astype(np.int32)),
-                "source_id": pa.array(found.source.astype(np.int32)),
-                "cell_id": pa.array(found.place.astype(np.int64)),
-                "start": pa.array(found.start.astype(np.int64)),
-                "end": pa.array(found.end.astype(np.int64)),
+                "person_id": pa.array(person.astype(np.int32)),
+                "source_id": pa.array(source.astype(np.int32)),
+                "cell_id": pa.array(place.astype(np.int64)),
+                "start": pa.array(opens.astype(np.int64)),
+                "end": pa.array(closes.astype(np.int64)),
             }
         )
+
+    def _lives_in(
+        self, person: np.ndarray, cell: np.ndarray, ends: np.ndarray, residency: Residency
+    ) -> np.ndarray:
+        """Whether each person's phone spent more than the filter's hours in that cell in its
+        days before ``ends`` (a resident of the cell, or someone who works there)."""
+        if person.size == 0:
+            return np.zeros(0, bool)
+        opens = ends - residency.within_days * DAY
+        segments = self._segments("cells_by_person", int(opens.min()), int(ends.max()))
+        spent = intervals.time_in_cells(person, cell, opens, ends, segments)
+        return spent > 3600.0 * residency.min_hours
 
 
 def _empty_stays() -> pa.Table:

@@ -14,13 +14,12 @@ from functools import partial
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from cordon.protocols.packs import ContactRule, Pack
+from cordon.protocols.packs import CompanionRule, ContactRule, Pack
 from cordon.trace import evidence
-from cordon.trace.backend import MovementStore
+from cordon.trace.backend import MovementStore, Residency
 from cordon.trace.evidence import Traced
-from cordon.trace.rules import DAY, KIND_ORDER, Contact, IndexCase, look_back_window
+from cordon.trace.rules import KIND_ORDER, Contact, IndexCase, look_back_window
 
 
 def _as_sources(stays: pa.Table) -> pa.Table:
@@ -39,8 +38,27 @@ def _minimums(rule: ContactRule) -> dict[str, int]:
     return {s: rule.min_overlap_minutes[s] for s in rule.settings}
 
 
+def _within(rule: ContactRule) -> dict[str, str]:
+    return {s: rule.within[s] for s in rule.settings}
+
+
 def _rules(kind: str, rule: ContactRule) -> dict[str, str]:
-    return {s: f"{kind}: {s} >= {m} min" for s, m in rule.min_overlap_minutes.items()}
+    """What matched, per setting, as evidence says it (``web.messages.rule_text`` words it)."""
+    minimum, within = rule.min_overlap_minutes, rule.within
+    return {s: f"{kind}: {s}, same {within[s]} >= {minimum[s]} min" for s in rule.settings}
+
+
+def _companion_rule(rule: CompanionRule) -> str:
+    said = f"companion: same {rule.cell_metres} m cell > {rule.min_minutes} min"
+    residency = rule.residency_filter
+    if residency is not None:
+        said += f", neither phone > {residency.min_hours:g} h there in {residency.within_days} d"
+    return said
+
+
+def _residency(rule: CompanionRule) -> Residency | None:
+    found = rule.residency_filter
+    return None if found is None else Residency(found.min_hours, found.within_days)
 
 
 KINDS = frozenset(KIND_ORDER)
@@ -168,12 +186,14 @@ def _close(
     own = _clip(own, bounds[case, 0], bounds[case, 1])
     rules = _rules("close", rule)
     if len(cases) == 1:
-        overlaps = store.co_present(_as_sources(own), _minimums(rule))
+        overlaps = store.co_present(_as_sources(own), _minimums(rule), within=_within(rule))
         source = overlaps.column("source_id").to_numpy()
         return evidence.of_overlaps(
             overlaps, kind="close", case_id=source, rules=rules
         ), evidence.no_met()
-    overlaps = store.co_present(_as_sources(own), _minimums(rule), first_per_source=True)
+    overlaps = store.co_present(
+        _as_sources(own), _minimums(rule), within=_within(rule), first_per_source=True
+    )
     source = overlaps.column("source_id").to_numpy()
     return _earliest_with_each(overlaps, _place_in(people, source), source, "close", rules)
 
@@ -228,38 +248,12 @@ def _secondary(
     person = stays.column("person_id").to_numpy()
     opens = opens_of[np.searchsorted(ids, person)]
     windowed = _clip(_as_sources(stays), opens, until)
-    overlaps = store.co_present(windowed, _minimums(rule), first_per_source=True)
+    overlaps = store.co_present(
+        windowed, _minimums(rule), within=_within(rule), first_per_source=True
+    )
     close = np.searchsorted(ids, overlaps.column("source_id").to_numpy())
     rules = _rules("secondary", rule)
     return _earliest_with_each(overlaps, close, case_of_first[close], "secondary", rules)
-
-
-def _not_residents(
-    kept: pa.Table, case: IndexCase, end: int, hours: float, days: int, store: MovementStore
-) -> pa.Table:
-    """Drop companions in a cell where either phone spent more than ``hours`` in the ``days``
-    before the case's window closes: people who live or work there, not passers-by."""
-    cells = kept.column("cell_id").to_numpy().astype(np.int64)
-    people = kept.column("person_id").to_numpy().astype(np.int64)
-    mine = np.unique(cells)
-    pairs = pa.table(
-        {
-            "person_id": pa.array(np.r_[people, np.full(mine.size, case.person_id)]),
-            "cell_id": pa.array(np.r_[cells, mine]),
-        }
-    )
-    spent = store.hours_in_cells(pairs, end - days * DAY, end)
-    resident = spent.filter(pc.greater(spent.column("hours"), hours))
-    who = resident.column("person_id").to_numpy().astype(np.int64)
-    where = resident.column("cell_id").to_numpy().astype(np.int64)
-    case_lives = np.isin(cells, where[who == case.person_id])
-    other_lives = np.isin(_pair_key(people, cells), _pair_key(who, where))
-    return kept.filter(pa.array(~case_lives & ~other_lives))
-
-
-def _pair_key(people: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    """One integer per (person, cell): cell ids of a region fit in 32 bits (geo.cells)."""
-    return (people.astype(np.int64) << 32) | (cells.astype(np.int64) & 0xFFFFFFFF)
 
 
 def _earliest_per_person(table: pa.Table, count: int, rank: np.ndarray) -> pa.Table:
@@ -300,11 +294,10 @@ class _Shared:
 COMPANION_PARTS = 4  # a batch's cases, for companions, in this many parts
 
 
-def _shared_batch(cases: list[IndexCase], pack: Pack) -> bool:
-    """Whether a batch's companions are found together (else case by case: the residency filter
-    works per case and cell, and a person listed twice is two windows)."""
-    people = {c.person_id for c in cases}
-    return len(cases) > 1 and pack.companion.residency_filter is None and len(people) == len(cases)
+def _shared_batch(cases: list[IndexCase]) -> bool:
+    """Whether a batch's companions are found together (else case by case: a person listed
+    twice is two windows)."""
+    return len(cases) > 1 and len({c.person_id for c in cases}) == len(cases)
 
 
 def _companion_jobs(
@@ -312,7 +305,7 @@ def _companion_jobs(
 ) -> list[Callable[[], pa.Table]]:
     """A batch: each part's (person, case) earliest overlaps (parts never share a case, so
     their answers add up). One case, or a batch asked case by case: one job of evidence."""
-    if not _shared_batch(cases, pack):
+    if not _shared_batch(cases):
         return [partial(_companions, cases, windows, pack, store)]
     rule = pack.companion
     people = [c.person_id for c in cases]
@@ -323,6 +316,7 @@ def _companion_jobs(
             _windows(people[at : at + size], windows[at : at + size]),
             longer_than_minutes=rule.min_minutes,
             earliest_per="source",
+            residency=_residency(rule),
         )
         for at in range(0, len(cases), size)
     ]
@@ -334,41 +328,31 @@ def _companions_found(
     """Companion evidence and the (contact, case) pairs met beyond it, from the jobs' answers:
     a batch's earliest overlaps with each case, of which each person's earliest few are kept
     as evidence."""
-    if not _shared_batch(cases, pack):
+    if not _shared_batch(cases):
         return pa.concat_tables(answers), evidence.no_met()  # evidence already (_companions)
-    rule = pack.companion
-    said = f"companion: same {rule.cell_metres} m cell > {rule.min_minutes} min"
     firsts = pa.concat_tables(answers).combine_chunks()
     source = firsts.column("source_id").to_numpy()
     case = _place_in([c.person_id for c in cases], source)
     kept = _earliest_per_person(firsts, EVIDENCE_PER_CONTACT, case)
     met = evidence.met(firsts.column("person_id").to_numpy(), source)
+    said = _companion_rule(pack.companion)
     return evidence.of_cells(kept, case_id=kept.column("source_id").to_numpy(), rule=said), met
 
 
 def _companions(
     cases: list[IndexCase], windows: list[tuple[int, int]], pack: Pack, store: MovementStore
 ) -> pa.Table:
-    """Companion evidence of one case (its earliest few overlaps per cell, after the residency
-    filter), or of a batch case by case."""
-    rule = pack.companion
-    said = f"companion: same {rule.cell_metres} m cell > {rule.min_minutes} min"
-    people = [c.person_id for c in cases]
+    """Companion evidence of one case (its earliest few overlaps, the residency filter
+    applied in the store), or of a batch case by case."""
     if len(cases) > 1:
         parts = [_companions([c], [w], pack, store) for c, w in zip(cases, windows, strict=True)]
         return pa.concat_tables(parts)
-    asked = _windows(people, windows)
-    residency = rule.residency_filter
-    if residency is None:
-        kept = store.co_cell(asked, longer_than_minutes=rule.min_minutes, earliest_per="person")
-    else:
-        # The filter drops (person, cell) pairs: the earliest few in every cell, filtered,
-        # then the earliest few of what is left.
-        kept = store.co_cell(asked, longer_than_minutes=rule.min_minutes, earliest_per="cell")
-        case, end = cases[0], windows[0][1]
-        kept = _not_residents(kept, case, end, residency.min_hours, residency.within_days, store)
-        # One case: ties by cell (a phone and the case's are in one cell at a time: none).
-        kept = _earliest_per_person(kept, EVIDENCE_PER_CONTACT, kept.column("cell_id").to_numpy())
-        said += f", neither phone > {residency.min_hours:g} h there in {residency.within_days} d"
+    rule = pack.companion
+    kept = store.co_cell(
+        _windows([cases[0].person_id], windows),
+        longer_than_minutes=rule.min_minutes,
+        earliest_per="person",
+        residency=_residency(rule),
+    )
     case_id = np.full(kept.num_rows, cases[0].person_id, np.int64)
-    return evidence.of_cells(kept, case_id=case_id, rule=said)
+    return evidence.of_cells(kept, case_id=case_id, rule=_companion_rule(rule))

@@ -10,9 +10,11 @@ by one binary search (numpy); a compiled loop (``kernels.overlaps``) tests each 
 it lies, and only the overlaps kept are copied.
 
 The answer is the store's ``co_present`` / ``co_cell`` (see ``backend.MovementStore``): overlaps
-of at least ``need`` seconds, in a classroom only of the same class, and each person's earliest
-few (by start, then source, then place), each person's earliest with each source, or each
-person's earliest few in each place.
+of at least ``need`` seconds, in a classroom only of the same class, among co-workers only of
+people who work there; and each person's earliest few (by start, then source, then place),
+each person's earliest with each source, or each person's earliest few in each place. And for
+the companions' residency filter, the time people's phones spent in cells, from the by-person
+index (``time_in_cells``).
 """
 
 from __future__ import annotations
@@ -60,7 +62,11 @@ class Sources:
     day_start: np.ndarray
     need: np.ndarray  # minimum overlap in seconds (at least 1)
     class_id: np.ndarray  # -1 for none; only for classroom stays
+    team: np.ndarray  # the place where the other person must work (co-workers), else -1
     setting: np.ndarray  # a number the caller gives meaning to (kept with each overlap)
+
+
+NOBODY = np.empty(0, np.int64)  # a table by person id without anyone in it
 
 
 @dataclass(frozen=True)
@@ -81,18 +87,62 @@ def co_present(
     classes: np.ndarray,
     evidence: int,
     per: Per,
+    works_at: np.ndarray = NOBODY,
 ) -> Overlaps:
     """Overlaps of ``sources`` with the rows of ``segments`` (``where``: the place or cell column;
-    ``classes``: each person's class by id, -1 for none), kept as ``per`` says."""
+    ``classes``: each person's class by id, -1 for none; ``works_at``: each person's work place
+    by id, -1 for none), kept as ``per`` says."""
     keep = _Keeper(sources, segments, evidence=evidence, per=per)
+    classes, works_at = _int64(classes), _int64(works_at)
     for segment in segments:
         after = segment.start + (segment.last_day - segment.first_day + 1) * DAY
         mine = np.flatnonzero((sources.day_start >= segment.start) & (sources.day_start < after))
         if mine.size and segment.size:
             keep.next_segment()
-            for rows in _pairs(sources, mine, segment, where, classes, keep):
+            for rows in _pairs(sources, mine, segment, where, classes, works_at, keep):
                 keep.add(rows)
     return Overlaps(*keep.result())
+
+
+def _int64(values: np.ndarray) -> np.ndarray:
+    """One type for the compiled loop (each new type is compiled apart)."""
+    return np.ascontiguousarray(values, np.int64)
+
+
+def time_in_cells(
+    person: np.ndarray,
+    cell: np.ndarray,
+    opens: np.ndarray,
+    closes: np.ndarray,
+    segments: list[Segment],
+) -> np.ndarray:
+    """Seconds each (``person``, ``cell``) pair's phone spent in the cell within [opens, closes),
+    from by-person segments: a person's records are one run (found by ``runs_of_sorted``), read
+    once for all of that person's pairs by a compiled loop (a few dozen records a fortnight; a
+    batch asks about hundreds of thousands of people, some of them many times)."""
+    order = np.argsort(person)
+    who, cell, opens, closes = (_int64(x[order]) for x in (person, cell, opens, closes))
+    changes = np.r_[True, who[1:] != who[:-1]]
+    people, which = who[changes], np.cumsum(changes) - 1
+    spent = np.zeros(person.size, np.int64)
+    lo, count = np.empty(people.size, np.int64), np.empty(people.size, np.int64)
+    for segment in segments:
+        kernels.runs_of_sorted(segment.columns["person_id"], people, lo, count)
+        kernels.time_in_cells(
+            who,
+            lo[which],
+            count[which],
+            cell,
+            opens,
+            closes,
+            segment.columns["cell_id"],
+            segment.columns["start"],
+            segment.columns["end"],
+            spent,
+        )
+    out = np.empty_like(spent)
+    out[order] = spent
+    return out
 
 
 class _Keeper:
@@ -155,7 +205,7 @@ class _Keeper:
         if self.firsts:  # in found order: earlier segments first
             picked = _first_per_pair(rows[0], np.searchsorted(self.ids, rows[1]), self.ids.size)
             return tuple(column[picked] for column in rows)
-        return _keep(rows, evidence=self.evidence, per=self.per)
+        return kept_as(rows, evidence=self.evidence, per=self.per)
 
 
 def _first_per_pair(person: np.ndarray, rank: np.ndarray, sources: int) -> np.ndarray:
@@ -179,6 +229,7 @@ def _pairs(
     segment: Segment,
     where: str,
     classes: np.ndarray,
+    works_at: np.ndarray,
     keep: _Keeper,
 ) -> Iterator[tuple[np.ndarray, ...]]:
     """The overlapping pairs of these source stays with the segment's rows that meet the
@@ -198,9 +249,16 @@ def _pairs(
     total = np.cumsum(count)
     at = segment.columns
     # One type for the compiled loop (each new type is compiled apart).
-    source, opens, closes, need, class_id = (
-        np.asarray(x, np.int64)
-        for x in (sources.source, sources.start, sources.end, sources.need, sources.class_id)
+    source, opens, closes, need, class_id, team = (
+        _int64(x)
+        for x in (
+            sources.source,
+            sources.start,
+            sources.end,
+            sources.need,
+            sources.class_id,
+            sources.team,
+        )
     )
     first = 0
     while first < mine.size:
@@ -217,11 +275,13 @@ def _pairs(
             closes,
             need,
             class_id,
+            team,
             keep.group,
             at["person_id"],
             at["start"],
             at["end"],
             classes,
+            works_at,
             keep.met_by,
             q,
             s,
@@ -238,7 +298,7 @@ def _pairs(
         first = last
 
 
-def _keep(rows: tuple[np.ndarray, ...], *, evidence: int, per: Per) -> tuple[np.ndarray, ...]:
+def kept_as(rows: tuple[np.ndarray, ...], *, evidence: int, per: Per) -> tuple[np.ndarray, ...]:
     """Each person's ``evidence`` earliest overlaps (by start, then source, then place), each
     person's earliest with each source, or each person's ``evidence`` earliest in each place."""
     person, source, place, _setting, start, _end = rows

@@ -29,20 +29,28 @@ def overlaps(
     source_end: np.ndarray,
     need: np.ndarray,
     class_id: np.ndarray,
+    team: np.ndarray,
     group: np.ndarray,
     person: np.ndarray,
     start: np.ndarray,
     end: np.ndarray,
     classes: np.ndarray,
+    works_at: np.ndarray,
     met_by: np.ndarray,
     out_source_row: np.ndarray,
     out_row: np.ndarray,
 ) -> int:
     """The candidates ``lo[i] .. lo[i] + count[i]`` (rows of a segment: ``person``, ``start``,
     ``end``) of each source row ``source_rows[i]`` that overlap it for at least its ``need``
-    seconds, are someone else and, when the source has a class (``class_id`` >= 0), are of the
-    same class or of none (``classes``: by person id, -1 for none; may be empty). Written to
-    ``out_source_row`` / ``out_row`` in the order met; returns how many.
+    seconds, are someone else and pass the source row's tests of who they are:
+
+    * ``class_id`` >= 0 (a classroom): of the same class or of none (``classes``: by person
+      id, -1 for none; may be empty);
+    * ``team`` >= 0 (a place where both must work): working there (``works_at``: by person
+      id, -1 for nowhere; may be empty).
+
+    People beyond a table are not tested by it. Written to ``out_source_row`` / ``out_row``
+    in the order met; returns how many.
 
     With a ``met_by`` table (by person id; else an empty array), only the first overlap of
     each (person, source ``group``) is written, and ``met_by[person]`` remembers the group:
@@ -52,7 +60,7 @@ def overlaps(
     for i in range(source_rows.size):
         q = source_rows[i]
         me, opens, closes = source[q], source_start[q], source_end[q]
-        own, mine = class_id[q], group[q]
+        own, mine, works = class_id[q], group[q], team[q]
         for s in range(lo[i], lo[i] + count[i]):
             who = person[s]
             if who == me:
@@ -63,6 +71,8 @@ def overlaps(
                 theirs = classes[who]
                 if theirs >= 0 and theirs != own:
                     continue
+            if works >= 0 and 0 <= who < works_at.size and works_at[who] != works:
+                continue
             if firsts:
                 if met_by[who] == mine:
                     continue
@@ -71,6 +81,77 @@ def overlaps(
             out_row[found] = s
             found += 1
     return found
+
+
+@njit(cache=True, nogil=True)
+def time_in_cells(
+    person: np.ndarray,
+    lo: np.ndarray,
+    count: np.ndarray,
+    cell: np.ndarray,
+    opens: np.ndarray,
+    closes: np.ndarray,
+    row_cell: np.ndarray,
+    row_start: np.ndarray,
+    row_end: np.ndarray,
+    spent: np.ndarray,
+) -> None:
+    """Adds to ``spent[i]`` the time ``person[i]``'s rows ``lo[i] .. lo[i] + count[i]`` (of a
+    by-person segment: by start, not overlapping) spend in ``cell[i]`` within [opens[i],
+    closes[i]). ``person`` is sorted: each person's rows are read once for all of their pairs,
+    from the first that ends after the earliest opening (a segment holds up to 128 days)."""
+    i, n = 0, person.size
+    while i < n:
+        j, first, last = i, opens[i], closes[i]
+        while j < n and person[j] == person[i]:
+            first, last = min(first, opens[j]), max(last, closes[j])
+            j += 1
+        low, high = lo[i], lo[i] + count[i]
+        while low < high:  # the first row ending after ``first``
+            middle = (low + high) // 2
+            if row_end[middle] <= first:
+                low = middle + 1
+            else:
+                high = middle
+        for s in range(low, lo[i] + count[i]):
+            if row_start[s] >= last:
+                break
+            here = row_cell[s]
+            for k in range(i, j):
+                if cell[k] == here:
+                    took = min(row_end[s], closes[k]) - max(row_start[s], opens[k])
+                    if took > 0:
+                        spent[k] += took
+        i = j
+
+
+@njit(cache=True, nogil=True)
+def runs_of_sorted(keys: np.ndarray, wanted: np.ndarray, lo: np.ndarray, count: np.ndarray) -> None:
+    """Where each of ``wanted`` (sorted) starts its run in ``keys`` (sorted), and the run's
+    length: each search gallops on from where the last one ended, so that hundreds of thousands
+    of people in a file of tens of millions of rows cost a few steps each, near each other,
+    where a binary search from scratch misses the cache at nearly every step."""
+    at, n = 0, keys.size
+    for i in range(wanted.size):
+        key = wanted[i]
+        for side in range(2):  # 0: the first row >= key; 1: the first row > key
+            step = 1
+            while at + step <= n and (
+                keys[at + step - 1] < key if side == 0 else keys[at + step - 1] <= key
+            ):
+                step *= 2
+            low, high = at + step // 2, min(at + step, n)  # the answer is in [low, high]
+            while low < high:
+                middle = (low + high) // 2
+                if keys[middle] < key if side == 0 else keys[middle] <= key:
+                    low = middle + 1
+                else:
+                    high = middle
+            if side == 0:
+                lo[i] = low
+            else:
+                count[i] = low - lo[i]
+            at = low
 
 
 def least_per_group(
@@ -135,8 +216,27 @@ def warm() -> None:
     rows, out = np.zeros(1, np.int64), np.zeros(1, np.int64)
     met_by = np.zeros(1, np.int32)
     overlaps(
-        one, one, one, one, one, one, one, one, one, mapped, times, times, one, met_by, rows, out
+        one,
+        one,
+        one,
+        one,
+        one,
+        one,
+        one,
+        one,
+        one,
+        one,
+        mapped,
+        times,
+        times,
+        one,
+        one,
+        met_by,
+        rows,
+        out,
     )
+    time_in_cells(one, one, one, one, one, one, times, times, times, out)
+    runs_of_sorted(mapped, one, rows, out)
     least_per_group(one, one, 1, 1, 1)
     distinct_per_group(one, one, 1)
     cases_met(one, [(one, one)], one)

@@ -105,34 +105,55 @@ FIELD_LABELS: Final[Mapping[str, str]] = {
 }
 
 
-# The rules tracing stores beside each piece of evidence (trace.engine writes them).
-RULE_AT_LEAST: Final = re.compile(r"^(\w+): (\w+) >= (\d+) min$")
-RULE_SAME_CELL: Final = re.compile(r"^(\w+): same (\d+) m cell > (\d+) min$")
+# The rules tracing stores beside each piece of evidence (trace.engine writes them; evidence
+# stored before a pack said what together means has no ", same ..." part).
+RULE_AT_LEAST: Final = re.compile(r"^(\w+): (\w+)(?:, same (\w+))? >= (\d+) min$")
+RULE_SAME_CELL: Final = re.compile(
+    r"^(\w+): same (\d+) m cell > (\d+) min(?:, neither phone > ([\d.]+) h there in (\d+) d)?$"
+)
 RULE_TEXTS = (
     N_("%(kind)s: %(setting)s ≥ %(minutes)s min"),
     N_("%(kind)s: same %(metres)s m cell for more than %(minutes)s min"),
+    N_("%(kind)s: %(setting)s, %(together)s, ≥ %(minutes)s min"),
+    N_(
+        "%(kind)s: same %(metres)s m cell for more than %(minutes)s min, neither phone more "
+        "than %(hours)s h there in %(days)s days"
+    ),
 )
+# What together means in a setting (protocols.packs.Together).
+TOGETHER_LABELS: Final = {
+    "home": N_("same home"),
+    "section": N_("same section"),
+    "team": N_("co-workers in the same section"),
+    "class": N_("same class"),
+    "vessel": N_("same vessel"),
+}
 
 
 def rule_text(_: Gettext, rule: str, kinds: Mapping[str, str], settings: Mapping[str, str]) -> str:
-    """A stored evidence rule ("close: household >= 0 min") in words, with the kind and the
-    setting named by the page's (translated) labels; a rule of another shape as it is."""
+    """A stored evidence rule ("close: household, same home >= 0 min") in words, with the kind
+    and the setting named by the page's (translated) labels; a rule of another shape as it
+    is."""
     found = RULE_AT_LEAST.match(rule)
     if found:
-        kind, setting, minutes = found.groups()
-        return _(RULE_TEXTS[0]) % {
+        kind, setting, together, minutes = found.groups()
+        named = {
             "kind": kinds.get(kind, kind),
             "setting": settings.get(setting, setting),
             "minutes": minutes,
         }
+        if together is None:
+            return _(RULE_TEXTS[0]) % named
+        label = TOGETHER_LABELS.get(together)
+        named["together"] = _(label) if label else together
+        return _(RULE_TEXTS[2]) % named
     found = RULE_SAME_CELL.match(rule)
     if found:
-        kind, metres, minutes = found.groups()
-        return _(RULE_TEXTS[1]) % {
-            "kind": kinds.get(kind, kind),
-            "metres": metres,
-            "minutes": minutes,
-        }
+        kind, metres, minutes, hours, days = found.groups()
+        named = {"kind": kinds.get(kind, kind), "metres": metres, "minutes": minutes}
+        if hours is None:
+            return _(RULE_TEXTS[1]) % named
+        return _(RULE_TEXTS[3]) % (named | {"hours": hours, "days": days})
     return rule
 
 
