@@ -14,7 +14,7 @@ which reads no truth). Against the simulator's infections:
 * the yield of each tier: true infections per person listed (what the packs' costs quote to
   the commander as expected infections caught).
 
-BENCH_TRACE_QUALITY_SEEDS (e.g. "9,21,33") and BENCH_TRACE_QUALITY_CASES change the run;
+BENCH_TRACE_QUALITY_SEEDS (e.g. "9,33,45,57") and BENCH_TRACE_QUALITY_CASES change the run;
 BENCH_TRACE_QUALITY_POPULATION and _DAYS make a smaller city for a quick look.
 """
 
@@ -39,7 +39,7 @@ from cordon.trace.score import onsets_of, score_traced
 
 POPULATION = int(os.environ.get("BENCH_TRACE_QUALITY_POPULATION", "200000"))
 DAYS = int(os.environ.get("BENCH_TRACE_QUALITY_DAYS", "28"))
-SEEDS = [int(s) for s in os.environ.get("BENCH_TRACE_QUALITY_SEEDS", "9,21,33").split(",")]
+SEEDS = [int(s) for s in os.environ.get("BENCH_TRACE_QUALITY_SEEDS", "9,33,45,57").split(",")]
 CASES = int(os.environ.get("BENCH_TRACE_QUALITY_CASES", "10"))
 PACKS = ("guangxi-2021-12", "e9-2022-06")
 COMPANION = "companion"

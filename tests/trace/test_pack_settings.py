@@ -95,7 +95,12 @@ def store(lake: Path, request: pytest.FixtureRequest) -> DuckDBStore:
     return DuckDBStore(lake, scan=request.param == "scan")
 
 
-def traced(store: DuckDBStore, pack: Pack) -> dict[int, Contact]:
+def traced(store: DuckDBStore, pack: Pack, *, every_close: bool = True) -> dict[int, Contact]:
+    """Contacts under the pack; with ``every_close``, secondary contacts of every close contact
+    (the settings' meaning, apart from the packs' floor on which close contacts are traced
+    further: see the tests of ``secondary_from_score`` below)."""
+    if every_close:
+        pack = pack.model_copy(update={"secondary_from_score": None})
     return {c.person_id: c for c in trace([CASE_SEEN], pack, store)}
 
 
@@ -209,3 +214,21 @@ def test_the_rules_are_worded_in_chinese(store: DuckDBStore, name: str) -> None:
     for rule in rules:
         shown = rule_text(words, rule, labels, {"work": "工作", "venue": "场所"})
         assert shown != rule and not any("a" <= ch <= "z" for ch in shown), shown
+
+
+@pytest.mark.parametrize("name", PACKS)
+def test_secondary_contacts_are_traced_from_close_contacts_scoring_the_pack_s_floor(
+    store: DuckDBStore, name: str
+) -> None:
+    """Three hours beside the case in the office (score about 0.02) and an hour at its stall
+    are real close contacts, but below the packs' floor for tracing their own contacts: their
+    co-workers are listed once the floor is lowered under their scores, not before."""
+    pack = packs.load(name)
+    assert pack.secondary_from_score is not None
+    found = traced(store, pack, every_close=False)
+    assert found[CLOSE].kind == "close" and found[STALL_KEEPER].kind == "close"
+    assert CO_WORKER not in found and STALL_MATE not in found
+    lowered = traced(
+        store, pack.model_copy(update={"secondary_from_score": 0.001}), every_close=False
+    )
+    assert lowered[CO_WORKER].kind == "secondary" and lowered[STALL_MATE].kind == "secondary"

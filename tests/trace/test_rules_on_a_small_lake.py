@@ -156,8 +156,11 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def kinds(lake: Path, pack_name: str = "guangxi-2021-12") -> dict[int, str]:
+    """Kinds under the pack's settings, secondary contacts traced from every close contact (the
+    packs' floor on that is tested in test_pack_settings.py)."""
     case = IndexCase(CASE, onset=at(3, 8), sampled=None, isolated=at(3, 0))
-    return {c.person_id: c.kind for c in trace([case], packs.load(pack_name), DuckDBStore(lake))}
+    pack = packs.load(pack_name).model_copy(update={"secondary_from_score": None})
+    return {c.person_id: c.kind for c in trace([case], pack, DuckDBStore(lake))}
 
 
 def test_close_secondary_and_companion_are_told_apart(lake: Path) -> None:

@@ -188,6 +188,13 @@ class Pack(Strict):
     companion: CompanionRule
     exposure_score: ExposureScore
     tiers: list[Tier] = Field(min_length=1, description="Highest tier first.")
+    secondary_from_score: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Secondary contacts are traced from the close contacts whose exposure score "
+        "reaches this (none: from every close contact).",
+    )
     costs: Costs
     quarantine: dict[
         Literal[

@@ -14,9 +14,10 @@ from functools import partial
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cordon.protocols.packs import CompanionRule, ContactRule, Pack
-from cordon.trace import evidence
+from cordon.trace import evidence, score
 from cordon.trace.backend import MovementStore, Residency
 from cordon.trace.evidence import Traced
 from cordon.trace.rules import KIND_ORDER, Contact, IndexCase, look_back_window
@@ -129,10 +130,12 @@ def trace_columns(
         secondary, secondary_met = evidence.empty(), evidence.no_met()
         if "secondary" in kinds and pack.secondary_contact is not None and close.num_rows:
             closing = until if until is not None else max(c.isolated for c in cases)
-            first, case_of_first = _first_exposures(close, cases)
-            secondary, secondary_met = _secondary(
-                first, case_of_first, closing, pack.secondary_contact, store
-            )
+            sources = _close_traced_further(close, met, cases, pack)
+            if sources.num_rows:
+                first, case_of_first = _first_exposures(sources, cases)
+                secondary, secondary_met = _secondary(
+                    first, case_of_first, closing, pack.secondary_contact, store
+                )
         if "close" not in kinds:
             close, met = evidence.empty(), evidence.no_met()
         found, also = [close, secondary], [met, secondary_met]
@@ -145,6 +148,23 @@ def trace_columns(
             helper.shutdown()
     merged, met = pa.concat_tables(found), pa.concat_tables(also)
     return evidence.merge(merged, met, exclude={c.person_id for c in cases})
+
+
+def _close_traced_further(
+    close: pa.Table, met: pa.Table, cases: list[IndexCase], pack: Pack
+) -> pa.Table:
+    """The close contacts' evidence whose secondary contacts are traced: of every close contact,
+    or where the pack says so only of those whose exposures at places score at least its
+    ``secondary_from_score`` (a household member, not a passer-by at a market stall: each
+    close contact brings their household and their team, and a list of half the city protects
+    no one). The score reads evidence and pack only (``score.py``)."""
+    floor = pack.secondary_from_score
+    if floor is None or close.num_rows == 0:
+        return close
+    found = evidence.merge(close, met, exclude={c.person_id for c in cases})
+    scored = score.score_traced(found, pack, score.onsets_of(cases))
+    chosen = found.contacts.column("person_id").to_numpy()[scored.score >= floor]
+    return close.filter(pc.is_in(close.column("contact_id"), value_set=pa.array(chosen)))
 
 
 def _first_exposures(close: pa.Table, cases: list[IndexCase]) -> tuple[pa.Table, np.ndarray]:
