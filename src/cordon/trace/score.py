@@ -12,8 +12,9 @@ infectious exposure, and for more days of it. Tiers cut the score at the pack's 
 companions are a list of their own (yellow code and tests), not tiered.
 
 Infectiousness is the pack's published profile relative to symptom onset (the positive
-sample for a case without symptoms, or found before them); a close contact's onset, for its secondary contacts, is
-estimated as its first exposure plus the pack's incubation period. No ground truth is read.
+sample for a case without symptoms, or found before them); a close contact's onset, for its
+secondary contacts, is estimated as its first exposure plus the pack's incubation period. No
+ground truth is read.
 """
 
 from __future__ import annotations
