@@ -168,7 +168,7 @@ def test_cli_import_reports_rows_and_writes_nothing_on_error(
     args = ["people", "import", str(bad), "--user", "admin", "--data-dir", str(settings.data_dir)]
     result = runner.invoke(cli_app, args)
     assert result.exit_code == 2
-    assert "Nothing was written" in result.output
+    assert "未写入任何数据" in result.output
     assert total(client, admin) == 0
     good = tmp_path / "good.xlsx"
     good.write_bytes(xlsx([HEADER, good_row(1)]))
@@ -177,4 +177,4 @@ def test_cli_import_reports_rows_and_writes_nothing_on_error(
     assert result.exit_code == 0, result.output
     assert total(client, admin) == 1
     unknown = runner.invoke(cli_app, [*args[:4], "nobody", *args[5:]])
-    assert unknown.exit_code == 2 and "no user 'nobody'" in unknown.output
+    assert unknown.exit_code == 2 and "没有用户 'nobody'" in unknown.output
