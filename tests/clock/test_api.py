@@ -137,6 +137,8 @@ def test_cli_sets_shows_advances_and_releases_the_clock(
     assert bad.exit_code == 2 and "错误：请输入时长，如 2h、30m 或 1d6h" in bad.output
     released = runner.invoke(cli_app, ["clock", "real", "--user", "adm", *folder])
     assert "(实际时间)" in released.output
+    real = runner.invoke(cli_app, ["clock", "advance", "1h", "--user", "adm", *folder])
+    assert real.exit_code == 2 and "当前为实际时间；请先设置情景时间再推进" in real.output
     with transaction(session_factory) as s:
         assert len(s.scalars(select(AuditEntry).where(AuditEntry.entity == "clock")).all()) == 3
 

@@ -279,6 +279,7 @@ REFUSALS: list[tuple[str, str, dict[str, Any], str, str]] = [
         "body",
         "scan an identity number or a pre-registration code",
     ),
+    ("PUT", "/api/v1/clock", {"mode": "pinned"}, "at", "a scenario time is required"),
     ("POST", "/api/v1/people", {"name": "黄\x00志明"}, "name", "must not contain NUL characters"),
     ("POST", "/api/v1/people", {"phone": "12"}, "phone", "'12' is not a valid number"),
     ("POST", "/api/v1/people", {"phone": "电话"}, "phone", "'电话' is not a phone number"),
