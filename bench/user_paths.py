@@ -27,7 +27,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PEOPLE = int(os.environ.get("BENCH_PATH_PEOPLE", "20000"))
-LOGIN = re.compile(r"Admin login: username=(\S+) password=(\S+)")
+# The demo's login and address lines, the same in every language the CLI speaks.
+LOGIN = re.compile(r"username=(\S+) password=(\S+)")
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -108,7 +109,7 @@ def _demo(folder: Path) -> tuple[subprocess.Popen[str], str, str, str]:
             lines.append(line)
             if match := LOGIN.search(line):
                 found["user"], found["password"] = match.groups()
-            if "Serving on" in line:
+            if f"http://127.0.0.1:{port}/" in line:
                 ready.set()
 
     threading.Thread(target=read, daemon=True).start()

@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ADMIN_LINE = re.compile(r"^Admin login: username=(\S+) password=(\S+)\s*$")
+ADMIN_LINE = re.compile(r"username=(\S+) password=(\S+)\s*$")  # the same in every language
 START_TIMEOUT = 90.0
 STEP_TIMEOUT_MS = 30_000
 LETTERS_TIMEOUT_MS = 180_000  # a job: trace the case again, then write a letter per region
@@ -74,7 +74,7 @@ class Output:
             return
         for line in process.stdout:
             self.lines.append(line)
-            matched = ADMIN_LINE.match(line)
+            matched = ADMIN_LINE.search(line)
             if matched and self.login is None:
                 self.login = (matched.group(1), matched.group(2))
                 self.found.set()

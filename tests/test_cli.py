@@ -37,11 +37,11 @@ def test_db_upgrade_creates_the_schema_and_loads_divisions(
         first = runner.invoke(app, ["db", "upgrade", "--data-dir", str(tmp_path)])
         assert first.exit_code == 0, first.output
         # Guangxi (126), Dongxing to its villages (46) and Guangdong (144), less one row shared
-        assert "315 divisions added" in first.output
+        assert "新增 315 个行政区划" in first.output  # the CLI speaks the UI's default language
         assert {"people", "users", "audit_entries", "alembic_version"} <= set(
             inspect(engine).get_table_names()
         )
-        again = runner.invoke(app, ["db", "upgrade", "--data-dir", str(tmp_path)])
+        again = runner.invoke(app, ["--lang", "en", "db", "upgrade", "--data-dir", str(tmp_path)])
         assert again.exit_code == 0 and "0 divisions added" in again.output
     finally:
         if engine.dialect.name == "postgresql":  # hand the shared schema back as it was
@@ -99,6 +99,29 @@ def test_help_loads_no_heavy_library(args: tuple[str, ...]) -> None:
     assert sorted(set(HEAVY) & loaded) == []
 
 
+def test_commands_speak_the_ui_language_or_the_one_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chinese by default, as the pages and the API; ``--lang en`` or an English installation
+    (CORDON_DEFAULT_LANGUAGE=en) in English: the error, and each problem's field and reason."""
+    from tests.web.english import english_words
+
+    monkeypatch.delenv("CORDON_DEFAULT_LANGUAGE", raising=False)
+    args = ["sim", "run", "--population", "0", "--out", str(tmp_path / "lake")]
+    chinese = runner.invoke(app, args)
+    assert chinese.exit_code == 2
+    assert "错误：无法按所给参数运行模拟" in chinese.output
+    assert "人口：人数应为正数" in chinese.output
+    assert english_words(chinese.output) == []
+    english = runner.invoke(app, ["--lang", "en", *args])
+    assert english.exit_code == 2
+    assert "Error: the simulation cannot run as asked" in english.output
+    assert "Population: must be a positive number of people" in english.output
+    monkeypatch.setenv("CORDON_DEFAULT_LANGUAGE", "en")
+    assert "Population: must be a positive" in runner.invoke(app, args).output
+    assert "人口：人数应为正数" in runner.invoke(app, ["--lang", "zh_CN", *args]).output
+
+
 def _commands(command: object, path: str = "cordon") -> list[tuple[str, object]]:
     found: list[tuple[str, object]] = []
     for name, sub in getattr(command, "commands", {}).items():
@@ -140,7 +163,7 @@ def test_the_demo_sets_the_scenario_clock_unless_an_operator_pinned_it(
     sim_service.run(sim_service.RunRequest("dongxing-2021", 300, 2, 3, settings.lake_dir))
     clock.bind(clock.path_in(settings.data_dir))  # as the demo's settings_for does
     evening = datetime(2021, 12, 1, 20, 0, tzinfo=SHANGHAI)  # 30 Nov + 2 days: the last day
-    assert "2021-12-01 20:00 (running)" in cli._set_scenario_clock(settings)
+    assert "2021-12-01 20:00 (运行中)" in cli._set_scenario_clock(settings)
     assert clock.current().mode == "running" and clock.now() - evening < timedelta(minutes=1)
     assert json.loads(clock.path_in(settings.data_dir).read_text())["pinned"] is False
     with transaction(session_factory) as session:  # a case reported later that evening
@@ -160,5 +183,5 @@ def test_the_demo_sets_the_scenario_clock_unless_an_operator_pinned_it(
     assert clock.now() - (late + timedelta(minutes=1)) < timedelta(minutes=1)
     pinned = datetime(2021, 12, 1, 9, 0, tzinfo=SHANGHAI)
     clock.set_scenario(pinned, pinned=True)
-    assert "2021-12-01 09:00 (pinned)" in cli._set_scenario_clock(settings)
+    assert "2021-12-01 09:00 (已固定)" in cli._set_scenario_clock(settings)
     assert clock.now() == pinned

@@ -29,6 +29,7 @@ from cordon.errors import (
     CordonError,
     TooManyAttempts,
     ValidationFailed,
+    pydantic_problem,
 )
 from cordon.geo import api as geo_api
 from cordon.jobs import api as jobs_api
@@ -42,7 +43,7 @@ from cordon.web.auditlog import AuditBatcher
 from cordon.web.deps import LoginRequired, client_addr
 from cordon.web.headers import SecurityHeadersMiddleware
 from cordon.web.limits import BodyLimitMiddleware
-from cordon.web.messages import error_text, problem_text, pydantic_problem
+from cordon.web.messages import error_text, field_problems, problem_text
 from cordon.web.ratelimit import make_limiter
 from cordon.worker import make_runner
 
@@ -62,7 +63,7 @@ def localised(exc: CordonError, request: Request) -> dict[str, Any]:
     """An error's answer with ``message`` and each problem's in the client's language
     (Accept-Language, ``?lang=``, the language cookie, else the default, Chinese); ``error``
     and the fields stay machine-readable."""
-    _ = i18n.translations(i18n.api_language_of(request)).gettext
+    _ = i18n.api_gettext(request)
     body = exc.as_dict()
     body["message"] = error_text(_, exc)
     for shown, problem in zip(body["problems"], exc.problems, strict=True):
@@ -133,18 +134,15 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        problems = []
+        keyed = []
         for error in exc.errors():
             loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
-            problems.append({"field": ".".join(loc) or "body", "message": error.get("msg", "")})
-        keyed = [
-            pydantic_problem(p["field"], e) for p, e in zip(problems, exc.errors(), strict=True)
-        ]
+            keyed.append(pydantic_problem(".".join(loc) or "body", error))
         if not _is_api(request):
             failed = ValidationFailed("the request is not valid", problems=keyed)
             return web_pages.error_page(request, failed, status=422)
         body: dict[str, Any] = localised(ValidationFailed("", problems=keyed), request)
-        body["message"] = "; ".join(f"{p['field']}: {p['message']}" for p in body["problems"])
+        body["message"] = field_problems(i18n.api_gettext(request), keyed)
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

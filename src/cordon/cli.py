@@ -15,10 +15,14 @@ import typer
 from cordon.auth import cli as auth_cli
 from cordon.cli_support import (
     DataDirOption,
+    LangOption,
+    Language,
+    _,
     cipher_for,
     command_session,
     console,
     settings_for,
+    use_language,
     whole_short_help,
 )
 from cordon.clock import cli as clock_cli
@@ -48,6 +52,11 @@ app.add_typer(codes_cli.app, name="codes")
 app.add_typer(jobs_cli.app, name="jobs")
 app.add_typer(screening_cli.app, name="screening")
 app.add_typer(clock_cli.app, name="clock")
+
+
+@app.callback()
+def main(context: typer.Context, lang: Language | None = LangOption) -> None:
+    use_language(context, lang)
 
 
 @cache
@@ -87,7 +96,7 @@ def db_upgrade(data_dir: Path | None = DataDirOption) -> None:
     _upgrade(settings)
     with command_session(settings) as session:
         added = geo_service.load_divisions(session=session)
-    console.print(f"Schema is up to date; {added} divisions added.")
+    console.print(_("Schema is up to date; %(added)s divisions added.") % {"added": added})
 
 
 @app.command()
@@ -176,9 +185,10 @@ def demo(
     with command_session(settings) as session:
         geo_service.load_divisions(session=session)
         if not people_service.count_people(session=session):
-            with console.status("Loading the simulated city into the registry…"):
+            with console.status(_("Loading the simulated city into the registry…")):
                 counts = sim_service.load(session=session, cipher=cipher_for(settings), folder=lake)
-            console.print(f"Loaded {counts['people']:,} people.", highlight=False)
+            loaded = _("Loaded %(people)s people.") % {"people": f"{counts['people']:,}"}
+            console.print(loaded, highlight=False)
         admin = auth_service.find_user(session=session, username="admin")
         if admin is None:
             auth_service.create_user(
@@ -198,14 +208,19 @@ def demo(
         if registered:
             codes_service.recompute(session=session, actor=_system(), full=True)
     if registered:
-        console.print(f"Registered {registered} cases the simulated city found.", highlight=False)
-    console.print(f"Scenario time: {scenario_now}", highlight=False)
+        found = _("Registered %(cases)s cases the simulated city found.")
+        console.print(found % {"cases": registered}, highlight=False)
+    console.print(_("Scenario time: %(time)s") % {"time": scenario_now}, highlight=False)
     console.print(
-        f"Admin login: username=admin password={password}", highlight=False, soft_wrap=True
+        _("Admin login: username=%(username)s password=%(password)s")
+        % {"username": "admin", "password": password},
+        highlight=False,
+        soft_wrap=True,
     )
-    with console.status("Preparing tracing (compiled once per machine)…"):
+    with console.status(_("Preparing tracing (compiled once per machine)…")):
         kernels.warm()  # else the first trace from a page waits for it
-    console.print(f"Serving on http://127.0.0.1:{port}/", highlight=False)
+    serving_at = f"http://127.0.0.1:{port}/"
+    console.print(_("Serving on %(url)s") % {"url": serving_at}, highlight=False)
     from cordon import serving
 
     serving.run(settings, host="127.0.0.1", port=port, log_level="warning")
@@ -232,7 +247,8 @@ def _set_scenario_clock(settings: Settings, *, session: Session | None = None) -
             moment = max(moment, latest + timedelta(minutes=1))
         if session is None or moment > clock.now():
             clock.set_scenario(moment)
-    return f"{clock.now().astimezone(zone):%Y-%m-%d %H:%M} ({clock.current().mode})"
+    mode = _(clock_cli.MODES[clock.current().mode])
+    return f"{clock.now().astimezone(zone):%Y-%m-%d %H:%M} ({mode})"
 
 
 whole_short_help(app)

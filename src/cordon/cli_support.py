@@ -1,8 +1,16 @@
-"""What every slice's CLI shares: settings, one transaction per command, error reporting.
+"""What every slice's CLI shares: settings, one transaction per command, error reporting,
+and the language commands speak.
 
 ``cordon --help`` imports every slice's ``cli`` module, so those modules and this one import
 only Typer and Rich at the top; configuration, the database, services and the heavy libraries
 (pandas, pyarrow, numba, duckdb, alembic, fastapi) load inside the commands that use them.
+
+The CLI speaks the UI's language: what a command prints for its user (results, errors, each
+problem's field and reason) is in the installation's default language
+(``CORDON_DEFAULT_LANGUAGE``, Simplified Chinese unless set), or in the one the root option
+``cordon --lang en …`` names, from the same catalog as pages and API answers. JSON and files
+a command writes stay machine-readable as they are; ``--help`` is the English reference, so
+that it answers without loading a catalog (tests/test_cli.py).
 """
 
 from __future__ import annotations
@@ -10,11 +18,13 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +39,37 @@ err_console = Console(stderr=True)
 DataDirOption = typer.Option(
     None, "--data-dir", help="Data folder (default: CORDON_DATA_DIR or ./var)."
 )
+Language = Literal["zh_CN", "en"]  # as cordon.web.i18n.LANGUAGES, without the web stack
+LangOption = typer.Option(
+    None, "--lang", help="Language of the messages (default: CORDON_DEFAULT_LANGUAGE, zh_CN)."
+)
+# The root command's --lang while it runs, or the default once looked up (see language()).
+_chosen: ContextVar[str | None] = ContextVar("cordon_cli_language", default=None)
+
+
+def use_language(context: typer.Context, chosen: str | None) -> None:
+    """The root command's choice, for the command it runs (forgotten when it ends)."""
+    token = _chosen.set(chosen)
+    context.call_on_close(lambda: _chosen.reset(token))
+
+
+def language() -> str:
+    """The language of this command's messages: ``--lang``, else the installation's default
+    language, looked up once (not at ``--help``, which must not load the settings)."""
+    chosen = _chosen.get()
+    if chosen is None:
+        from cordon.config import Settings
+
+        chosen = Settings().default_language  # the environment now, as settings_for reads it
+        _chosen.set(chosen)
+    return chosen
+
+
+def _(message: str) -> str:
+    """``message`` in the command's language (pybabel extracts ``_`` calls into the catalog)."""
+    from cordon.web import i18n
+
+    return i18n.translations(language()).gettext(message)
 
 
 def settings_for(data_dir: Path | None) -> Settings:
@@ -76,10 +117,30 @@ def command_sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
 
 
 def report_error(exc: CordonError) -> None:
-    err_console.print(f"[bold red]Error:[/] {exc.message}")
+    """A domain error as the pages say it: the message, then each problem's field and reason."""
+    from cordon.web.messages import error_text, field_label, problem_text
+
+    fail(error_text(_, exc))
     for problem in exc.problems:
-        where = f"row {problem.row}, " if problem.row is not None else ""
-        err_console.print(f"  - {where}{problem.field}: {problem.message}")
+        values = {
+            "row": problem.row,
+            "field": field_label(_, problem.field),
+            "problem": problem_text(_, problem),
+        }
+        line = _("row %(row)s, %(field)s: %(problem)s") if problem.row is not None else None
+        err_console.print("  - " + escape((line or _("%(field)s: %(problem)s")) % values))
+
+
+def fail(message: str) -> None:
+    """Print an error line (already in the command's language) to standard error."""
+    said = _("Error: %(message)s") % {"message": message}
+    err_console.print(escape(said), style="bold red", highlight=False)
+
+
+def refuse(message: str) -> NoReturn:
+    """End the command as a usage error (exit status 2) with ``message``."""
+    fail(message)
+    raise typer.Exit(code=2)
 
 
 def first_paragraph(text: str | None) -> str:

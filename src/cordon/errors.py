@@ -4,6 +4,8 @@ Messages are English. One that carries values is written as a template with ``pa
 (``NotFound("no case %(case_id)s", params=dict(case_id=7))``): ``message`` is the English text
 and ``template`` the catalog key that pages and API answers translate (``web.messages``).
 Literal messages given to these classes are extracted into the catalog (see the Makefile).
+Validators and pure rules raise ``Invalid``, a ``ValueError`` keyed the same way, so a refused
+value is translated too, wherever Pydantic or a service reports it.
 """
 
 from __future__ import annotations
@@ -55,10 +57,45 @@ def pydantic_key(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     kind = str(error.get("type", ""))
     context = dict(error.get("ctx") or {})
     if kind == "value_error" and "error" in context:
-        # Our own validators' messages ("Value error, <message>"): the message is the key.
-        return str(context["error"]), {}
+        # Our own validators' messages ("Value error, <message>"): Pydantic keeps the raised
+        # exception, whose key and values an Invalid carries; another's message is the key.
+        raised = context["error"]
+        if isinstance(raised, Invalid):
+            return raised.template or raised.message, raised.params
+        return str(raised), {}
     template = PYDANTIC.get(kind, "")
     return template, ({k: str(v) for k, v in context.items()} if template else {})
+
+
+def pydantic_problem(field: str, error: Mapping[str, Any]) -> Problem:
+    """One Pydantic error as a Problem whose text pages can translate."""
+    template, params = pydantic_key(error)
+    return Problem(field, str(error.get("msg", "")), template=template, params=params)
+
+
+class Invalid(ValueError):
+    """A value refused by a validator or a pure rule, keyed like ``CordonError``: ``str()`` is
+    the English text, ``template`` the catalog key and ``params`` its values. Raised inside a
+    Pydantic validator, it reaches pages and API answers translated (``pydantic_key``)."""
+
+    def __init__(self, message: str, *, params: dict[str, Any] | None = None) -> None:
+        text = message % params if params is not None else message
+        super().__init__(text)
+        self.message = text
+        self.template = message if params is not None else ""
+        self.params = params or {}
+
+    def as_problem(self, field: str, row: int | None = None) -> Problem:
+        params = self.params if self.template else None
+        return Problem(field, self.message, row=row, params=params, template=self.template)
+
+    def as_error(self, field: str) -> ValidationFailed:
+        """The refusal of a request with this value in ``field``."""
+        return ValidationFailed(
+            self.template or self.message,
+            params=self.params if self.template else None,
+            problems=[self.as_problem(field)],
+        )
 
 
 @dataclass

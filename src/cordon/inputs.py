@@ -6,14 +6,28 @@ field instead of a database error.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, field_validator
+
+from cordon.errors import Invalid
+
+# How a time with its zone is written, shown to whoever sends one without.
+ZONED_EXAMPLE = "2021-12-20T20:00:00+08:00"
+Moment = TypeVar("Moment", datetime, datetime | None)
 
 
 def reject_nul(value: Any) -> Any:
     if isinstance(value, str) and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise Invalid("must not contain NUL characters")
+    return value
+
+
+def zoned(value: Moment) -> Moment:
+    """A time as given, if it says its zone: a bare 20:00 could be Beijing's or UTC's."""
+    if value is not None and value.tzinfo is None:
+        raise Invalid("needs a time zone, e.g. %(example)s", params=dict(example=ZONED_EXAMPLE))
     return value
 
 

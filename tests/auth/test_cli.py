@@ -35,8 +35,8 @@ def test_users_create_prints_a_generated_password(env: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "Created user epi (epidemiologist) in 450681" in result.output
-    assert "Password: " in result.output
+    assert "已创建用户 epi（流调人员），辖区 450681" in result.output
+    assert "密码：" in result.output
 
 
 def test_users_create_names_the_bad_field(env: Path) -> None:
@@ -57,10 +57,12 @@ def test_users_create_names_the_bad_field(env: Path) -> None:
         ],
     )
     assert result.exit_code == 2
-    assert "jurisdiction: unknown division code '450699'" in result.output
+    assert "辖区：行政区划代码 '450699' 不存在" in result.output
     short = runner.invoke(
         app,
         [
+            "--lang",
+            "en",
             "users",
             "create",
             "epi",
@@ -74,17 +76,20 @@ def test_users_create_names_the_bad_field(env: Path) -> None:
             str(env),
         ],
     )
-    assert short.exit_code == 2 and "password" in short.output
+    assert short.exit_code == 2
+    assert "Password: String should have at least 10 characters" in short.output
 
 
 def test_users_reset_password_prints_a_new_one(
     env: Path, make_user: Callable[..., str], client: TestClient
 ) -> None:
     make_user("epi", "epidemiologist", "450681")
-    result = runner.invoke(app, ["users", "reset-password", "epi", "--data-dir", str(env)])
+    result = runner.invoke(
+        app, ["--lang", "en", "users", "reset-password", "epi", "--data-dir", str(env)]
+    )
     assert result.exit_code == 0, result.output
     new = result.output.split("Password: ")[1].split()[0]
     assert login(client, "epi", PASSWORD).status_code == 401
     assert login(client, "epi", new).status_code == 303
     unknown = runner.invoke(app, ["users", "reset-password", "nobody", "--data-dir", str(env)])
-    assert unknown.exit_code != 0 and "nobody" in unknown.output
+    assert unknown.exit_code != 0 and "没有用户 'nobody'" in unknown.output

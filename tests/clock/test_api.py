@@ -129,14 +129,16 @@ def test_cli_sets_shows_advances_and_releases_the_clock(
         cli_app, ["clock", "set", "2021-12-27T20:00", "--pin", "--user", "adm", *folder]
     )
     assert done.exit_code == 0, done.output
-    assert "2021-12-27 20:00:00 Asia/Shanghai (pinned)" in done.output
+    assert "2021-12-27 20:00:00 Asia/Shanghai (已固定)" in done.output
     moved = runner.invoke(cli_app, ["clock", "advance", "2h", "--user", "adm", *folder])
     assert "2021-12-27 22:00:00" in moved.output
-    assert "(pinned)" in runner.invoke(cli_app, ["clock", "show", *folder]).output
+    assert "(pinned)" in runner.invoke(cli_app, ["--lang", "en", "clock", "show", *folder]).output
     bad = runner.invoke(cli_app, ["clock", "advance", "later", "--user", "adm", *folder])
-    assert bad.exit_code == 2 and "2h, 30m or 1d6h" in bad.output
+    assert bad.exit_code == 2 and "错误：请输入时长，如 2h、30m 或 1d6h" in bad.output
     released = runner.invoke(cli_app, ["clock", "real", "--user", "adm", *folder])
-    assert "(real)" in released.output
+    assert "(实际时间)" in released.output
+    real = runner.invoke(cli_app, ["clock", "advance", "1h", "--user", "adm", *folder])
+    assert real.exit_code == 2 and "当前为实际时间；请先设置情景时间再推进" in real.output
     with transaction(session_factory) as s:
         assert len(s.scalars(select(AuditEntry).where(AuditEntry.entity == "clock")).all()) == 3
 

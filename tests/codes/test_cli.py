@@ -65,16 +65,16 @@ def test_recompute_explain_and_whatif(
     at = day(3).isoformat()
     run = runner.invoke(app, ["codes", "recompute", "--user", "epi", "--at", at, *env])
     assert run.exit_code == 0, run.output
-    assert "full recompute under guangxi-2021-12: 1 people evaluated, 1 changed colour" in _flat(
-        run.output
-    )
+    assert "按 guangxi-2021-12 全量重算：评估 1 人，1 人变色" in _flat(run.output)
     explained = runner.invoke(
-        app, ["codes", "explain", str(pid), "--user", "epi", "--at", at, "--en", *env]
+        app, ["--lang", "en", "codes", "explain", str(pid), "--user", "epi", "--at", at, *env]
     )
     assert explained.exit_code == 0, explained.output
     text = _flat(explained.output)
     assert f"person {pid}: red" in text and "close contact" in text
     assert "next: yellow on 29 Dec 10:00 if negative tests on days 1, 4, 7, 14" in text
+    chinese = runner.invoke(app, ["codes", "explain", str(pid), "--user", "epi", "--at", at, *env])
+    assert f"人员 {pid}：红码" in _flat(chinese.output) and "密切接触者" in chinese.output
     report = runner.invoke(
         app, ["codes", "whatif", "e9-2022-06", "--user", "epi", "--at", day(8).isoformat(), *env]
     )
@@ -93,7 +93,7 @@ def test_a_bad_pack_file_is_named(env: list[str], tmp_path: Path) -> None:
     assert checked.exit_code == 2
     assert "rules.3.where.contact_kind" in _flat(checked.output)
     refused = runner.invoke(app, ["codes", "whatif", str(draft), "--user", "epi", *env])
-    assert refused.exit_code == 2 and "rule close-contact" in _flat(refused.output)
+    assert refused.exit_code == 2 and "规则 close-contact" in _flat(refused.output)
 
 
 def test_public_key_and_offline_verify(env: list[str], settings: Settings, tmp_path: Path) -> None:
@@ -114,11 +114,15 @@ def test_public_key_and_offline_verify(env: list[str], settings: Settings, tmp_p
         app, ["codes", "verify", token, "--public-key", str(key_file), "--at", day(1).isoformat()]
     )
     assert ok.exit_code == 0, ok.output
-    assert "valid: green" in ok.output
+    assert "有效：绿码" in ok.output
     late = runner.invoke(
-        app, ["codes", "verify", token, "--public-key", str(key_file), "--at", day(2).isoformat()]
+        app,
+        [
+            *("--lang", "en", "codes", "verify", token),
+            *("--public-key", str(key_file), "--at", day(2).isoformat()),
+        ],
     )
     assert late.exit_code == 1 and "expired" in _flat(late.output)
     tampered = token.replace(".", ".x", 1)
     bad = runner.invoke(app, ["codes", "verify", tampered, "--public-key", str(key_file)])
-    assert bad.exit_code == 1 and "Refused" in bad.output
+    assert bad.exit_code == 1 and "不通过" in bad.output

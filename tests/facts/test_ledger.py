@@ -9,13 +9,16 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from cordon.auth.rules import Role
-from cordon.errors import NotFound
+from cordon.errors import NotFound, Problem
 from cordon.facts import rules
 from cordon.facts import service as facts
 from cordon.facts.schemas import FactIn
 from cordon.people import service as people_service
 from cordon.people.schemas import PersonIn
 from cordon.security.crypto import FieldCipher
+from cordon.web import i18n
+from cordon.web.forms import problems_of
+from cordon.web.messages import problem_text
 from tests.helpers import id_number, make_actor, person
 
 T0 = datetime(2021, 12, 20, 12, tzinfo=UTC)
@@ -49,12 +52,15 @@ def _contact(pid: int, case_id: int = 1, kind: str = "close", at: datetime = T0)
 
 def test_the_catalogue_names_what_is_wrong() -> None:
     assert rules.problems_in("contact", {"contact_kind": "close", "case_id": 1}) == []
-    assert rules.problems_in("vaccinated", {})[0][0] == "kind"
-    found = dict(rules.problems_in("contact", {"contact_kind": "near", "colour": "red"}))
+    assert rules.problems_in("vaccinated", {})[0].field == "kind"
+    found = {
+        p.field: p.message
+        for p in rules.problems_in("contact", {"contact_kind": "near", "colour": "red"})
+    }
     assert set(found) == {"attrs.contact_kind", "attrs.case_id", "attrs.colour"}
     assert "close" in found["attrs.contact_kind"]
     assert rules.problems_in("test", {"result": "negative", "method": "pool", "round_id": "1"}) == [
-        ("attrs.round_id", "must be a whole number")
+        Problem("attrs.round_id", "must be a whole number")
     ]
     document = rules.catalogue_document()
     assert document["test"]["attributes"]["result"]["choices"] == ["negative", "positive"]  # type: ignore[index]
@@ -65,6 +71,23 @@ def test_a_fact_without_time_zone_or_outside_the_catalogue_is_refused() -> None:
         FactIn(person_id=1, kind="discharged", at=datetime(2021, 12, 20), source="x")
     with pytest.raises(ValidationError, match="unknown fact kind"):
         FactIn(person_id=1, kind="vaccinated", at=T0, source="x")
+
+
+def test_a_refused_fact_is_said_in_the_language_it_is_shown_in() -> None:
+    """The catalogue's reasons are keyed, so a page or answer words them in its language."""
+    chinese = i18n.translations("zh_CN").gettext
+    english = i18n.translations("en").gettext
+    with pytest.raises(ValidationError) as caught:
+        FactIn(person_id=1, kind="test", at=T0, attrs={"result": "maybe"}, source="x")
+    refused = problems_of(caught.value)
+    assert [p.field for p in refused] == ["form"]
+    assert problem_text(chinese, refused[0]) == "attrs.result：应为以下之一：negative, positive"
+    assert problem_text(english, refused[0]) == "attrs.result: must be one of negative, positive"
+    with pytest.raises(ValidationError) as caught:
+        FactIn(person_id=1, kind="discharged", at=datetime(2021, 12, 20), source="x")
+    naive = problems_of(caught.value)
+    assert [p.field for p in naive] == ["at"]
+    assert problem_text(chinese, naive[0]).startswith("需要带时区")
 
 
 def test_writing_twice_changes_nothing_and_a_change_updates(

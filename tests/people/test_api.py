@@ -42,7 +42,7 @@ def test_unknown_division_code_is_refused(client: TestClient, token_for: Tokens)
     )
     assert response.status_code == 422
     assert response.json()["problems"] == [
-        {"field": "division_code", "message": "unknown division code '450681199999'"}
+        {"field": "division_code", "message": "行政区划代码 '450681199999' 不存在"}
     ]
 
 

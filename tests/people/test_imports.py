@@ -13,6 +13,7 @@ from cordon.config import Settings
 from tests.helpers import id_number, xlsx
 
 Tokens = Callable[..., dict[str, str]]
+ENGLISH = {"Accept-Language": "en"}  # the reasons below are asserted as the English says them
 DUPLICATE = "this identity number cannot be registered here; search for the person"
 HEADER = ["姓名", "身份证号", "性别", "手机号", "住址", "户号", "网格编码"]
 
@@ -69,7 +70,7 @@ def test_a_bad_row_rejects_the_file_and_names_row_and_field(
         good_row(1),
         ["钱七", id_number(order=9), None, "12", "", "", "999"],
     ]
-    response = upload(client, admin, "people.xlsx", xlsx(rows))
+    response = upload(client, {**admin, **ENGLISH}, "people.xlsx", xlsx(rows))
     assert response.status_code == 422
     report = response.json()
     assert report["written"] == 0 and report["rejected"] == 4 and report["skipped"] == 5
@@ -90,7 +91,7 @@ def test_a_bad_row_rejects_the_file_and_names_row_and_field(
 def test_valid_rows_mode_writes_the_good_rows_only(client: TestClient, token_for: Tokens) -> None:
     admin = token_for("admin")
     rows = [HEADER, good_row(1), ["坏", "123", None, None, "", "", "450681100001001"], good_row(3)]
-    answer = upload(client, admin, "p.xlsx", xlsx(rows), mode="valid_rows")
+    answer = upload(client, {**admin, **ENGLISH}, "p.xlsx", xlsx(rows), mode="valid_rows")
     assert answer.status_code == 200
     report = answer.json()
     assert (report["written"], report["rejected"], report["skipped"]) == (2, 1, 1)
@@ -102,7 +103,7 @@ def test_valid_rows_mode_writes_the_good_rows_only(client: TestClient, token_for
         }
     ]
     assert total(client, admin) == 2
-    again = upload(client, admin, "p.xlsx", xlsx([HEADER, good_row(1)]))
+    again = upload(client, {**admin, **ENGLISH}, "p.xlsx", xlsx([HEADER, good_row(1)]))
     assert again.status_code == 422
     assert again.json()["errors"][0]["message"] == DUPLICATE
 
@@ -116,7 +117,7 @@ def test_gb18030_csv_from_excel_is_read(client: TestClient, token_for: Tokens) -
 
 def test_rows_outside_the_jurisdiction_are_rejected(client: TestClient, token_for: Tokens) -> None:
     jiangping = token_for("jp", "grid_worker", "450681101")
-    answer = upload(client, jiangping, "p.xlsx", xlsx([HEADER, good_row(1)]))
+    answer = upload(client, {**jiangping, **ENGLISH}, "p.xlsx", xlsx([HEADER, good_row(1)]))
     assert answer.status_code == 422
     report = answer.json()
     assert report["errors"][0]["field"] == "division_code"
@@ -167,7 +168,7 @@ def test_cli_import_reports_rows_and_writes_nothing_on_error(
     args = ["people", "import", str(bad), "--user", "admin", "--data-dir", str(settings.data_dir)]
     result = runner.invoke(cli_app, args)
     assert result.exit_code == 2
-    assert "Nothing was written" in result.output
+    assert "未写入任何数据" in result.output
     assert total(client, admin) == 0
     good = tmp_path / "good.xlsx"
     good.write_bytes(xlsx([HEADER, good_row(1)]))
@@ -176,4 +177,4 @@ def test_cli_import_reports_rows_and_writes_nothing_on_error(
     assert result.exit_code == 0, result.output
     assert total(client, admin) == 1
     unknown = runner.invoke(cli_app, [*args[:4], "nobody", *args[5:]])
-    assert unknown.exit_code == 2 and "no user 'nobody'" in unknown.output
+    assert unknown.exit_code == 2 and "没有用户 'nobody'" in unknown.output

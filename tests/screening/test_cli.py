@@ -92,4 +92,4 @@ def test_a_simulated_round_from_the_command_line(
     assert plan["simulation"]["designs"]["single"]["lab_days"] == 4
 
     unknown = runner.invoke(app, ["screening", "coverage", "999", *common])
-    assert unknown.exit_code == 2 and "no round 999" in unknown.output
+    assert unknown.exit_code == 2 and "没有编号为 999 的筛查轮次" in unknown.output

@@ -58,7 +58,7 @@ def test_tracing_the_first_detected_case_lists_contacts_with_evidence(
     unknown = runner.invoke(
         app, ["trace", "case", "999", "--user", "epi", "--data-dir", str(settings.data_dir)]
     )
-    assert unknown.exit_code == 2 and "no case 999" in unknown.output
+    assert unknown.exit_code == 2 and "没有编号为 999 的病例" in unknown.output
 
     # Acceptance 3: a town-level tracer writes assist letters for contacts in other towns.
     town = registered.division_code[:9]

@@ -226,7 +226,7 @@ def test_a_batch_job_traces_every_case_since_a_time(
     assert client.get(f"/api/v1/trace/jobs/{job['id']}", headers=epi).json() == job
 
     naive = client.post("/api/v1/trace/batch", json={"since": "2021-01-01T00:00:00"}, headers=epi)
-    assert naive.status_code == 422 and "time zone" in naive.text
+    assert naive.status_code == 422 and "需要带时区" in naive.json()["problems"][0]["message"]
 
 
 def test_a_batch_on_a_missing_lake_is_refused_before_anything_is_queued(

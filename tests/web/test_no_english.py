@@ -5,6 +5,7 @@ pages and the answers to bad input, read as a user reads them (tests/web/english
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from cordon.codes.packs import CATALOGUE
 from cordon.db import transaction
 from cordon.security.crypto import FieldCipher
 from tests.conftest import UserMaker
-from tests.helpers import wait_for_job, xlsx
+from tests.helpers import person, wait_for_job, xlsx
 from tests.page_helpers import csrf_token, login
 from tests.screening.fixtures import scan, village
 from tests.trace.test_stored import city, loaded  # noqa: F401  (fixtures)
@@ -218,3 +219,171 @@ def test_the_check_finds_english() -> None:
         "'Close'",
         "'it'",
     ]
+
+
+NAIVE = "2021-12-20T20:00:00"  # a time without its zone
+ZONED = "2021-12-20T20:00:00+08:00"
+CASE = {"person_id": 1, "kind": "confirmed", "found_by": "symptoms"}
+ROUND = {"name": "第一轮", "division_code": "450681", "starts_at": ZONED, "ends_at": ZONED}
+# Each refusal a user can meet in the API: what is sent, the field named, the English reason.
+REFUSALS: list[tuple[str, str, dict[str, Any], str, str]] = [
+    ("POST", "/api/v1/cases", CASE, "body", "give onset_date or sampled_at"),
+    (
+        "POST",
+        "/api/v1/cases",
+        {**CASE, "kind": "asymptomatic", "onset_date": "2021-12-19", "sampled_at": ZONED},
+        "body",
+        "an asymptomatic case has no onset date",
+    ),
+    ("POST", "/api/v1/cases", {**CASE, "sampled_at": NAIVE}, "sampled_at", "needs a time zone"),
+    (
+        "POST",
+        "/api/v1/cases",
+        {**CASE, "sampled_at": ZONED, "isolated_at": NAIVE},
+        "isolated_at",
+        "needs a time zone",
+    ),
+    (
+        "POST",
+        "/api/v1/cases/1/investigation",
+        {"stage": "core", "done_at": NAIVE},
+        "done_at",
+        "needs a time zone",
+    ),
+    (
+        "POST",
+        "/api/v1/cases/1/transfers",
+        {"to_facility": "东兴市人民医院", "at": NAIVE},
+        "at",
+        "needs a time zone",
+    ),
+    ("POST", "/api/v1/trace/batch", {"since": NAIVE}, "since", "needs a time zone"),
+    (
+        "POST",
+        "/api/v1/screening/rounds",
+        {**ROUND, "starts_at": NAIVE},
+        "starts_at",
+        "needs a time zone",
+    ),
+    (
+        "POST",
+        "/api/v1/screening/rounds",
+        {**ROUND, "ends_at": "2021-12-20T08:00:00+08:00"},
+        "ends_at",
+        "must be after the start",
+    ),
+    (
+        "POST",
+        "/api/v1/screening/rounds",
+        {**ROUND, "ends_at": "2021-12-21T20:00:00+08:00", "zones": {"4506x": "sealed"}},
+        "zones",
+        "zone code '4506x' is not a division or grid code",
+    ),
+    (
+        "POST",
+        "/api/v1/screening/rounds/1/samples",
+        {"site_id": 1, "tube": "T0001"},
+        "body",
+        "scan an identity number or a pre-registration code",
+    ),
+    ("PUT", "/api/v1/clock", {"mode": "pinned"}, "at", "a scenario time is required"),
+    ("POST", "/api/v1/people", {"name": "黄\x00志明"}, "name", "must not contain NUL characters"),
+    ("POST", "/api/v1/people", {"phone": "12"}, "phone", "'12' is not a valid number"),
+    ("POST", "/api/v1/people", {"phone": "电话"}, "phone", "'电话' is not a phone number"),
+    (
+        "POST",
+        "/api/v1/people",
+        {"grid_code": None, "division_code": "45068x"},
+        "division_code",
+        "division code must be digits, got '45068x'",
+    ),
+    (
+        "POST",
+        "/api/v1/people",
+        {"grid_code": None, "division_code": "4506811"},
+        "division_code",
+        "division code '4506811' has 7 digits",
+    ),
+    (
+        "POST",
+        "/api/v1/people",
+        {"grid_code": None, "division_code": "450681199999"},
+        "division_code",
+        "unknown division code '450681199999'",
+    ),
+    ("GET", "/api/v1/people?division_code=4506x", {}, "division_code", "must be digits"),
+    (
+        "GET",
+        "/api/v1/people?id_number=450681199001011231",
+        {},
+        "id_number",
+        "identity number checksum: check digit is 1, should be 4",
+    ),
+]
+
+
+def _refused(client: TestClient, headers: dict[str, str], refusal: tuple[Any, ...]) -> Any:
+    method, path, body, _field, _english = refusal
+    if path == "/api/v1/people" and method == "POST":
+        body = person(**body)
+    answer = client.request(method, path, headers=headers, **({"json": body} if body else {}))
+    assert answer.status_code == 422, (path, answer.text[:300])
+    return answer.json()
+
+
+def _said(answer: dict[str, Any]) -> str:
+    return "\n".join([answer["message"], *(p["message"] for p in answer["problems"])])
+
+
+@pytest.mark.parametrize("refusal", REFUSALS, ids=[f"{r[1]} {r[3]}: {r[4]}" for r in REFUSALS])
+def test_refusals_name_the_field_in_chinese_or_in_english_on_request(
+    client: TestClient, token_for: Callable[..., dict[str, str]], refusal: tuple[Any, ...]
+) -> None:
+    admin = token_for("admin")
+    field, english = refusal[3], refusal[4]
+    chinese = _refused(client, admin, refusal)
+    assert [p["field"] for p in chinese["problems"]] == [field]
+    assert english_words(_said(chinese)) == [], _said(chinese)
+    asked = _refused(client, {**admin, "Accept-Language": "en"}, refusal)
+    assert [p["field"] for p in asked["problems"]] == [field]
+    assert english in asked["problems"][0]["message"], asked
+
+
+def test_a_record_out_of_reach_gets_the_answer_of_one_that_does_not_exist(
+    client: TestClient, token_for: Callable[..., dict[str, str]]
+) -> None:
+    """Another town's person or case is a 404 word for word like a missing one, in Chinese."""
+    admin = token_for("admin")
+    pid = client.post("/api/v1/people", json=person(), headers=admin).json()["id"]
+    case = {**CASE, "person_id": pid, "sampled_at": ZONED}
+    case_id = client.post("/api/v1/cases", json=case, headers=admin).json()["id"]
+    fangcheng = token_for("fc", "admin", "450603")
+    for kind, found, missing in (("people", pid, pid + 1), ("cases", case_id, case_id + 1)):
+        out_of_reach = client.get(f"/api/v1/{kind}/{found}", headers=fangcheng)
+        absent = client.get(f"/api/v1/{kind}/{missing}", headers=admin)
+        assert out_of_reach.status_code == absent.status_code == 404
+        shown, said_absent = out_of_reach.json(), absent.json()
+        assert english_words(_said(shown)) == [], shown
+        assert shown["message"] == said_absent["message"].replace(str(missing), str(found))
+        assert shown["problems"] == said_absent["problems"]
+
+
+def test_a_refused_people_import_is_chinese_by_default_and_english_on_request(
+    client: TestClient, token_for: Callable[..., dict[str, str]]
+) -> None:
+    admin = token_for("admin")
+    rows = xlsx([["姓名", "身份证号", "电话"], ["黄志明", "450681199001011231", "12"]])
+    files = {"file": ("people.xlsx", rows, "application/octet-stream")}
+    chinese = client.post("/api/v1/people/import", files=files, headers=admin)
+    assert chinese.status_code == 422
+    assert english_words(_said(chinese.json())) == [], chinese.json()
+    assert english_words("\n".join(e["message"] for e in chinese.json()["errors"])) == []
+    asked = client.post(
+        "/api/v1/people/import", files=files, headers={**admin, "Accept-Language": "en"}
+    )
+    assert asked.json()["message"] == "1 of 1 rows rejected; nothing was written"
+    assert {e["message"] for e in asked.json()["errors"]} == {
+        "identity number checksum: check digit is 1, should be 4",
+        "'12' is not a valid number",
+        "give a division code or a grid code",
+    }

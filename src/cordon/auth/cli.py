@@ -8,7 +8,14 @@ from pathlib import Path
 import typer
 
 from cordon.auth.rules import Role
-from cordon.cli_support import DataDirOption, command_session, console, err_console, settings_for
+from cordon.cli_support import (
+    DataDirOption,
+    _,
+    command_session,
+    console,
+    refuse,
+    settings_for,
+)
 
 app = typer.Typer(help="Users, roles and jurisdictions.", no_args_is_help=True)
 
@@ -31,6 +38,9 @@ def create(
 
     from cordon.auth import service
     from cordon.auth.schemas import UserIn
+    from cordon.web.forms import problems_of
+    from cordon.web.messages import field_problems
+    from cordon.web.templating import ROLE_NAMES
 
     chosen = password or secrets.token_urlsafe(12)
     try:
@@ -42,14 +52,17 @@ def create(
             jurisdiction=jurisdiction,
         )
     except ValidationError as exc:
-        for error in exc.errors():
-            err_console.print(f"[bold red]Error:[/] {error['loc'][0]}: {error['msg']}")
-        raise typer.Exit(code=2) from exc
+        refuse(field_problems(_, problems_of(exc)))
     with command_session(settings_for(data_dir)) as session:
         user = service.create_user(session=session, user=data)
-        console.print(f"Created user [bold]{user.username}[/] ({user.role}) in {user.jurisdiction}")
+        created = _("Created user %(username)s (%(role)s) in %(jurisdiction)s") % {
+            "username": user.username,
+            "role": _(ROLE_NAMES.get(user.role, user.role)),
+            "jurisdiction": user.jurisdiction,
+        }
+        console.print(created, highlight=False)
     if password is None:
-        console.print(f"Password: {chosen}")
+        console.print(_("Password: %(password)s") % {"password": chosen}, highlight=False)
 
 
 @app.command("reset-password")
@@ -62,14 +75,14 @@ def reset_password(
 ) -> None:
     """Give a user a new password and end their sessions; prints a generated one."""
     if password is not None and len(password) < 10:
-        err_console.print("[bold red]Error:[/] password: at least 10 characters")
-        raise typer.Exit(code=2)
+        refuse(_("password: at least 10 characters"))
     from cordon.auth import service
 
     with command_session(settings_for(data_dir)) as session:
         user, chosen = service.reset_password_from_console(
             session=session, username=username, password=password
         )
-        console.print(f"New password set for [bold]{user.username}[/]")
+        reset = _("New password set for %(username)s") % {"username": user.username}
+        console.print(reset, highlight=False)
     if password is None:
-        console.print(f"Password: {chosen}")
+        console.print(_("Password: %(password)s") % {"password": chosen}, highlight=False)

@@ -101,12 +101,15 @@ def require(actor: Actor, permission: str) -> None:
 
 
 def out_of_jurisdiction(
-    actor: Actor, *, message: str, action: str, entity: str, entity_id: str | int
+    actor: Actor, unknown: NotFound, *, action: str, entity: str, entity_id: str | int
 ) -> OutOfJurisdiction:
-    """The answer to reaching a record outside the actor's jurisdiction: a 404 (so the record's
-    existence does not leak) that is still audited as a denied attempt."""
+    """The answer to reaching a record outside the actor's jurisdiction: ``unknown``, the 404
+    a record that does not exist gets (so the record's existence does not leak, in any
+    language), still audited as a denied attempt."""
     return OutOfJurisdiction(
-        message,
+        unknown.template or unknown.message,
+        params=unknown.params if unknown.template else None,
+        problems=unknown.problems,
         denied=DeniedAccess(
             user_id=actor.user_id,
             username=actor.username,
@@ -286,12 +289,11 @@ def _managed(*, session: Session, actor: Actor, user_id: int, action: str) -> Us
     audited as denied, like any record out of reach)."""
     require(actor, "users:manage")
     user = session.get(User, user_id)
+    unknown = NotFound("no user %(user_id)s", params=dict(user_id=user_id))
     if user is None:
-        raise NotFound(f"no user {user_id}")
+        raise unknown
     if not user.jurisdiction.startswith(actor.jurisdiction):
-        raise out_of_jurisdiction(
-            actor, message=f"no user {user_id}", action=action, entity="user", entity_id=user_id
-        )
+        raise out_of_jurisdiction(actor, unknown, action=action, entity="user", entity_id=user_id)
     return user
 
 
@@ -368,7 +370,11 @@ def reset_password_from_console(
     create``) gives a user a new password, e.g. the only admin who forgot theirs. Audited."""
     user = find_user(session=session, username=username)
     if user is None:
-        raise NotFound(f"no user {username!r}", problems=[Problem("user", "unknown user")])
+        raise NotFound(
+            "no user '%(username)s'",
+            params=dict(username=username),
+            problems=[Problem("user", "unknown user")],
+        )
     console = Actor(user_id=None, username="console", role="", jurisdiction="")
     return user, _new_password(session=session, actor=console, user=user, password=password)
 

@@ -6,6 +6,7 @@ facility and transfers, treatment plan). The trace slice fills the case page's t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -75,10 +76,8 @@ CASE_FIELDS = {
     "q": N_("Identity number or name"),
     "form": N_("Case"),
 }
-# Fixed messages of the case form and CaseIn, extracted here and translated when shown.
+# Fixed messages of the case form, extracted here and translated when shown.
 CASE_MESSAGES = (
-    N_("give onset_date or sampled_at: tracing needs one of them"),
-    N_("an asymptomatic case has no onset date"),
     N_("already registered as a case"),
     N_("choose the person from the search"),
     N_("a date and time, e.g. 2021-12-21 10:00"),
@@ -122,7 +121,7 @@ def _matches(
         )
     except ValidationFailed as exc:
         said = people_service.id_number_problem(text, translate)
-        return [], [Problem("q", said or p.message) for p in exc.problems]
+        return [], [Problem("q", said) if said else replace(p, field="q") for p in exc.problems]
     return list(found), []
 
 
@@ -200,7 +199,7 @@ def create_case(
     except ValidationError as exc:
         problems = problems_of(exc)
     except (ValidationFailed, Conflict) as exc:
-        problems = exc.problems or [Problem("form", exc.message)]
+        problems = exc.problems or [exc.as_problem("form")]
     else:
         return RedirectResponse(f"/cases/{case.id}?saved=1", status_code=303)
     session.rollback()

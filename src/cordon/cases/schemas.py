@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from cordon.inputs import Input
+from cordon.errors import Invalid
+from cordon.inputs import Input, zoned
 
 Kind = Literal["confirmed", "asymptomatic"]
 Severity = Literal["none", "mild", "moderate", "severe", "critical"]
@@ -24,16 +25,17 @@ class CaseIn(Input):
     isolated_at: datetime | None = None
     facility: str = Field(default="", max_length=100)
 
+    @field_validator("sampled_at", "isolated_at")
+    @classmethod
+    def _zoned(cls, value: datetime | None) -> datetime | None:
+        return zoned(value)
+
     @model_validator(mode="after")
     def _a_window_can_open(self) -> CaseIn:
         if self.onset_date is None and self.sampled_at is None:
-            raise ValueError("give onset_date or sampled_at: tracing needs one of them")
+            raise Invalid("give onset_date or sampled_at: tracing needs one of them")
         if self.kind == "asymptomatic" and self.onset_date is not None:
-            raise ValueError("an asymptomatic case has no onset date")
-        for name in ("sampled_at", "isolated_at"):
-            value = getattr(self, name)
-            if value is not None and value.tzinfo is None:
-                raise ValueError(f"{name} needs a time zone, e.g. 2021-12-20T20:00:00+08:00")
+            raise Invalid("an asymptomatic case has no onset date")
         return self
 
 
@@ -57,21 +59,16 @@ class CaseOut(Input):
     full_overdue: bool
 
 
-def _aware(name: str, value: datetime | None) -> None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError(f"{name} needs a time zone, e.g. 2021-12-20T20:00:00+08:00")
-
-
 class InvestigationIn(Input):
     stage: Literal["core", "full"] = Field(
         description="core: core information (due 4 h after report); full: the whole investigation"
     )
     done_at: datetime | None = Field(default=None, description="Default: now.")
 
-    @model_validator(mode="after")
-    def _zoned(self) -> InvestigationIn:
-        _aware("done_at", self.done_at)
-        return self
+    @field_validator("done_at")
+    @classmethod
+    def _zoned(cls, value: datetime | None) -> datetime | None:
+        return zoned(value)
 
 
 class TransferIn(Input):
@@ -79,10 +76,10 @@ class TransferIn(Input):
     at: datetime
     reason: str = Field(default="", max_length=200)
 
-    @model_validator(mode="after")
-    def _zoned(self) -> TransferIn:
-        _aware("at", self.at)
-        return self
+    @field_validator("at")
+    @classmethod
+    def _zoned(cls, value: datetime) -> datetime:
+        return zoned(value)
 
 
 class TransferOut(Input):

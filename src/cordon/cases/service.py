@@ -115,16 +115,15 @@ def register_case(
 
 def _load(*, session: Session, actor: Actor, case_id: int, action: str) -> Case:
     case = session.get(Case, case_id)
+    unknown = NotFound(
+        "no case %(case_id)s",
+        params=dict(case_id=case_id),
+        problems=[Problem("case_id", "unknown case")],
+    )
     if case is None:
-        raise NotFound(
-            "no case %(case_id)s",
-            params=dict(case_id=case_id),
-            problems=[Problem("case_id", "unknown case")],
-        )
+        raise unknown
     if not case.division_code.startswith(actor.jurisdiction):
-        raise out_of_jurisdiction(
-            actor, message=f"no case {case_id}", action=action, entity="case", entity_id=case_id
-        )
+        raise out_of_jurisdiction(actor, unknown, action=action, entity="case", entity_id=case_id)
     return case
 
 

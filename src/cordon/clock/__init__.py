@@ -12,7 +12,8 @@ written atomically, and :func:`now` looks at the file again at most every
 within that time. The anchor is a real instant (seconds since the epoch), so an advancing
 clock reads the same in every process.
 
-This module is pure standard library: anything may import it, pure rules included.
+This module is pure standard library (and cordon.errors, itself standard library only):
+anything may import it, pure rules included.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+from cordon.errors import Invalid
 
 log = logging.getLogger("cordon.clock")
 
@@ -91,7 +94,7 @@ def parse_span(text: str) -> timedelta:
     """``2h``, ``30m``, ``1d6h``, ``-1h``: a span of days, hours and minutes."""
     found = _SPAN.match(text.strip())
     if found is None or not any(found.group(k) for k in "dhm"):
-        raise ValueError(f"not a span such as 2h, 30m or 1d6h: {text!r}")
+        raise Invalid("not a span such as 2h, 30m or 1d6h: '%(text)s'", params=dict(text=text))
     span = timedelta(
         days=int(found.group("d") or 0),
         hours=int(found.group("h") or 0),
@@ -228,7 +231,7 @@ def advanced(by: timedelta) -> ClockSetting:
     """The current scenario setting moved on by ``by``, pinned or running as it was."""
     setting = current()
     if setting.anchor is None:
-        raise ValueError("the clock is the real clock; set a scenario time before advancing it")
+        raise Invalid("the clock is the real clock; set a scenario time before advancing it")
     real = time.time()
     return replace(setting, anchor=setting.now(real) + by, anchor_real=real)
 

@@ -7,13 +7,16 @@ from pathlib import Path
 
 import typer
 
-from cordon.cli_support import DataDirOption, command_session, console, settings_for
+from cordon.cli_support import DataDirOption, _, command_session, console, refuse, settings_for
+from cordon.errors import N_
 
 app = typer.Typer(
     help="The platform's clock: the wall clock, or a scenario time that runs or is pinned.",
     no_args_is_help=True,
 )
 UserOption = typer.Option(..., "--user", help="The operator acting (audited).")
+# The clock's modes as a command prints them.
+MODES = {"real": N_("real"), "running": N_("running"), "pinned": N_("pinned")}
 
 
 def parse_span(text: str) -> timedelta:
@@ -21,15 +24,15 @@ def parse_span(text: str) -> timedelta:
 
     try:
         return clock.parse_span(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+    except ValueError:
+        refuse(_("a span such as 2h, 30m or 1d6h"))
 
 
 def parse_time(text: str) -> datetime:
     try:
         return datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise typer.BadParameter(f"not an ISO time such as 2021-12-27T20:00: {text!r}") from exc
+    except ValueError:
+        refuse(_("a date and time, e.g. 2021-12-27 20:00"))
 
 
 def _print(tz_name: str) -> None:
@@ -39,8 +42,10 @@ def _print(tz_name: str) -> None:
 
     shown = service.show()
     local = shown.now.astimezone(ZoneInfo(tz_name))
-    rate = f", {shown.rate:g}× real time" if shown.mode == "running" and shown.rate != 1 else ""
-    console.print(f"{local:%Y-%m-%d %H:%M:%S} {tz_name} ({shown.mode}{rate})", highlight=False)
+    mode = _(MODES[shown.mode])
+    if shown.mode == "running" and shown.rate != 1:
+        mode += ", " + _("%(rate)s× real time") % {"rate": f"{shown.rate:g}"}
+    console.print(f"{local:%Y-%m-%d %H:%M:%S} {tz_name} ({mode})", highlight=False)
 
 
 @app.command("show")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
+from cordon.errors import Invalid
 from cordon.inputs import Input
 
 Mode = Literal["real", "running", "pinned"]
@@ -26,13 +27,15 @@ class ClockIn(Input):
     mode: Mode
     at: datetime | None = Field(
         default=None,
+        validate_default=True,  # so that a missing time is refused, naming the field
         description="The scenario instant (ISO 8601); a time without a zone is read in the "
         "configured zone (Asia/Shanghai). Required unless mode is real.",
     )
     rate: float = Field(default=1.0, gt=0, le=100_000)
 
-    @model_validator(mode="after")
-    def _at_given(self) -> ClockIn:
-        if self.mode != "real" and self.at is None:
-            raise ValueError("at: a scenario time is required unless the mode is real")
-        return self
+    @field_validator("at")
+    @classmethod
+    def _at_given(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is None and info.data.get("mode", "real") != "real":
+            raise Invalid("a scenario time is required unless the mode is real")
+        return value

@@ -11,7 +11,7 @@ from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
 from cordon.auth.service import require
 from cordon.clock.schemas import ClockIn, ClockOut
-from cordon.errors import Problem, ValidationFailed
+from cordon.errors import Invalid, Problem, ValidationFailed
 
 PERMISSION = "clock:set"
 
@@ -49,8 +49,8 @@ def advance(*, session: Session, actor: Actor, by: timedelta) -> ClockOut:
     require(actor, PERMISSION)
     try:
         setting = clock.advanced(by)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc), problems=[Problem("by", str(exc))]) from exc
+    except Invalid as exc:
+        raise exc.as_error("by") from exc
     return _put(session=session, actor=actor, setting=setting)
 
 

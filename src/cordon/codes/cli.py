@@ -7,15 +7,20 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from cordon.cli_support import (
     DataDirOption,
+    _,
     command_session,
     console,
     err_console,
+    language,
+    refuse,
     report_error,
     settings_for,
 )
+from cordon.errors import N_
 
 app = typer.Typer(
     help="Health codes: recompute, explain, what-if, signed QR tokens.", no_args_is_help=True
@@ -26,6 +31,24 @@ PackOption = typer.Option(None, "--pack", help="Rule pack (default: CORDON_CODE_
 AtOption = typer.Option(
     None, "--at", help="Decide as of this moment (ISO time with zone; default: the clock's now)."
 )
+RECOMPUTED = {
+    "full": N_(
+        "full recompute under %(pack)s: %(evaluated)s people evaluated, %(changed)s changed "
+        "colour in %(seconds)s s; held by a rule: %(held)s"
+    ),
+    "incremental": N_(
+        "incremental recompute under %(pack)s: %(evaluated)s people evaluated, %(changed)s "
+        "changed colour in %(seconds)s s; held by a rule: %(held)s"
+    ),
+}
+
+
+def _colour(colour: str) -> str:
+    """A colour's name in the command's language (the codes slice words its own decisions)."""
+    from cordon.codes.rules.text import COLOUR_NAMES
+
+    name = COLOUR_NAMES.get(colour)
+    return colour if name is None else name.en if language() == "en" else name.zh
 
 
 def _at(value: str | None) -> datetime | None:
@@ -33,10 +56,12 @@ def _at(value: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"not an ISO time: {value!r}") from exc
+    except ValueError:
+        refuse(_("--at: not an ISO time: '%(value)s'") % {"value": value})
     if moment.tzinfo is None:
-        raise typer.BadParameter("give a time zone, e.g. 2021-12-29T10:00+08:00")
+        refuse(
+            _("--at needs a time zone, e.g. %(example)s") % {"example": "2021-12-29T10:00+08:00"}
+        )
     return moment
 
 
@@ -62,12 +87,15 @@ def recompute(
             now=_at(at),
             tz_name=settings.timezone,
         )
-    held = ", ".join(f"{c} {n}" for c, n in sorted(result.held.items())) or "nobody"
-    console.print(
-        f"{result.kind} recompute under {result.pack}: {result.evaluated} people evaluated, "
-        f"{result.changed} changed colour in {result.seconds:.2f} s; held by a rule: {held}",
-        highlight=False,
-    )
+    held = ", ".join(f"{_colour(c)} {n}" for c, n in sorted(result.held.items())) or _("nobody")
+    values = {
+        "pack": result.pack,
+        "evaluated": result.evaluated,
+        "changed": result.changed,
+        "seconds": f"{result.seconds:.2f}",
+        "held": held,
+    }
+    console.print(_(RECOMPUTED[result.kind]) % values, highlight=False)
 
 
 @app.command("explain")
@@ -76,10 +104,10 @@ def explain(
     user: str = UserOption,
     pack: str | None = PackOption,
     at: str | None = AtOption,
-    english: bool = typer.Option(False, "--en", help="Reasons in English."),
     data_dir: Path | None = DataDirOption,
 ) -> None:
-    """Print a person's code: colour, reasons, next conversion and history."""
+    """Print a person's code: colour, reasons, next conversion and history (in the language of
+    ``cordon --lang``)."""
     from cordon.auth import service as auth_service
     from cordon.codes import service
 
@@ -94,15 +122,19 @@ def explain(
             tz_name=settings.timezone,
         )
     current = result.current
-    console.print(f"person {person_id}: {current.colour} ({current.pack})", highlight=False)
+    english = language() == "en"
+    said = _("person %(person)s: %(colour)s (%(pack)s)")
+    values = {"person": person_id, "colour": _colour(current.colour), "pack": current.pack}
+    console.print(said % values, highlight=False)
     for reason in current.reasons:
         console.print(f"  - {reason.en if english else reason.zh}", highlight=False)
     if current.conversion is not None:
         text = current.conversion.en if english else current.conversion.zh
-        console.print(f"  next: {text}", highlight=False)
+        console.print("  " + _("next: %(conversion)s") % {"conversion": text}, highlight=False)
     for change in result.history:
+        before = _colour(change.colour_from) if change.colour_from else "-"
         console.print(
-            f"  {change.at:%Y-%m-%d %H:%M} UTC {change.colour_from or '-'} → {change.colour_to}",
+            f"  {change.at:%Y-%m-%d %H:%M} UTC {before} → {_colour(change.colour_to)}",
             highlight=False,
         )
 
@@ -151,7 +183,7 @@ def public_key(
         typer.echo(pem, nl=False)
     else:
         out.write_text(pem)
-        console.print(f"public key written to {out}", highlight=False)
+        console.print(_("public key written to %(path)s") % {"path": out}, highlight=False)
 
 
 @app.command("verify")
@@ -169,13 +201,22 @@ def verify(
         key = tokens.load_public_key(public_key_file.read_text())
         claims = tokens.verify(token, key, now=_at(at))
     except (OSError, tokens.TokenRefused) as refused:
-        err_console.print(f"[bold red]Refused:[/] {refused}", highlight=False)
+        reason = (
+            _(refused.template) % refused.params
+            if isinstance(refused, tokens.TokenRefused)
+            else str(refused)
+        )
+        said = _("Refused: %(reason)s") % {"reason": reason}
+        err_console.print(escape(said), style="bold red", highlight=False)
         raise typer.Exit(code=1) from refused
-    console.print(
-        f"valid: {claims.colour} · {claims.name} · {claims.id_number} · "
-        f"expires {claims.expires_at:%Y-%m-%d %H:%M} UTC",
-        highlight=False,
-    )
+    valid = _("valid: %(colour)s · %(name)s · %(id_number)s · expires %(expires)s UTC")
+    values = {
+        "colour": _colour(claims.colour),
+        "name": claims.name,
+        "id_number": claims.id_number,
+        "expires": f"{claims.expires_at:%Y-%m-%d %H:%M}",
+    }
+    console.print(valid % values, highlight=False)
 
 
 @app.command("catalogue")
@@ -197,6 +238,6 @@ def check(pack: Path = typer.Argument(..., help="A pack YAML file to validate.")
     except CordonError as exc:
         report_error(exc)
         raise typer.Exit(code=2) from exc
-    console.print(
-        f"{loaded.name} v{loaded.version}: {len(loaded.rules)} rules, valid", highlight=False
-    )
+    checked = _("%(pack)s v%(version)s: %(rules)s rules, valid")
+    values = {"pack": loaded.name, "version": loaded.version, "rules": len(loaded.rules)}
+    console.print(checked % values, highlight=False)

@@ -370,15 +370,12 @@ def _facts_of(session: Session, person_id: int) -> list[_Fact]:
 
 def _require_in_scope(session: Session, actor: Actor, person_id: int, action: str) -> str:
     division = people_service.divisions_of(session=session, person_ids=[person_id]).get(person_id)
+    unknown = NotFound("no person %(person_id)s", params=dict(person_id=person_id))
     if division is None:
-        raise NotFound("no person %(person_id)s", params=dict(person_id=person_id))
+        raise unknown
     if not division.startswith(actor.jurisdiction):
         raise out_of_jurisdiction(
-            actor,
-            message=f"no person {person_id}",
-            action=action,
-            entity="health_code",
-            entity_id=person_id,
+            actor, unknown, action=action, entity="health_code", entity_id=person_id
         )
     return division
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cordon.errors import Problem
+
 
 @dataclass(frozen=True)
 class Attribute:
@@ -171,28 +173,41 @@ CATALOGUE: dict[str, FactKind] = {
 }
 
 
-def problems_in(kind: str, attrs: Mapping[str, object]) -> list[tuple[str, str]]:
-    """(field, message) for everything wrong with one fact; empty when it is valid."""
+def problems_in(kind: str, attrs: Mapping[str, object]) -> list[Problem]:
+    """Everything wrong with one fact, each naming its field; empty when it is valid."""
     spec = CATALOGUE.get(kind)
     if spec is None:
-        return [("kind", f"unknown fact kind {kind!r}; known: {', '.join(sorted(CATALOGUE))}")]
-    found: list[tuple[str, str]] = []
-    known = {a.name: a for a in spec.attributes}
+        known = ", ".join(sorted(CATALOGUE))
+        return [
+            Problem(
+                "kind",
+                "unknown fact kind '%(kind)s'; known: %(known)s",
+                params=dict(kind=kind, known=known),
+            )
+        ]
+    found: list[Problem] = []
+    known_attrs = {a.name: a for a in spec.attributes}
     for name in attrs:
-        if name not in known:
-            found.append((f"attrs.{name}", f"not an attribute of a {kind} fact"))
+        if name not in known_attrs:
+            found.append(
+                Problem(
+                    f"attrs.{name}", "not an attribute of a %(kind)s fact", params=dict(kind=kind)
+                )
+            )
     for attr in spec.attributes:
         value = attrs.get(attr.name)
+        field = f"attrs.{attr.name}"
         if value is None:
             if attr.required:
-                found.append((f"attrs.{attr.name}", "required"))
+                found.append(Problem(field, "required"))
             continue
         if attr.kind == "choice" and value not in attr.choices:
-            found.append((f"attrs.{attr.name}", f"must be one of {', '.join(attr.choices)}"))
+            choices = ", ".join(attr.choices)
+            found.append(Problem(field, "must be one of %(choices)s", params=dict(choices=choices)))
         elif attr.kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
-            found.append((f"attrs.{attr.name}", "must be a whole number"))
+            found.append(Problem(field, "must be a whole number"))
         elif attr.kind == "str" and not isinstance(value, str):
-            found.append((f"attrs.{attr.name}", "must be text"))
+            found.append(Problem(field, "must be text"))
     return found
 
 

@@ -7,8 +7,9 @@ from typing import NamedTuple
 
 from pydantic import Field, field_validator, model_validator
 
+from cordon.errors import Invalid
 from cordon.facts import rules
-from cordon.inputs import Input
+from cordon.inputs import Input, zoned
 
 
 class FactIn(Input):
@@ -21,15 +22,16 @@ class FactIn(Input):
     @field_validator("at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("needs a time zone, e.g. 2021-12-20T20:00:00+08:00")
-        return value
+        return zoned(value)
 
     @model_validator(mode="after")
     def _in_catalogue(self) -> FactIn:
+        # One error per validator: the first thing wrong, with its field (rules.problems_in
+        # lists them all, as facts.service reports them).
         problems = rules.problems_in(self.kind, self.attrs)
         if problems:
-            raise ValueError("; ".join(f"{field}: {msg}" for field, msg in problems))
+            first = problems[0]
+            raise Invalid("%(field)s: %(problem)s", params=dict(field=first.field, problem=first))
         return self
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -235,17 +236,17 @@ def _check_shapes(facts: Sequence[FactRow]) -> None:
             else ()
         )
         shape = (fact.kind, tuple(sorted(fact.attrs)), choices)
-        bad = [
-            (f"attrs.{k}", "must be a whole number or text")
+        row = number + 1
+        problems.extend(
+            Problem(f"attrs.{k}", "must be a whole number or text", row=row)
             for k, v in fact.attrs.items()
             if v is not None and not isinstance(v, int | str)
-        ]
+        )
         if fact.at.tzinfo is None:
-            bad.append(("at", "needs a time zone"))
+            problems.append(Problem("at", "needs a time zone", row=row))
         if shape not in seen:
             seen.add(shape)
-            bad.extend(rules.problems_in(fact.kind, fact.attrs))
-        problems.extend(Problem(field, message, row=number + 1) for field, message in bad)
+            problems.extend(replace(p, row=row) for p in rules.problems_in(fact.kind, fact.attrs))
         if len(problems) >= 20:
             break
     if problems:

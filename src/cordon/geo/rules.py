@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 
+from cordon.errors import Invalid
+
 LEVELS = {2: "province", 4: "prefecture", 6: "county", 9: "town", 12: "village", 15: "grid"}
 _DIGITS = re.compile(r"^\d+$")
 
 
-class BadDivisionCode(ValueError):
+class BadDivisionCode(Invalid):
     pass
 
 
@@ -21,14 +23,19 @@ def normalise_code(code: str) -> str:
     """Accept GB/T 2260 six-digit forms (450000, 450600) and return the prefix form (45, 4506)."""
     text = code.strip()
     if not _DIGITS.match(text):
-        raise BadDivisionCode(f"division code must be digits, got {code!r}")
+        raise BadDivisionCode(
+            "division code must be digits, got '%(code)s'", params=dict(code=code)
+        )
     if len(text) == 6:
         if text.endswith("0000"):
             text = text[:2]
         elif text.endswith("00"):
             text = text[:4]
     if len(text) not in LEVELS:
-        raise BadDivisionCode(f"division code {code!r} has {len(text)} digits")
+        raise BadDivisionCode(
+            "division code '%(code)s' has %(digits)s digits",
+            params=dict(code=code, digits=len(text)),
+        )
     return text
 
 
@@ -48,5 +55,8 @@ def ancestors(code: str) -> list[str]:
 
 def grid_code(village_code: str, number: int) -> str:
     if len(village_code) != 12 or not 1 <= number <= 999:
-        raise BadDivisionCode(f"no grid {number} under {village_code!r}")
+        raise BadDivisionCode(
+            "no grid %(number)s under '%(village)s'",
+            params=dict(number=number, village=village_code),
+        )
     return f"{village_code}{number:03d}"

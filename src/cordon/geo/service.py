@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from cordon.errors import Problem, ValidationFailed
+from cordon.errors import Invalid
 from cordon.geo import rules
 from cordon.geo.models import Division, Grid, Place
 from cordon.geo.schemas import GridIn
@@ -71,11 +71,10 @@ def require_division(*, session: Session, code: str, field: str = "division_code
     try:
         normal = rules.normalise_code(code)
     except rules.BadDivisionCode as exc:
-        raise ValidationFailed(str(exc), problems=[Problem(field, str(exc))]) from exc
+        raise exc.as_error(field) from exc
     division = session.get(Division, normal)
     if division is None:
-        message = f"unknown division code {code!r}"
-        raise ValidationFailed(message, problems=[Problem(field, message)])
+        raise Invalid("unknown division code '%(code)s'", params=dict(code=code)).as_error(field)
     return division
 
 
@@ -100,8 +99,10 @@ def divisions_named(*, session: Session, codes: list[str]) -> dict[str, str]:
 def add_grid(*, session: Session, grid: GridIn) -> Grid:
     village = require_division(session=session, code=grid.division_code)
     if village.level != "village" or not grid.code.startswith(village.code):
-        message = f"grid {grid.code!r} must be numbered under its village {village.code}"
-        raise ValidationFailed(message, problems=[Problem("code", message)])
+        raise Invalid(
+            "grid '%(grid)s' must be numbered under its village %(village)s",
+            params=dict(grid=grid.code, village=village.code),
+        ).as_error("code")
     row = Grid(
         code=grid.code, name=grid.name, division_code=village.code, lon=grid.lon, lat=grid.lat
     )

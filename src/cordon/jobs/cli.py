@@ -11,6 +11,7 @@ import typer
 
 from cordon.cli_support import (
     DataDirOption,
+    _,
     cipher_for,
     command_session,
     command_sessions,
@@ -32,8 +33,11 @@ def list_jobs(user: str = UserOption, data_dir: Path | None = DataDirOption) -> 
     with command_session(settings) as session:
         actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
         found = service.recent(session=session, actor=actor)
+    kinds = service.LABELS.kinds
     for job in found:
-        line = f"{job.id:>6}  {job.kind:<20} {job.status:<10} {job.done}/{job.total}  {job.message}"
+        kind, status = _(kinds.get(job.kind, job.kind)), _(service.STATUS_LABELS[job.status])
+        said = _(job.message) if job.message else ""
+        line = f"{job.id:>6}  {kind:<20} {status:<10} {job.done}/{job.total}  {said}"
         console.print(line, highlight=False)
 
 
@@ -51,7 +55,13 @@ def cancel(
     with command_session(settings) as session:
         actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
         job = service.cancel(session=session, actor=actor, job_id=job_id)
-    console.print(f"job {job.id}: {job.status}{' (stopping)' if job.cancel_requested else ''}")
+    said = _("job %(job)s: %(status)s") % {
+        "job": job.id,
+        "status": _(service.STATUS_LABELS[job.status]),
+    }
+    if job.cancel_requested:
+        said += " " + _("(stopping)")
+    console.print(said, highlight=False)
 
 
 @app.command("work")
@@ -83,6 +93,7 @@ def work(
         signal.signal(signal.SIGTERM, finish)
         signal.signal(signal.SIGINT, finish)
         runner.start()
-        console.print(f"job worker running ({threads} threads); Ctrl-C stops it")
+        running = _("job worker running (%(threads)s threads); Ctrl-C stops it")
+        console.print(running % {"threads": threads}, highlight=False)
         stop.wait()
         runner.stop()

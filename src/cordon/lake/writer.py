@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cordon.errors import Invalid
 from cordon.lake import index
 from cordon.lake.schemas import BY_DAY, TABLES, day_start
 
@@ -39,7 +40,7 @@ SORT_KEYS = {
 }
 
 
-class LakeExists(Exception):
+class LakeExists(Invalid):
     """The output folder already holds something that is not this run's lake."""
 
 
@@ -50,8 +51,15 @@ def is_lake(folder: Path) -> bool:
 def check_target(folder: Path) -> None:
     """Refuse a folder that holds a lake or any other files; an empty or absent one is fine."""
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        what = "a lake" if is_lake(folder) else "other files"
-        raise LakeExists(f"{folder} already holds {what}; choose an empty or new folder")
+        if is_lake(folder):
+            raise LakeExists(
+                "%(folder)s already holds a lake; choose an empty or new folder",
+                params=dict(folder=str(folder)),
+            )
+        raise LakeExists(
+            "%(folder)s already holds other files; choose an empty or new folder",
+            params=dict(folder=str(folder)),
+        )
 
 
 class LakeWriter:

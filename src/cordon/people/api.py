@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from cordon.auth.schemas import Actor
@@ -20,7 +20,10 @@ from cordon.people.schemas import (
     PersonPatch,
     ProblemOut,
 )
+from cordon.web import i18n
 from cordon.web.deps import Cipher, CurrentActor, DbSession, RecordId, SettingsDep, require
+from cordon.web.i18n import N_
+from cordon.web.messages import translated
 from cordon.web.uploads import read_upload
 
 router = APIRouter(prefix="/people", tags=["people"])
@@ -28,6 +31,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 Importer = Annotated[Actor, Depends(require("people:import"))]
 MAX_PROBLEMS = 1000  # row problems repeated in a refusal; the report's errors hold them all
+REFUSED = N_("%(rejected)s of %(rows)s rows rejected; nothing was written")
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ def edit(
     responses={422: {"model": ImportRefused, "description": "Rows rejected; nothing written"}},
 )
 async def import_file(
+    request: Request,
     actor: Importer,
     session: DbSession,
     cipher: Cipher,
@@ -142,12 +147,19 @@ async def import_file(
     report = imports.import_people(
         session=session, actor=actor, cipher=cipher, rows=rows, mode=mode
     )
+    # The rows' reasons in the client's language, as every API error says them.
+    _ = i18n.api_gettext(request)
+    said = [
+        e.model_copy(update={"message": translated(_, e.message, e.template, e.params)})
+        for e in report.errors
+    ]
+    report = report.model_copy(update={"errors": said})
     if report.rejected and not report.written:
         # A refusal, not a partial success; the request still commits its audit entries.
         refused = ImportRefused(
             **report.model_dump(),
             error="validation_failed",
-            message=f"{report.rejected} of {report.rows} rows rejected; nothing was written",
+            message=_(REFUSED) % {"rejected": report.rejected, "rows": report.rows},
             problems=[ProblemOut(**e.model_dump()) for e in report.errors[:MAX_PROBLEMS]],
         )
         return JSONResponse(refused.model_dump(), status_code=422)

@@ -8,10 +8,12 @@ import typer
 
 from cordon.cli_support import (
     DataDirOption,
+    _,
     cipher_for,
     command_session,
     console,
     err_console,
+    refuse,
     settings_for,
 )
 
@@ -35,14 +37,13 @@ def import_file(
 
     from cordon.auth import service as auth_service
     from cordon.people import imports, tabular
+    from cordon.web.messages import field_label, translated
 
     settings = settings_for(data_dir)
     size = path.stat().st_size
     if size > settings.max_upload_bytes:
-        err_console.print(
-            f"[bold red]Error:[/] file: {size} bytes, more than {settings.max_upload_bytes}"
-        )
-        raise typer.Exit(code=2)
+        too_big = _("file: %(size)s bytes, more than %(limit)s")
+        refuse(too_big % {"size": size, "limit": settings.max_upload_bytes})
     with command_session(settings) as session:
         actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
         rows = tabular.read_table(path.name, path.read_bytes())
@@ -54,11 +55,14 @@ def import_file(
             mode="valid_rows" if valid_rows else "all_or_nothing",
         )
     if report.errors:
-        table = Table("row", "field", "reason", title="Rejected rows")
+        table = Table(_("Row"), _("Field"), _("Reason"), title=_("Rejected rows"))
         for error in report.errors:
-            table.add_row(str(error.row), error.field, error.message)
+            reason = translated(_, error.message, error.template, error.params)
+            table.add_row(str(error.row), field_label(_, error.field), reason)
         err_console.print(table)
-    console.print(f"{report.rows} rows read, {report.written} written, {report.rejected} rejected")
+    counts = {"rows": report.rows, "written": report.written, "rejected": report.rejected}
+    said = _("%(rows)s rows read, %(written)s written, %(rejected)s rejected") % counts
+    console.print(said, highlight=False)
     if report.rejected and not valid_rows:
-        err_console.print("Nothing was written. Fix the rows, or use --valid-rows.")
+        err_console.print(_("Nothing was written. Fix the rows, or use --valid-rows."))
         raise typer.Exit(code=2)

@@ -21,6 +21,7 @@ from stdnum import numdb
 from stdnum.cn import ric
 
 from cordon import clock
+from cordon.errors import Invalid, Problem
 
 
 class IdNumberError(ValueError):
@@ -33,6 +34,16 @@ class IdNumberError(ValueError):
         self.message = text
         self.template = message  # the catalog key, filled with params
         self.params = params
+
+    def as_problem(self, field: str = "id_number") -> Problem:
+        """The error named by its part ("identity number checksum: …"), keyed whole (the keys
+        are listed in web.messages)."""
+        return Problem(
+            field,
+            f"identity number {self.part}: {self.message}",
+            template=f"identity number {self.part}: {self.template}",
+            params=self.params,
+        )
 
 
 @dataclass(frozen=True)
@@ -87,7 +98,7 @@ def with_check_digit(first17: str) -> str:
     return first17 + ric.calc_check_digit(first17 + "0")
 
 
-class PhoneError(ValueError):
+class PhoneError(Invalid):
     pass
 
 
@@ -101,9 +112,9 @@ def normalise_phone(value: str) -> str:
     try:
         parsed = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException as exc:
-        raise PhoneError(f"{value!r} is not a phone number") from exc
+        raise PhoneError("'%(phone)s' is not a phone number", params=dict(phone=value)) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise PhoneError(f"{value!r} is not a valid number")
+        raise PhoneError("'%(phone)s' is not a valid number", params=dict(phone=value))
     if parsed.country_code != 86:
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)

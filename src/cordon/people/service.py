@@ -105,14 +105,7 @@ def prepare(*, session: Session, actor: Actor, data: PersonIn) -> Prepared:
     try:
         parsed = rules.parse_id_number(data.id_number)
     except rules.IdNumberError as exc:
-        problems.append(
-            Problem(
-                "id_number",
-                f"identity number {exc.part}: {exc.message}",
-                template=f"identity number {exc.part}: {exc.template}",  # keys in web.messages
-                params=exc.params,
-            )
-        )
+        problems.append(exc.as_problem())
     if parsed is not None:
         if data.sex is not None and data.sex != parsed.sex:
             problems.append(
@@ -131,7 +124,7 @@ def prepare(*, session: Session, actor: Actor, data: PersonIn) -> Prepared:
         try:
             phone = rules.normalise_phone(data.phone)
         except rules.PhoneError as exc:
-            problems.append(Problem("phone", str(exc)))
+            problems.append(exc.as_problem("phone"))
     name = data.name.strip()
     if not name:
         problems.append(Problem("name", "must not be blank"))
@@ -343,11 +336,10 @@ def _load_in_scope(*, session: Session, actor: Actor, person_id: int, action: st
     person = session.scalar(scoped(select(Person).where(Person.id == person_id), actor))
     if person is not None:
         return person
+    unknown = NotFound("no person %(person_id)s", params=dict(person_id=person_id))
     if session.get(Person, person_id) is None:
-        raise NotFound("no person %(person_id)s", params=dict(person_id=person_id))
-    raise out_of_jurisdiction(
-        actor, message=f"no person {person_id}", action=action, entity="person", entity_id=person_id
-    )
+        raise unknown
+    raise out_of_jurisdiction(actor, unknown, action=action, entity="person", entity_id=person_id)
 
 
 def get_person(*, session: Session, actor: Actor, cipher: FieldCipher, person_id: int) -> PersonOut:
@@ -376,7 +368,7 @@ def update_person(
                 person.phone_cipher = cipher.encrypt(phone, context=PHONE_CONTEXT)
                 person.phone_hash = cipher.lookup_hash(phone, context=PHONE_CONTEXT)
             except rules.PhoneError as exc:
-                problems.append(Problem("phone", str(exc)))
+                problems.append(exc.as_problem("phone"))
         else:
             person.phone_cipher = person.phone_hash = None
     if "address" in changes:
@@ -453,12 +445,7 @@ def search_people(
             # Say why a full number cannot be anyone's, as the form does, not "no one found".
             wrong = id_number_error(text)
             if wrong is not None:
-                raise ValidationFailed(
-                    "not a valid identity number",
-                    problems=[
-                        Problem("id_number", f"identity number {wrong.part}: {wrong.message}")
-                    ],
-                )
+                raise ValidationFailed("not a valid identity number", problems=[wrong.as_problem()])
             query = query.where(Person.id_number_hash == id_hash(cipher, text))
     if grid_code:
         query = query.where(Person.grid_code == grid_code.strip())
@@ -466,7 +453,7 @@ def search_people(
         try:
             code = geo.normalise_code(division_code)
         except geo.BadDivisionCode as exc:
-            raise ValidationFailed(str(exc), problems=[Problem("division_code", str(exc))]) from exc
+            raise exc.as_error("division_code") from exc
         query = query.where(Person.division_code.startswith(code))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(session.scalars(query.order_by(Person.id).limit(limit).offset(offset)))

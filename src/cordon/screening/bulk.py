@@ -41,9 +41,9 @@ def register_many(*, session: Session, actor: Actor, round_id: int, swabs: Seque
     row = load_round(session=session, actor=actor, round_id=round_id)
     problems: list[Problem] = []
 
-    def fail(index: int, field: str, message: str) -> None:
+    def fail(index: int, field: str, message: str, **params: object) -> None:
         if len(problems) < MAX_PROBLEMS:
-            problems.append(Problem(field, message, row=index + 1))
+            problems.append(Problem(field, message, row=index + 1, params=params))
 
     roster = {
         pid: (zone, division)
@@ -71,18 +71,39 @@ def register_many(*, session: Session, actor: Actor, round_id: int, swabs: Seque
         home = roster.get(swab.person_id)
         if home is None:
             fail(
-                index, "person", f"person {swab.person_id} is not on the roster of round {round_id}"
+                index,
+                "person",
+                "person %(person)s is not on the roster of round %(round)s",
+                person=swab.person_id,
+                round=round_id,
             )
             continue
         if swab.person_id in sampled:
-            fail(index, "person", f"person {swab.person_id} was already sampled in this round")
+            fail(
+                index,
+                "person",
+                "person %(person)s was already sampled in this round",
+                person=swab.person_id,
+            )
         elif swab.person_id in seen:
-            fail(index, "person", f"person {swab.person_id} also in row {seen[swab.person_id] + 1}")
+            fail(
+                index,
+                "person",
+                "person %(person)s also in row %(row)s",
+                person=swab.person_id,
+                row=seen[swab.person_id] + 1,
+            )
         seen.setdefault(swab.person_id, index)
         if swab.site_id not in sites:
-            fail(index, "site_id", f"site {swab.site_id} is not a site of round {round_id}")
+            fail(
+                index,
+                "site_id",
+                "site %(site)s is not a site of round %(round)s",
+                site=swab.site_id,
+                round=round_id,
+            )
         if swab.tube in taken:
-            fail(index, "tube", f"tube {swab.tube}: barcode already used")
+            fail(index, "tube", "tube %(tube)s: barcode already used", tube=swab.tube)
         zone, division = home
         tube = tubes.get(swab.tube)
         if tube is None:
@@ -105,10 +126,23 @@ def register_many(*, session: Session, actor: Actor, round_id: int, swabs: Seque
                 "import_id": None,
             }
         elif tube["zone_level"] != zone:
-            fail(index, "tube", f"tube {swab.tube} mixes {tube['zone_level']} and {zone} zones")
+            fail(
+                index,
+                "tube",
+                "tube %(tube)s mixes %(first)s and %(other)s zones",
+                tube=swab.tube,
+                first=tube["zone_level"],
+                other=zone,
+            )
         fill[swab.tube] += 1
         if fill[swab.tube] == tube["capacity"] + 1:
-            fail(index, "tube", f"tube {swab.tube} is over its pool size of {tube['capacity']}")
+            fail(
+                index,
+                "tube",
+                "tube %(tube)s is over its pool size of %(capacity)s",
+                tube=swab.tube,
+                capacity=tube["capacity"],
+            )
         tube["opened_at"] = min(tube["opened_at"], swab.sampled_at)
         tube["closed_at"] = max(tube["closed_at"], swab.sampled_at)
     if problems:

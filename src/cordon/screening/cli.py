@@ -9,6 +9,7 @@ import typer
 
 from cordon.cli_support import (
     DataDirOption,
+    _,
     cipher_for,
     command_session,
     console,
@@ -43,7 +44,7 @@ def simulate_round(
     settings = settings_for(data_dir)
     with command_session(settings) as session:
         actor = auth_service.actor_named(session=session, username=user, client_addr="cli")
-        with console.status("Sampling the city and importing the lab file…"):
+        with console.status(_("Sampling the city and importing the lab file…")):
             report = simulation.simulate_round(
                 session=session,
                 actor=actor,
@@ -125,7 +126,9 @@ def missing(
             grid_code=grid,
             path=out,
         )
-    console.print(f"{out}: {rows} people written", highlight=False)
+    console.print(
+        _("%(path)s: %(rows)s people written") % {"path": out, "rows": rows}, highlight=False
+    )
 
 
 @app.command("planner")

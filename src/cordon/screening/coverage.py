@@ -300,17 +300,12 @@ def list_tasks(
     ]
 
 
-def _in_reach(actor: Actor, division_code: str, action: str, entity: str, entity_id: int) -> None:
+def _in_reach(
+    actor: Actor, division_code: str, unknown: NotFound, action: str, entity: str, entity_id: int
+) -> None:
     """Another jurisdiction's task or proposal is answered as unknown and audited as denied."""
     if not division_code.startswith(actor.jurisdiction):
-        name = entity.removeprefix("screening_")
-        raise out_of_jurisdiction(
-            actor,
-            message=f"no {name} {entity_id}",
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-        )
+        raise out_of_jurisdiction(actor, unknown, action=action, entity=entity, entity_id=entity_id)
 
 
 def complete_task(*, session: Session, actor: Actor, task_id: int) -> None:
@@ -319,13 +314,14 @@ def complete_task(*, session: Session, actor: Actor, task_id: int) -> None:
     if not (actor.can("people:edit") or actor.can("screening:operate")):
         raise Forbidden("your role (%(role)s) may not close tasks", params=dict(role=actor.role))
     task = session.get(Task, task_id)
+    unknown = NotFound(
+        "no task %(task_id)s",
+        params=dict(task_id=task_id),
+        problems=[Problem("task_id", "unknown task")],
+    )
     if task is None:
-        raise NotFound(
-            "no task %(task_id)s",
-            params=dict(task_id=task_id),
-            problems=[Problem("task_id", "unknown task")],
-        )
-    _in_reach(actor, task.division_code, "done", "screening_task", task_id)
+        raise unknown
+    _in_reach(actor, task.division_code, unknown, "done", "screening_task", task_id)
     if task.kind == "retest":
         raise Conflict(
             "a retest task closes when its single-tube result is imported",
@@ -363,13 +359,14 @@ def list_proposals(
 
 def _proposal(session: Session, actor: Actor, proposal_id: int) -> CaseProposal:
     found = session.get(CaseProposal, proposal_id)
+    unknown = NotFound(
+        "no proposal %(proposal_id)s",
+        params=dict(proposal_id=proposal_id),
+        problems=[Problem("proposal_id", "unknown")],
+    )
     if found is None:
-        raise NotFound(
-            "no proposal %(proposal_id)s",
-            params=dict(proposal_id=proposal_id),
-            problems=[Problem("proposal_id", "unknown")],
-        )
-    _in_reach(actor, found.division_code, "decide", "screening_proposal", proposal_id)
+        raise unknown
+    _in_reach(actor, found.division_code, unknown, "decide", "screening_proposal", proposal_id)
     if found.status != "open":
         raise Conflict(
             "proposal %(proposal_id)s is already %(status)s",

@@ -5,19 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from cordon.inputs import Input
+from cordon.errors import Invalid
+from cordon.inputs import Input, zoned
 
 ZoneLevel = Literal["sealed", "controlled", "other"]
 Result = Literal["negative", "positive"]
 BARCODE = r"^[A-Za-z0-9-]{4,40}$"
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("needs a time zone, e.g. 2021-12-20T08:00:00+08:00")
-    return value
 
 
 class Pooling(Input):
@@ -42,22 +37,27 @@ class RoundIn(Input):
 
     @field_validator("starts_at", "ends_at")
     @classmethod
-    def _tz(cls, value: datetime) -> datetime | None:
-        return _aware(value)
+    def _tz(cls, value: datetime) -> datetime:
+        return zoned(value)
 
     @field_validator("zones")
     @classmethod
     def _codes(cls, value: dict[str, str]) -> dict[str, str]:
         for code in value:
             if not code.isdigit() or not 2 <= len(code) <= 15:
-                raise ValueError(f"zone code {code!r} is not a division or grid code")
+                raise Invalid(
+                    "zone code '%(code)s' is not a division or grid code", params=dict(code=code)
+                )
         return value
 
-    @model_validator(mode="after")
-    def _window(self) -> RoundIn:
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return self
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        # Declared after _tz, so both times are zoned here (a start that failed is absent).
+        starts = info.data.get("starts_at")
+        if starts is not None and value <= starts:
+            raise Invalid("must be after the start")
+        return value
 
 
 class RoundOut(BaseModel):
@@ -131,12 +131,12 @@ class ScanIn(Input):
     @field_validator("sampled_at")
     @classmethod
     def _tz(cls, value: datetime | None) -> datetime | None:
-        return _aware(value)
+        return zoned(value)
 
     @model_validator(mode="after")
     def _someone(self) -> ScanIn:
         if not self.id_number and self.person_id is None:
-            raise ValueError("scan an identity number or a pre-registration code")
+            raise Invalid("scan an identity number or a pre-registration code")
         return self
 
 

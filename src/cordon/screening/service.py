@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cordon.audit import service as audit
 from cordon.auth.schemas import Actor
-from cordon.auth.service import require
+from cordon.auth.service import out_of_jurisdiction, require
 from cordon.bulkwrite import insert_rows
 from cordon.db import utcnow
 from cordon.errors import (
@@ -51,23 +51,16 @@ def overlaps(code: str, jurisdiction: str) -> bool:
 
 def load_round(*, session: Session, actor: Actor, round_id: int) -> ScreeningRound:
     row = session.get(ScreeningRound, round_id)
+    unknown = NotFound(
+        "no round %(round_id)s",
+        params=dict(round_id=round_id),
+        problems=[Problem("round_id", "unknown round")],
+    )
     if row is None:
-        raise NotFound(
-            "no round %(round_id)s",
-            params=dict(round_id=round_id),
-            problems=[Problem("round_id", "unknown round")],
-        )
+        raise unknown
     if not overlaps(row.division_code, actor.jurisdiction):
-        raise OutOfJurisdiction(
-            f"no round {round_id}",
-            denied=DeniedAccess(
-                actor.user_id,
-                actor.username,
-                "view",
-                "screening_round",
-                str(round_id),
-                {"reason": "outside jurisdiction"},
-            ),
+        raise out_of_jurisdiction(
+            actor, unknown, action="view", entity="screening_round", entity_id=round_id
         )
     return row
 

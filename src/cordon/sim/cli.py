@@ -10,19 +10,29 @@ import typer
 
 from cordon.cli_support import (
     DataDirOption,
+    _,
     cipher_for,
     command_session,
     console,
     report_error,
     settings_for,
 )
+from cordon.errors import N_
 
 if TYPE_CHECKING:
     from cordon.sim import service
 
 app = typer.Typer(help="The digital twin: a synthetic city and its outbreak.", no_args_is_help=True)
 
-LABELS = {"city": "Building the city", "days": "Simulating days"}
+LABELS = {"city": N_("Building the city"), "days": N_("Simulating days")}
+# What ``cordon sim load`` counts, as it prints them.
+LOADED = {
+    "grids": N_("Grids"),
+    "places": N_("Places"),
+    "households": N_("Households"),
+    "people": N_("People"),
+    "vessels": N_("Vessels"),
+}
 
 
 def simulate(request: service.RunRequest) -> dict[str, Any]:
@@ -51,7 +61,7 @@ def simulate(request: service.RunRequest) -> dict[str, Any]:
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bars.add_task(LABELS.get(stage, stage), total=total)
+                tasks[stage] = bars.add_task(_(LABELS.get(stage, stage)), total=total)
             bars.update(tasks[stage], completed=done, total=total)
 
         try:
@@ -61,11 +71,13 @@ def simulate(request: service.RunRequest) -> dict[str, Any]:
             report_error(exc)
             raise typer.Exit(code=2) from exc
     counts = manifest["row_counts"]
-    console.print(
-        f"Wrote {request.out}: {counts['people']:,} people, {counts['stays']:,} stays, "
-        f"{counts['infections']:,} infections in {time.perf_counter() - started:.1f} s",
-        highlight=False,
+    wrote = _(
+        "Wrote %(path)s: %(people)s people, %(stays)s stays, %(infections)s infections in "
+        "%(seconds)s s"
     )
+    values = {name: f"{counts[name]:,}" for name in ("people", "stays", "infections")}
+    values.update(path=str(request.out), seconds=f"{time.perf_counter() - started:.1f}")
+    console.print(wrote % values, highlight=False)
     return manifest
 
 
@@ -94,11 +106,10 @@ def load(
     from cordon.sim import service
 
     settings = settings_for(data_dir)
-    with command_session(settings) as session, console.status("Loading the registry…"):
+    with command_session(settings) as session, console.status(_("Loading the registry…")):
         counts = service.load(session=session, cipher=cipher_for(settings), folder=folder)
-    console.print(
-        ", ".join(f"{n:,} {name}" for name, n in counts.items()) + " loaded.", highlight=False
-    )
+    loaded = ", ".join(f"{_(LOADED.get(name, name))} {n:,}" for name, n in counts.items())
+    console.print(_("Loaded: %(counts)s.") % {"counts": loaded}, highlight=False)
 
 
 @app.command("scenario")

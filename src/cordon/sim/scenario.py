@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cordon.errors import Problem, ValidationFailed
+from cordon.errors import Invalid, ValidationFailed, pydantic_problem
 from cordon.sim.city import CityParams
 from cordon.sim.movement import MovementParams
 from cordon.sim.outbreak import OutbreakParams
@@ -60,8 +60,10 @@ def load(name: str, overrides: Mapping[str, Any] | None = None) -> Scenario:
     imports); a clear error for an unknown name, a bad file or a bad override."""
     known = available()
     if name not in known:
-        message = f"unknown scenario {name!r}; known: {', '.join(known)}"
-        raise ValidationFailed(message, problems=[Problem("scenario", message)])
+        raise Invalid(
+            "unknown scenario '%(name)s'; known: %(known)s",
+            params=dict(name=name, known=", ".join(known)),
+        ).as_error("scenario")
     text = (resources.files("cordon.sim") / "scenarios" / f"{name}.yaml").read_text("utf-8")
     data = yaml.safe_load(text)
     return parse(merge(data, overrides) if overrides else data, source=f"{name}.yaml")
@@ -72,10 +74,12 @@ def parse(data: Any, *, source: str) -> Scenario:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [
-            Problem(".".join(str(p) for p in e["loc"]) or "scenario", e["msg"])
+            pydantic_problem(".".join(str(p) for p in e["loc"]) or "scenario", e)
             for e in exc.errors()
         ]
-        raise ValidationFailed(f"scenario {source} is not valid", problems=problems) from exc
+        raise ValidationFailed(
+            "scenario %(source)s is not valid", params=dict(source=source), problems=problems
+        ) from exc
 
 
 SECTIONS = ("city", "movement", "vessels", "outbreak")

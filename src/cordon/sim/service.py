@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from cordon import __version__
 from cordon.border import service as border_service
-from cordon.errors import Problem, ValidationFailed
+from cordon.errors import Invalid, Problem, ValidationFailed
 from cordon.geo import service as geo_service
 from cordon.lake.reader import read_table
 from cordon.lake.schemas import SCHEMA_VERSION
@@ -60,17 +60,17 @@ def validate(request: RunRequest) -> scenarios.Scenario:
     if request.population <= 0:
         problems.append(Problem("population", "must be a positive number of people"))
     elif scenario and request.population > scenario.max_population:
-        problems.append(
-            Problem("population", f"at most {scenario.max_population} for {scenario.name}")
-        )
+        limit = dict(most=scenario.max_population, scenario=scenario.name)
+        problems.append(Problem("population", "at most %(most)s for %(scenario)s", params=limit))
     if request.days <= 0:
         problems.append(Problem("days", "must be at least 1"))
     elif scenario and request.days > scenario.max_days:
-        problems.append(Problem("days", f"at most {scenario.max_days} for {scenario.name}"))
+        limit = dict(most=scenario.max_days, scenario=scenario.name)
+        problems.append(Problem("days", "at most %(most)s for %(scenario)s", params=limit))
     try:
         check_target(request.out)
     except LakeExists as exc:
-        problems.append(Problem("out", str(exc)))
+        problems.append(exc.as_problem("out"))
     if problems or scenario is None:
         raise ValidationFailed("the simulation cannot run as asked", problems=problems)
     return scenario
@@ -177,17 +177,19 @@ def load(*, session: Session, cipher: FieldCipher, folder: Path) -> dict[str, in
     database, keeping the lake's ids (database id = lake id + 1 for people and households).
     Movement tables stay in the lake, where the tracing engine reads them."""
     if not is_lake(folder):
-        message = f"{folder} is not a Cordon lake (no manifest.json)"
-        raise ValidationFailed(message, problems=[Problem("folder", message)])
+        raise Invalid(
+            "%(folder)s is not a Cordon lake (no manifest.json)", params=dict(folder=str(folder))
+        ).as_error("folder")
     manifest = read_manifest(folder)
     if manifest.get("schema_version") != SCHEMA_VERSION:
-        message = (
-            f"lake schema {manifest.get('schema_version')}, this Cordon reads {SCHEMA_VERSION}"
-        )
-        raise ValidationFailed(message, problems=[Problem("folder", message)])
+        raise Invalid(
+            "lake schema %(found)s, this Cordon reads %(reads)s",
+            params=dict(found=manifest.get("schema_version"), reads=SCHEMA_VERSION),
+        ).as_error("folder")
     if people_service.count_people(session=session):
-        message = "the database already holds people; load a lake into an empty registry"
-        raise ValidationFailed(message, problems=[Problem("folder", message)])
+        raise Invalid(
+            "the database already holds people; load a lake into an empty registry"
+        ).as_error("folder")
 
     grids = read_table(folder, "grids").to_pylist()
     places = read_table(folder, "places").to_pylist()

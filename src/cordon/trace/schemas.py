@@ -117,9 +117,9 @@ class BatchIn(BaseModel):
     @field_validator("since")
     @classmethod
     def _zoned(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("needs a time zone, e.g. 2021-12-20T00:00:00+08:00")
-        return value
+        from cordon.inputs import zoned
+
+        return zoned(value)
 
 
 class Stop(BaseModel):

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from cordon.errors import Problem
-from cordon.web.messages import pydantic_problem
+from cordon.errors import Problem, pydantic_problem
 
 
 def problems_of(exc: ValidationError) -> list[Problem]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -79,6 +80,11 @@ def chosen_by_header(request: Request) -> str | None:
 def api_language_of(request: Request) -> str:
     """For API answers: ``?lang=``, then Accept-Language, then the cookie and the default."""
     return chosen_by_query(request) or chosen_by_header(request) or language_of(request)
+
+
+def api_gettext(request: Request) -> Callable[[str], str]:
+    """gettext in the language of the request's API answer."""
+    return translations(api_language_of(request)).gettext
 
 
 def language_of(request: Request) -> str:

@@ -4,7 +4,8 @@ Services speak English. A message that carries values is raised as a template wi
 (``cordon.errors``), so the template is the catalog key and the values are put in after
 translation; literal messages given to the error classes and ``Problem`` are extracted into
 the catalog by name (the Makefile's ``i18n`` keywords). Pydantic's own messages are keyed by
-their error type below. A message the catalog does not know is shown as it is.
+their error type (``cordon.errors.PYDANTIC``), our validators' by the ``Invalid`` they raise.
+A message the catalog does not know is shown as it is.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from cordon.errors import CordonError, Problem, pydantic_key
+from cordon.errors import CordonError, Problem
 from cordon.web.i18n import N_
 
 Gettext = Callable[[str], str]
@@ -35,6 +36,10 @@ EXTRACT_KEYWORDS: Final = (
     "IdNumberError:2",
     "TokenRefused:1",
     "NoStartOfWindow:1",
+    "Invalid:1",  # a validator's or a pure rule's refusal (cordon.errors)
+    "BadDivisionCode:1",
+    "PhoneError:1",
+    "LakeExists:1",
 )
 
 SERVICE_MESSAGES = (
@@ -102,7 +107,26 @@ FIELD_LABELS: Final[Mapping[str, str]] = {
     "at": N_("Time"),
     "pool_controlled": N_("Pool size in controlled zones"),
     "pool_other": N_("Pool size elsewhere"),
+    "sampled_at": N_("Sampling time"),
+    "isolated_at": N_("Isolation time"),
+    "onset_date": N_("Symptom onset"),
+    "done_at": N_("Completion time"),
+    "since": N_("Reported since"),
+    "zones": N_("Zones"),
+    "code": N_("Code"),
+    "jurisdiction": N_("Jurisdiction"),
+    "username": N_("Username"),
+    "password": N_("Password"),
+    "display_name": N_("Display name"),
+    "role": N_("Role"),
+    "population": N_("Population"),
+    "days": N_("Days"),
+    "scenario": N_("Scenario"),
+    "out": N_("Output folder"),
+    "folder": N_("Folder"),
 }
+# A problem named by its field, as one line of a message ("Sampling time: needs a time zone").
+FIELD_PROBLEM: Final = N_("%(field)s: %(problem)s")
 
 
 # The rules tracing stores beside each piece of evidence (trace.engine writes them; evidence
@@ -215,7 +239,9 @@ def field_label(_: Gettext, name: str) -> str:
     return _(label) + (f" ({rest})" if dot else "")
 
 
-def pydantic_problem(field: str, error: Mapping[str, Any]) -> Problem:
-    """One Pydantic error as a Problem whose text pages can translate."""
-    template, params = pydantic_key(error)
-    return Problem(field, str(error.get("msg", "")), template=template, params=params)
+def field_problems(_: Gettext, problems: list[Problem]) -> str:
+    """Problems on one line, each after its field's label, in the language of ``_``."""
+    return "; ".join(
+        _(FIELD_PROBLEM) % {"field": field_label(_, p.field), "problem": problem_text(_, p)}
+        for p in problems
+    )
