@@ -37,6 +37,9 @@ from cordon.trace.backend import EarliestPer, Residency
 
 LAKE_SCHEMA_VERSION = SCHEMA_VERSION
 EVIDENCE_PER_PERSON = 5
+# Overlaps at places kept per person: a contact's exposure score adds up its evidence, so it
+# needs the days of a window (a housemate: night and evening, every day), not the first few.
+PLACE_EVIDENCE_PER_PERSON = 20
 # Large joins spill to disk instead of exhausting memory.
 MEMORY_LIMIT = "4GB"
 DAY = 86_400
@@ -325,7 +328,7 @@ class DuckDBStore:
             return _empty_overlaps("place_id")
         shape = {
             "partition": "person_id, source_id" if first_per_source else "person_id",
-            "evidence": 1 if first_per_source else EVIDENCE_PER_PERSON,
+            "evidence": 1 if first_per_source else PLACE_EVIDENCE_PER_PERSON,
         }
         if self.scan:
             start = int(pc.min(stays.column("start")).as_py())
@@ -356,7 +359,7 @@ class DuckDBStore:
             where="place_id",
             classes=self.class_ids(),
             works_at=self.work_places(),
-            evidence=EVIDENCE_PER_PERSON,
+            evidence=PLACE_EVIDENCE_PER_PERSON,
             per="source" if first_per_source else "person",
         )
         return pa.table(

@@ -187,12 +187,12 @@ def _first_exposures(close: pa.Table, cases: list[IndexCase]) -> tuple[pa.Table,
 def _close(
     cases: list[IndexCase], windows: list[tuple[int, int]], rule: ContactRule, store: MovementStore
 ) -> tuple[pa.Table, pa.Table]:
-    """Close contacts of all cases in one question to the store: each case's own stays in its
-    window become the sources. One case keeps the store's earliest few overlaps per contact as
-    evidence. A batch asks for each contact's earliest overlap with each case, keeps the
-    earliest few of those as evidence and returns every (contact, case) met: kind, first
-    exposure and cases are what tracing each case alone gives, with less evidence (a thousand
-    cases at a market are millions of contact-case pairs)."""
+    """Close contacts of all cases: each case's own stays in its window become the sources.
+    The evidence is the store's earliest few overlaps per contact (with any of the cases, for a
+    batch: what the exposure score adds up); a batch also asks for each contact's earliest
+    overlap with each case, to return every (contact, case) met (a thousand cases at a market
+    are millions of contact-case pairs): kind, first exposure and cases are what tracing each
+    case alone gives."""
     people = [c.person_id for c in cases]
     if len(set(people)) < len(people):
         # The same person twice (two windows): each window on its own, as separate cases.
@@ -211,11 +211,17 @@ def _close(
         return evidence.of_overlaps(
             overlaps, kind="close", case_id=source, rules=rules
         ), evidence.no_met()
-    overlaps = store.co_present(
+    # Evidence as one case gets it (each person's earliest overlaps with any of the cases: what
+    # the exposure score adds up), and every (contact, case) met from each pair's first overlap.
+    shown = store.co_present(_as_sources(own), _minimums(rule), within=_within(rule))
+    found = evidence.of_overlaps(
+        shown, kind="close", case_id=shown.column("source_id").to_numpy(), rules=rules
+    )
+    firsts = store.co_present(
         _as_sources(own), _minimums(rule), within=_within(rule), first_per_source=True
     )
-    source = overlaps.column("source_id").to_numpy()
-    return _earliest_with_each(overlaps, _place_in(people, source), source, "close", rules)
+    met = evidence.met(firsts.column("person_id").to_numpy(), firsts.column("source_id").to_numpy())
+    return found, met
 
 
 def _earliest_with_each(
