@@ -367,3 +367,35 @@ def test_the_panel_previews_the_ticked_tiers_and_pushes_them(
     assert without_htmx.headers["location"] == f"/cases/{case_id}#tracing"
     english = client.get(f"/trace/cases/{case_id}/panel?lang=en", headers=hx).text
     assert "Cost of the list before it is pushed" in english and "Tier 3" in english
+
+
+def test_a_batch_counts_each_person_once_in_their_highest_tier(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    loaded: list[int],  # noqa: F811
+) -> None:
+    """Cases traced apart may list one person twice: the batch's preview counts them once, in
+    their highest tier, and pushing that tier writes the facts of all their rows."""
+    first, second = loaded[0], loaded[1]
+    now = _trace(session_factory, settings, first)
+    _trace(session_factory, settings, second)
+    listed = {case: _tiers(session_factory, case) for case in (first, second)}
+    rows = [(p, key, case) for case, tiers in listed.items() for p, key in tiers.items()]
+    rank = {"1": 1, "2": 2, "3": 3, "companion": 9}
+    best: dict[int, str] = {}
+    for person, key, _case in rows:
+        if person not in best or rank[key] < rank[best[person]]:
+            best[person] = key
+    assert len(rows) > len(best), "the two cases share contacts"
+    with transaction(session_factory) as s:
+        batch = {"case_ids": [first, second], "tiers": [1], "now": now}
+        cost = push.preview(session=s, actor=COMMANDER, **batch)  # type: ignore[arg-type]
+        push.push(session=s, actor=COMMANDER, **batch)  # type: ignore[arg-type]
+        written = _contact_facts(s)
+    for key in ("1", "2", "3", "companion"):
+        assert _row(cost, key)["people"] == sum(k == key for k in best.values()), key
+    assert sum(sum(a.people.values()) for a in cost.areas) == len(best)
+    top = {p for p, key in best.items() if key == "1"}
+    assert sorted((f["person_id"], f["source"]) for f in written) == sorted(
+        (p, f"trace:case:{case}") for p, _key, case in rows if p in top
+    )
