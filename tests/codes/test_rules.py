@@ -179,8 +179,10 @@ ROWS = [
     ),
     Row(
         "notified contact, two negatives a day apart",
-        [fact("contact", 0, contact_kind="secondary", action="notify", **CONTACT)]
-        + negatives(0.5, 1.6),
+        [
+            fact("contact", 0, contact_kind="secondary", action="notify", **CONTACT),
+            *negatives(0.5, 1.6),
+        ],
         2,
         "green",
         None,

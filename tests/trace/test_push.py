@@ -32,6 +32,7 @@ from cordon.trace import push, service
 from cordon.trace.models import Contact, ContactPush
 from cordon.trace.schemas import PushPreview
 from tests.helpers import make_actor
+from tests.page_helpers import login, page_token
 from tests.trace.test_stored import city, loaded  # noqa: F401  (fixtures)
 
 Tokens = Callable[..., dict[str, str]]
@@ -309,3 +310,92 @@ def test_the_preview_and_push_commands(
     assert json.loads(done.output)["preview"]["red"] == cost["red"] > 0
     bad = runner.invoke(app, ["trace", "push", str(case_id), "--tier", "8", *common])
     assert bad.exit_code != 0 and "tiers" in bad.output
+
+
+def test_the_panel_previews_the_ticked_tiers_and_pushes_them(
+    client: TestClient,
+    make_user: Callable[..., str],
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    loaded: list[int],  # noqa: F811
+) -> None:
+    case_id = loaded[0]
+    _trace(session_factory, settings, case_id)
+    hx = {"HX-Request": "true"}
+    make_user("epi3", "epidemiologist", "450681")
+    login(client, "epi3")
+    panel = client.get(f"/trace/cases/{case_id}/panel", headers=hx).text
+    assert 'id="cost-table"' in panel and "推送前的名单成本预估" in panel
+    assert 'id="push-1" name="tiers" value="1" checked disabled' in panel, "epidemiologists see"
+    assert 'id="push-button"' not in panel
+    token = page_token(client, f"/cases/{case_id}")
+    refused = client.post(
+        f"/trace/cases/{case_id}/push", data={"csrf_token": token, "tiers": "1"}, headers=hx
+    )
+    assert refused.status_code == 403
+
+    make_user("chief2", "commander", "450681")
+    login(client, "chief2")
+    token = page_token(client, f"/cases/{case_id}")
+    panel = client.get(f"/trace/cases/{case_id}/panel", headers=hx).text
+    assert 'id="push-1" name="tiers" value="1" checked>' in panel  # central: ticked
+    assert 'id="push-2" name="tiers" value="2">' in panel and 'id="push-button"' in panel
+    ticked = client.post(
+        f"/trace/cases/{case_id}/preview",
+        data={"csrf_token": token, "tiers": ["1", "2"]},
+        headers=hx,
+    )
+    assert ticked.status_code == 200 and "<html" not in ticked.text
+    assert 'id="push-2" name="tiers" value="2" checked>' in ticked.text
+    nothing = client.post(f"/trace/cases/{case_id}/push", data={"csrf_token": token}, headers=hx)
+    assert nothing.status_code == 200 and "请至少选择一个分级或时空伴随者" in nothing.text
+    done = client.post(
+        f"/trace/cases/{case_id}/push",
+        data={"csrf_token": token, "tiers": ["1", "2"]},
+        headers=hx,
+    )
+    assert done.status_code == 200 and 'id="push-done"' in done.text
+    assert "chief2 于" in done.text and "第1级 · 第2级" in done.text
+    assert 'id="push-1"' not in done.text and 'id="push-3"' in done.text  # pushed: a badge
+    assert done.text.count("已推送") == 2 and 'id="push-history"' in done.text
+    without_htmx = client.post(
+        f"/trace/cases/{case_id}/push",
+        data={"csrf_token": token, "tiers": "3"},
+        follow_redirects=False,
+    )
+    assert without_htmx.status_code == 303
+    assert without_htmx.headers["location"] == f"/cases/{case_id}#tracing"
+    english = client.get(f"/trace/cases/{case_id}/panel?lang=en", headers=hx).text
+    assert "Cost of the list before it is pushed" in english and "Tier 3" in english
+
+
+def test_a_batch_counts_each_person_once_in_their_highest_tier(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    loaded: list[int],  # noqa: F811
+) -> None:
+    """Cases traced apart may list one person twice: the batch's preview counts them once, in
+    their highest tier, and pushing that tier writes the facts of all their rows."""
+    first, second = loaded[0], loaded[1]
+    now = _trace(session_factory, settings, first)
+    _trace(session_factory, settings, second)
+    listed = {case: _tiers(session_factory, case) for case in (first, second)}
+    rows = [(p, key, case) for case, tiers in listed.items() for p, key in tiers.items()]
+    rank = {"1": 1, "2": 2, "3": 3, "companion": 9}
+    best: dict[int, str] = {}
+    for person, key, _case in rows:
+        if person not in best or rank[key] < rank[best[person]]:
+            best[person] = key
+    assert len(rows) > len(best), "the two cases share contacts"
+    with transaction(session_factory) as s:
+        batch = {"case_ids": [first, second], "tiers": [1], "now": now}
+        cost = push.preview(session=s, actor=COMMANDER, **batch)  # type: ignore[arg-type]
+        push.push(session=s, actor=COMMANDER, **batch)  # type: ignore[arg-type]
+        written = _contact_facts(s)
+    for key in ("1", "2", "3", "companion"):
+        assert _row(cost, key)["people"] == sum(k == key for k in best.values()), key
+    assert sum(sum(a.people.values()) for a in cost.areas) == len(best)
+    top = {p for p, key in best.items() if key == "1"}
+    assert sorted((f["person_id"], f["source"]) for f in written) == sorted(
+        (p, f"trace:case:{case}") for p, _key, case in rows if p in top
+    )

@@ -49,6 +49,8 @@ ACTIONS = {
     "task_done": N_("closed a task"),
     "whatif": N_("ran a what-if"),
     "trace": N_("traced"),
+    "preview": N_("previewed the cost of"),
+    "push": N_("pushed"),
     "screening": N_("sampled"),
     "retest": N_("retested"),
 }
@@ -60,6 +62,7 @@ ENTITIES = {
     "case_transfer": N_("case transfer"),
     "contact_network": N_("transmission network"),
     "contacts": N_("contacts"),
+    "contact_push": N_("contact list push"),
     "facts": N_("facts"),
     "health_code": N_("health code"),
     "health_codes": N_("health codes"),
