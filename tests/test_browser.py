@@ -228,7 +228,9 @@ def push_tiers(page: Any, folder: Path) -> None:
     the push is recorded with who pushed what."""
     from playwright.sync_api import expect
 
-    expect(page.locator("#cost-table")).to_be_visible(timeout=STEP_TIMEOUT_MS)
+    # The panel comes back once the trace job has stored the list and the preview has run a
+    # dry run of the codes over it: on CI's two cores, beside the suite, that can take a while.
+    expect(page.locator("#cost-table")).to_be_visible(timeout=3 * STEP_TIMEOUT_MS)
     assert page.locator("#push-1").is_checked() and not page.locator("#push-2").is_checked()
     people = page.locator("#cost-chosen td.num").first
     one = int(people.inner_text().replace(",", ""))

@@ -355,7 +355,7 @@ def test_the_panel_previews_the_ticked_tiers_and_pushes_them(
         headers=hx,
     )
     assert done.status_code == 200 and 'id="push-done"' in done.text
-    assert "chief2 于" in done.text and "第1级 · 第2级" in done.text
+    assert "chief2 于" in done.text and "1 级 · 2 级" in done.text
     assert 'id="push-1"' not in done.text and 'id="push-3"' in done.text  # pushed: a badge
     assert done.text.count("已推送") == 2 and 'id="push-history"' in done.text
     without_htmx = client.post(

@@ -49,7 +49,6 @@ from cordon.facts.schemas import FactRow
 from cordon.geo import service as geo_service
 from cordon.people import service as people_service
 from cordon.security.crypto import FieldCipher
-from cordon.trace import contacts as trace_contacts
 from cordon.trace.schemas import ContactScore
 
 _CHUNK = 500
@@ -655,7 +654,10 @@ def _riskiest_contacts(
     if not actor.can("cases:view"):
         return {}
     best: dict[int, ContactScore] = {}
-    for found in trace_contacts.scores_of(session=session, actor=actor, person_ids=person_ids):
+    # Imported here: trace.service reaches codes through the push's dry run.
+    from cordon.trace import service as trace_service
+
+    for found in trace_service.contact_scores(session=session, actor=actor, person_ids=person_ids):
         best.setdefault(found.person_id, found)  # highest score first
     return best
 
