@@ -66,7 +66,9 @@ class Browser:
         with self.opener.open(self.base + path, timeout=120) as answer:
             return answer.status, answer.read().decode(), _ms(began)
 
-    def post(self, path: str, form: dict[str, str]) -> tuple[int, str, float]:
+    def post(
+        self, path: str, form: dict[str, str] | list[tuple[str, str]]
+    ) -> tuple[int, str, float]:
         data = urllib.parse.urlencode(form).encode()
         began = time.perf_counter()
         try:
@@ -162,6 +164,18 @@ def run() -> dict[str, Any]:
             _s, panel, out["case_panel_ms"] = web.get(f"/trace/cases/{case_id}/panel")
             _s, _contacts, out["contacts_page_ms"] = web.get(f"/trace/contacts?case_id={case_id}")
             person = re.search(r'href="/people/(\d+)"', panel).group(1)  # type: ignore[union-attr]
+            # Issue 14: the list's cost for tiers 1 and 2, then the commander pushes them, and
+            # the riskiest contact's code is red (codes follow the pushed facts by themselves).
+            token = CSRF.search(panel).group(1)  # type: ignore[union-attr]
+            chosen = [("csrf_token", token), ("tiers", "1"), ("tiers", "2")]
+            out["cost_preview_ms"] = web.post(f"/trace/cases/{case_id}/preview", chosen)[2]
+            _s, _where, out["push_ms"] = web.post(f"/trace/cases/{case_id}/push", chosen)
+            began = time.perf_counter()
+            while "code-red" not in web.get(f"/codes/people/{person}")[1]:
+                if time.perf_counter() - began > 120:
+                    raise RuntimeError(f"person {person}'s code is not red 120 s after the push")
+                time.sleep(0.2)
+            out["push_to_red_code_ms"] = _ms(began)
             _s, _code, out["contact_code_page_ms"] = web.get(f"/codes/people/{person}")
             _s, _person, out["person_page_ms"] = web.get(f"/people/{person}")
         finally:
