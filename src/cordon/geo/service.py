@@ -96,6 +96,13 @@ def divisions_named(*, session: Session, codes: list[str]) -> dict[str, str]:
     return {code: name for code, name in rows}
 
 
+def grids_named(*, session: Session, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = session.execute(select(Grid.code, Grid.name).where(Grid.code.in_(codes)))
+    return {code: name for code, name in rows}
+
+
 def add_grid(*, session: Session, grid: GridIn) -> Grid:
     village = require_division(session=session, code=grid.division_code)
     if village.level != "village" or not grid.code.startswith(village.code):

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cordon.auth.schemas import Actor
 from cordon.cases import service as cases_service
 from cordon.errors import Problem, ValidationFailed
+from cordon.geo import service as geo_service
 from cordon.jobs import service as jobs_service
 from cordon.jobs.flows import dispatch
 from cordon.people import service as people_service
@@ -393,8 +394,17 @@ def contact_list(
         person_ids=[c.person_id for c in rows] + sorted(via),
         detail={"page": "contacts"} | {k: v for k, v in query.items() if v},
     )
+    # Where contacts live, by name (the codes stay as the cells' titles).
+    areas = geo_service.divisions_named(
+        session=session, codes=sorted({c.division_code for c in rows})
+    )
+    grids = geo_service.grids_named(
+        session=session, codes=sorted({c.grid_code for c in rows if c.grid_code})
+    )
     context = {
         "names": names,
+        "areas": areas,
+        "grids": grids,
         "query": query,
         "export_query": {k: v for k, v in query.items() if v},
         "export_jobs": jobs_service.recent(
