@@ -369,6 +369,35 @@ def test_the_panel_previews_the_ticked_tiers_and_pushes_them(
     assert "Cost of the list before it is pushed" in english and "Tier 3" in english
 
 
+def test_the_panel_shows_the_cost_of_a_list_stored_while_it_was_reading(
+    client: TestClient,
+    make_user: Callable[..., str],
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    loaded: list[int],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A trace job that commits its list between the panel's first count and its list (SQLite
+    reads outside a transaction see each commit, seen in the demo walk under load): the panel
+    still shows the list's cost, not a list without one."""
+    from cordon.trace import contacts as stored_contacts
+
+    case_id = loaded[0]
+    _trace(session_factory, settings, case_id)
+    counted = stored_contacts.count
+    calls: list[int] = []
+
+    def before_the_commit(**kwargs: object) -> int:  # the first read misses the new list
+        calls.append(1)
+        return 0 if len(calls) == 1 else counted(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stored_contacts, "count", before_the_commit)
+    make_user("chief5", "commander", "450681")
+    login(client, "chief5")
+    panel = client.get(f"/trace/cases/{case_id}/panel", headers={"HX-Request": "true"}).text
+    assert 'id="stored-counts"' in panel and 'id="cost-table"' in panel
+
+
 def test_a_batch_counts_each_person_once_in_their_highest_tier(
     settings: Settings,
     session_factory: sessionmaker[Session],

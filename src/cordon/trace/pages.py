@@ -96,6 +96,10 @@ def panel(
     stored = contacts.list_contacts(
         session=session, actor=actor, where=ContactFilter(case_id=case_id), limit=20
     )
+    if stored.total and not costing:
+        # The trace job committed its list between the two reads (SQLite reads outside a
+        # transaction see each commit): the panel must not show a list without its cost.
+        costing = _costing(request, actor, session, settings, case_id, None, False)
     subject = f"case:{case_id}"
     trace_job = jobs_service.latest(session=session, actor=actor, kind=jobs.CASE, subject=subject)
     letters_job = jobs_service.latest(
